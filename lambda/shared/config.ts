@@ -1,0 +1,134 @@
+import { DEFAULT_SCOPE_MODEL, ScopeModel, validateScopeModel } from '../../lib/scopes';
+import { MCP_PATH, PROTECTED_RESOURCE_METADATA_PATH } from '../../lib/routes';
+
+/**
+ * Handler configuration, read from environment variables once per container (fail fast on a missing
+ * variable). The construct and the local stack set exactly these names; `ENV` is the contract.
+ */
+export const ENV = {
+  issuer: 'ISSUER',
+  scopeModel: 'SCOPE_MODEL',
+  clientsTable: 'CLIENTS_TABLE',
+  codesTable: 'CODES_TABLE',
+  grantsTable: 'GRANTS_TABLE',
+  pendingTable: 'PENDING_TABLE',
+  consentsTable: 'CONSENTS_TABLE',
+  signingKeyArn: 'SIGNING_KEY_ARN',
+  signingAlgorithm: 'SIGNING_ALGORITHM',
+  /** Comma-separated KMS key ARNs still published in the JWKS after a rotation (besides the signing key). */
+  previousSigningKeyArns: 'PREVIOUS_SIGNING_KEY_ARNS',
+  accessTokenTtl: 'ACCESS_TOKEN_TTL_SECONDS',
+  refreshTokenTtl: 'REFRESH_TOKEN_TTL_SECONDS',
+  refreshTokenIdleTtl: 'REFRESH_TOKEN_IDLE_TTL_SECONDS',
+  refreshGrace: 'REFRESH_GRACE_SECONDS',
+  unusedClientTtl: 'UNUSED_CLIENT_TTL_SECONDS',
+  maxClients: 'MAX_REGISTERED_CLIENTS',
+  allowedRedirectHosts: 'ALLOWED_REDIRECT_HOSTS',
+  cimdEnabled: 'CIMD_ENABLED',
+} as const;
+
+export type SigningAlgorithm = 'RS256' | 'ES256';
+
+export interface Lifetimes {
+  /** Access token lifetime, 5 to 30 minutes (DESIGN decision 3). */
+  readonly accessToken: number;
+  /** Absolute lifetime of a refresh-token family. */
+  readonly refreshToken: number;
+  /** A family unused for this long expires (RFC 9700 §4.14.2 inactivity expiry). */
+  readonly refreshTokenIdle: number;
+  /** After a rotation, the previous refresh token still works this long (a lost response). */
+  readonly refreshGrace: number;
+  /** Authorization codes live at most 60 s. */
+  readonly authorizationCode: number;
+  /** A registration that never completes an authorization expires after this long. */
+  readonly unusedClient: number;
+}
+
+export interface AuthServerConfig {
+  /** The base URL with no trailing slash; byte-identical in metadata, PRM and `iss` (AS-6). */
+  readonly issuer: string;
+  /** The one protected resource: `issuer + /mcp` (RS-1, AS-17). */
+  readonly resource: string;
+  readonly protectedResourceMetadataUrl: string;
+  readonly scopeModel: ScopeModel;
+  readonly tables: { clients: string; codes: string; grants: string; pending: string; consents: string };
+  readonly signing: { keyArn: string; algorithm: SigningAlgorithm; previousKeyArns: string[] };
+  readonly lifetimes: Lifetimes;
+  readonly registration: { maxClients?: number; allowedRedirectHosts?: string[] };
+  readonly cimdEnabled: boolean;
+}
+
+type Env = Record<string, string | undefined>;
+
+function required(env: Env, name: string): string {
+  const value = env[name];
+  if (value === undefined || value === '') throw new Error(`Missing required environment variable ${name}`);
+  return value;
+}
+
+function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+  const raw = env[name];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < min || value > max) {
+    throw new Error(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
+
+function list(env: Env, name: string): string[] {
+  return (env[name] ?? '').split(',').map((item) => item.trim()).filter((item) => item.length > 0);
+}
+
+export function parseScopeModel(raw: string | undefined): ScopeModel {
+  if (raw === undefined || raw === '') return DEFAULT_SCOPE_MODEL;
+  const model = JSON.parse(raw) as ScopeModel;
+  const problems = validateScopeModel(model);
+  if (problems.length > 0) throw new Error(`${ENV.scopeModel} is invalid: ${problems.join('; ')}`);
+  return model;
+}
+
+export function issuerUrls(issuer: string) {
+  if (issuer.endsWith('/')) throw new Error(`${ENV.issuer} must not end with a slash, got ${issuer}`);
+  return { resource: issuer + MCP_PATH, protectedResourceMetadataUrl: issuer + PROTECTED_RESOURCE_METADATA_PATH };
+}
+
+export function loadConfig(env: Env = process.env): AuthServerConfig {
+  const issuer = required(env, ENV.issuer);
+  const algorithm = env[ENV.signingAlgorithm] ?? 'RS256';
+  if (algorithm !== 'RS256' && algorithm !== 'ES256') {
+    throw new Error(`${ENV.signingAlgorithm} must be RS256 or ES256, got ${algorithm}`);
+  }
+  const maxClients = env[ENV.maxClients] ? integer(env, ENV.maxClients, 0, 1, 10_000_000) : undefined;
+  const allowedRedirectHosts = list(env, ENV.allowedRedirectHosts);
+  return {
+    issuer,
+    ...issuerUrls(issuer),
+    scopeModel: parseScopeModel(env[ENV.scopeModel]),
+    tables: {
+      clients: env[ENV.clientsTable] ?? '',
+      codes: env[ENV.codesTable] ?? '',
+      grants: env[ENV.grantsTable] ?? '',
+      pending: env[ENV.pendingTable] ?? '',
+      consents: env[ENV.consentsTable] ?? '',
+    },
+    signing: { keyArn: env[ENV.signingKeyArn] ?? '', algorithm, previousKeyArns: list(env, ENV.previousSigningKeyArns) },
+    lifetimes: {
+      accessToken: integer(env, ENV.accessTokenTtl, 600, 60, 1800),
+      refreshToken: integer(env, ENV.refreshTokenTtl, 30 * 86400, 3600, 365 * 86400),
+      refreshTokenIdle: integer(env, ENV.refreshTokenIdleTtl, 7 * 86400, 600, 365 * 86400),
+      refreshGrace: integer(env, ENV.refreshGrace, 30, 0, 300),
+      authorizationCode: 60,
+      unusedClient: integer(env, ENV.unusedClientTtl, 86400, 600, 365 * 86400),
+    },
+    registration: { maxClients, allowedRedirectHosts: allowedRedirectHosts.length ? allowedRedirectHosts : undefined },
+    cimdEnabled: (env[ENV.cimdEnabled] ?? 'true') === 'true',
+  };
+}
+
+/** Reads a table name that this handler needs, failing fast when the construct did not grant it. */
+export function requireTable(config: AuthServerConfig, table: keyof AuthServerConfig['tables']): string {
+  const name = config.tables[table];
+  if (!name) throw new Error(`Missing required table name for ${table}`);
+  return name;
+}

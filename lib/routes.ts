@@ -1,0 +1,72 @@
+/**
+ * The routes manifest: every HTTP route, the handler that serves it and who may call it. The construct
+ * builds API Gateway from this list and the local stack serves from it, so the two cannot drift.
+ * Paths are relative to the deployment's base path (the stage, or a custom domain's base path).
+ */
+
+/** The handler bundles built into `assets/<name>/index.js` by scripts/bundle.mjs. */
+export type HandlerName = 'metadata' | 'register' | 'authorize' | 'token' | 'authorizer' | 'mcp';
+
+/** `public`: anyone; `bearer`: the Lambda authorizer runs first. */
+export type RouteAuthorization = 'public' | 'bearer';
+
+export interface Route {
+  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly path: string;
+  readonly handler: HandlerName;
+  readonly authorization: RouteAuthorization;
+  /** Browsers and browser-based clients may read the response cross-origin (metadata only). */
+  readonly cors?: boolean;
+}
+
+export const MCP_PATH = '/mcp';
+export const PROTECTED_RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource/mcp';
+
+export const ROUTES: readonly Route[] = [
+  { method: 'GET', path: PROTECTED_RESOURCE_METADATA_PATH, handler: 'metadata', authorization: 'public', cors: true },
+  { method: 'GET', path: '/.well-known/oauth-protected-resource', handler: 'metadata', authorization: 'public', cors: true },
+  { method: 'GET', path: '/.well-known/oauth-authorization-server', handler: 'metadata', authorization: 'public', cors: true },
+  { method: 'GET', path: '/.well-known/openid-configuration', handler: 'metadata', authorization: 'public', cors: true },
+  { method: 'GET', path: '/jwks.json', handler: 'metadata', authorization: 'public', cors: true },
+  { method: 'POST', path: '/register', handler: 'register', authorization: 'public' },
+  { method: 'GET', path: '/register/{client_id}', handler: 'register', authorization: 'public' },
+  { method: 'PUT', path: '/register/{client_id}', handler: 'register', authorization: 'public' },
+  { method: 'DELETE', path: '/register/{client_id}', handler: 'register', authorization: 'public' },
+  { method: 'GET', path: '/authorize', handler: 'authorize', authorization: 'public' },
+  { method: 'GET', path: '/callback', handler: 'authorize', authorization: 'public' },
+  { method: 'GET', path: '/consent', handler: 'authorize', authorization: 'public' },
+  { method: 'POST', path: '/consent', handler: 'authorize', authorization: 'public' },
+  { method: 'POST', path: '/token', handler: 'token', authorization: 'public' },
+  { method: 'POST', path: '/revoke', handler: 'token', authorization: 'public' },
+  { method: 'POST', path: '/introspect', handler: 'token', authorization: 'public' },
+  { method: 'POST', path: MCP_PATH, handler: 'mcp', authorization: 'bearer' },
+];
+
+/** Matches a concrete path against a manifest path with `{param}` segments; returns the parameters or undefined. */
+export function matchRoutePath(pattern: string, path: string): Record<string, string> | undefined {
+  const patternSegments = pattern.split('/');
+  const pathSegments = path.split('/');
+  if (patternSegments.length !== pathSegments.length) return undefined;
+  const params: Record<string, string> = {};
+  for (let i = 0; i < patternSegments.length; i++) {
+    const expected = patternSegments[i];
+    const actual = pathSegments[i];
+    if (expected.startsWith('{') && expected.endsWith('}')) {
+      if (actual.length === 0) return undefined;
+      params[expected.slice(1, -1)] = actual;
+    } else if (expected !== actual) {
+      return undefined;
+    }
+  }
+  return params;
+}
+
+/** The manifest route for a method and path, or undefined. */
+export function findRoute(method: string, path: string): { route: Route; pathParameters: Record<string, string> } | undefined {
+  for (const route of ROUTES) {
+    if (route.method !== method) continue;
+    const pathParameters = matchRoutePath(route.path, path);
+    if (pathParameters) return { route, pathParameters };
+  }
+  return undefined;
+}
