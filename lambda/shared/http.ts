@@ -78,7 +78,7 @@ const MALFORMED_PERCENT = /%(?![0-9A-Fa-f]{2})/;
  * no repeated parameter, no `a[]`/`a[x]` array syntax, no NUL, no malformed percent-encoding.
  * Empty values count as omitted (AZR-10).
  */
-export function parseForm(event: HttpEvent): Map<string, string> {
+export function parseForm(event: HttpEvent): FormParameters {
   const type = mediaType(event);
   if (!type || type.type !== 'application/x-www-form-urlencoded' || (type.charset && type.charset !== 'utf-8')) {
     throw invalidRequest('unsupported_content_type', 'The body must be application/x-www-form-urlencoded (UTF-8).');
@@ -87,7 +87,25 @@ export function parseForm(event: HttpEvent): Map<string, string> {
   return parseUrlEncoded(text);
 }
 
-export function parseUrlEncoded(text: string): Map<string, string> {
+/** Parsed parameters; `get` treats an empty value as omitted, `sent` tells whether the name appeared at all. */
+export class FormParameters {
+  constructor(private readonly values: Map<string, string>) {}
+
+  get(name: string): string | undefined {
+    const value = this.values.get(name);
+    return value === '' ? undefined : value;
+  }
+
+  sent(name: string): boolean {
+    return this.values.has(name);
+  }
+
+  static of(record: Record<string, string>): FormParameters {
+    return new FormParameters(new Map(Object.entries(record)));
+  }
+}
+
+export function parseUrlEncoded(text: string): FormParameters {
   if (MALFORMED_PERCENT.test(text)) throw invalidRequest('form_bad_encoding');
   const params = new Map<string, string>();
   let count = 0;
@@ -98,8 +116,7 @@ export function parseUrlEncoded(text: string): Map<string, string> {
     if (params.has(key)) throw invalidRequest(`duplicate_parameter`, 'A parameter was repeated.');
     params.set(key, value);
   }
-  for (const [key, value] of params) if (value === '') params.delete(key);
-  return params;
+  return new FormParameters(params);
 }
 
 /** Keys that could reach an object's prototype are dropped while parsing (REG-16). */

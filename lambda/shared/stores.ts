@@ -1,0 +1,327 @@
+import {
+  BatchGetItemCommand,
+  BatchGetItemCommandOutput,
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  GetItemCommandOutput,
+  PutItemCommand,
+  UpdateItemCommand,
+} from '@aws-sdk/client-dynamodb';
+import { fromItem, keyOf, send, toItem } from './dynamo';
+import { TemporarilyUnavailableError } from './oauth-error';
+import { TTL_ATTRIBUTE } from '../../lib/tables';
+
+/**
+ * DynamoDB stores for clients, authorization codes and grants. Only SHA-256 hashes of codes, tokens,
+ * secrets and registration access tokens are stored; every item has a TTL and readers check expiry
+ * themselves (TTL deletion lags). Single use is always a conditional write, never read-then-write.
+ */
+
+export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+
+/** The registered metadata (RFC 7591 names) as stored and returned by the configuration endpoint. */
+export interface StoredClientMetadata {
+  readonly redirect_uris: string[];
+  readonly token_endpoint_auth_method: TokenEndpointAuthMethod;
+  readonly grant_types: string[];
+  readonly response_types?: string[];
+  readonly scope?: string;
+  readonly client_name?: string;
+  readonly [field: string]: unknown;
+}
+
+export interface ClientRecord {
+  readonly clientId: string;
+  readonly metadata: StoredClientMetadata;
+  readonly secretHash?: string;
+  readonly registrationTokenHash?: string;
+  readonly createdAt: number;
+  /** Set while the registration is unused: it expires unless an authorization completes first. */
+  readonly expiresAt?: number;
+}
+
+export interface CodeRecord {
+  /** SHA-256 of the code. */
+  readonly codeHash: string;
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly codeChallenge: string;
+  readonly resource: string;
+  readonly scope: string;
+  readonly sub: string;
+  readonly username?: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+  /** Failed redemption attempts (wrong verifier or redirect_uri); the code burns at MAX_CODE_FAILURES. */
+  readonly failures: number;
+}
+
+export interface GrantRecord {
+  readonly grantId: string;
+  readonly clientId: string;
+  readonly sub: string;
+  readonly username?: string;
+  /** The scope granted at authorization; refreshes may narrow an access token, never this. */
+  readonly scope: string;
+  readonly resource: string;
+  readonly createdAt: number;
+  /** Absolute end of the grant (and of its refresh-token family). */
+  readonly expiresAt: number;
+  /** The refresh-token family stops working when unused past this time. */
+  readonly idleExpiresAt?: number;
+  readonly currentHash?: string;
+  readonly previousHash?: string;
+  readonly rotatedAt?: number;
+  /** Hashes of recently retired refresh tokens: presenting one is reuse and revokes the family. */
+  readonly retiredHashes?: string[];
+  readonly revokedAt?: number;
+  readonly revokedReason?: string;
+}
+
+export const MAX_CODE_FAILURES = 5;
+/** How many retired refresh-token hashes a family remembers for reuse detection (about 1 KB). */
+export const RETIRED_HASHES_KEPT = 20;
+
+export interface TableNames {
+  readonly clients: string;
+  readonly codes: string;
+  readonly grants: string;
+}
+
+interface ClientItem extends Omit<ClientRecord, 'metadata'> {
+  pk: string;
+  metadata: string;
+}
+
+const clientToItem = (client: ClientRecord) => ({
+  pk: client.clientId,
+  clientId: client.clientId,
+  metadata: JSON.stringify(client.metadata),
+  secretHash: client.secretHash,
+  registrationTokenHash: client.registrationTokenHash,
+  createdAt: client.createdAt,
+  expiresAt: client.expiresAt,
+  [TTL_ATTRIBUTE]: client.expiresAt,
+});
+
+const clientFromItem = (item: ClientItem): ClientRecord => ({
+  clientId: item.clientId,
+  metadata: JSON.parse(item.metadata) as StoredClientMetadata,
+  secretHash: item.secretHash,
+  registrationTokenHash: item.registrationTokenHash,
+  createdAt: item.createdAt,
+  expiresAt: item.expiresAt,
+});
+
+const stripKey = <T>(item: Record<string, unknown>): T => {
+  const { pk, [TTL_ATTRIBUTE]: _ttl, ...rest } = item;
+  void pk;
+  return rest as T;
+};
+
+export class Stores {
+  constructor(private readonly db: DynamoDBClient, private readonly tables: TableNames) {}
+
+  // ---- clients -------------------------------------------------------------------------------
+
+  /** Creates a client; `false` when the id already exists (never overwrites, REG-18). */
+  async createClient(client: ClientRecord): Promise<boolean> {
+    const result = await send(
+      this.db,
+      new PutItemCommand({
+        TableName: this.tables.clients,
+        Item: toItem(clientToItem(client)),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return result !== false;
+  }
+
+  async getClient(clientId: string, now: number): Promise<ClientRecord | undefined> {
+    const result = await send<GetItemCommandOutput>(
+      this.db,
+      new GetItemCommand({ TableName: this.tables.clients, Key: keyOf(clientId), ConsistentRead: true }),
+    );
+    if (!result || !result.Item) return undefined;
+    return liveClient(fromItem<ClientItem>(result.Item), now);
+  }
+
+  /** Replaces a client's metadata (RFC 7592 update), only if the registration access token still matches. */
+  async replaceClient(client: ClientRecord, expectedRegistrationTokenHash: string): Promise<boolean> {
+    const result = await send(
+      this.db,
+      new PutItemCommand({
+        TableName: this.tables.clients,
+        Item: toItem(clientToItem(client)),
+        ConditionExpression: 'registrationTokenHash = :rat',
+        ExpressionAttributeValues: toItem({ ':rat': expectedRegistrationTokenHash }),
+      }),
+    );
+    return result !== false;
+  }
+
+  async deleteClient(clientId: string, expectedRegistrationTokenHash: string): Promise<boolean> {
+    const result = await send(
+      this.db,
+      new DeleteItemCommand({
+        TableName: this.tables.clients,
+        Key: keyOf(clientId),
+        ConditionExpression: 'registrationTokenHash = :rat',
+        ExpressionAttributeValues: toItem({ ':rat': expectedRegistrationTokenHash }),
+      }),
+    );
+    return result !== false;
+  }
+
+  /** A completed authorization makes a registration permanent (unused ones expire). */
+  async markClientUsed(clientId: string): Promise<void> {
+    await send(
+      this.db,
+      new UpdateItemCommand({
+        TableName: this.tables.clients,
+        Key: keyOf(clientId),
+        UpdateExpression: `REMOVE expiresAt, #ttl`,
+        ConditionExpression: 'attribute_exists(pk) AND attribute_exists(expiresAt)',
+        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+      }),
+    );
+  }
+
+  // ---- authorization codes -------------------------------------------------------------------
+
+  async createCode(code: CodeRecord): Promise<boolean> {
+    const result = await send(
+      this.db,
+      new PutItemCommand({
+        TableName: this.tables.codes,
+        Item: toItem({ pk: code.codeHash, ...code, [TTL_ATTRIBUTE]: code.expiresAt }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return result !== false;
+  }
+
+  /** Counts a failed redemption; the code is unusable once the count reaches MAX_CODE_FAILURES. */
+  async recordCodeFailure(codeHash: string): Promise<void> {
+    await send(
+      this.db,
+      new UpdateItemCommand({
+        TableName: this.tables.codes,
+        Key: keyOf(codeHash),
+        UpdateExpression: 'ADD failures :one',
+        ConditionExpression: 'attribute_exists(pk)',
+        ExpressionAttributeValues: toItem({ ':one': 1 }),
+      }),
+    );
+  }
+
+  // ---- grants and refresh-token families ------------------------------------------------------
+
+  /**
+   * Creates a grant. For a code grant the id is derived from the code, so this conditional put is
+   * what consumes the code: exactly one redemption can create it (CODE-02).
+   */
+  async createGrant(grant: GrantRecord): Promise<boolean> {
+    const result = await send(
+      this.db,
+      new PutItemCommand({
+        TableName: this.tables.grants,
+        Item: toItem({ pk: grant.grantId, ...grant, [TTL_ATTRIBUTE]: grant.expiresAt }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return result !== false;
+  }
+
+  async getGrant(grantId: string): Promise<GrantRecord | undefined> {
+    const result = await send<GetItemCommandOutput>(
+      this.db,
+      new GetItemCommand({ TableName: this.tables.grants, Key: keyOf(grantId), ConsistentRead: true }),
+    );
+    return result && result.Item ? stripKey<GrantRecord>(fromItem(result.Item)) : undefined;
+  }
+
+  /**
+   * Rotates a family's refresh token, only if its state is still what the caller read (optimistic
+   * concurrency: of two parallel rotations exactly one wins, RT-03).
+   */
+  async rotateRefreshToken(
+    grant: GrantRecord,
+    change: { currentHash: string; previousHash: string; retiredHashes: string[]; rotatedAt: number; idleExpiresAt: number },
+  ): Promise<boolean> {
+    const result = await send(
+      this.db,
+      new UpdateItemCommand({
+        TableName: this.tables.grants,
+        Key: keyOf(grant.grantId),
+        UpdateExpression:
+          'SET currentHash = :current, previousHash = :previous, retiredHashes = :retired, rotatedAt = :rotatedAt, idleExpiresAt = :idle',
+        ConditionExpression: 'currentHash = :expected AND attribute_not_exists(revokedAt)',
+        ExpressionAttributeValues: toItem({
+          ':current': change.currentHash,
+          ':previous': change.previousHash,
+          ':retired': change.retiredHashes,
+          ':rotatedAt': change.rotatedAt,
+          ':idle': change.idleExpiresAt,
+          ':expected': grant.currentHash,
+        }),
+      }),
+    );
+    return result !== false;
+  }
+
+  /** Revokes a grant and its refresh-token family (idempotent). */
+  async revokeGrant(grantId: string, reason: string, now: number): Promise<void> {
+    await send(
+      this.db,
+      new UpdateItemCommand({
+        TableName: this.tables.grants,
+        Key: keyOf(grantId),
+        UpdateExpression: 'SET revokedAt = :now, revokedReason = :reason',
+        ConditionExpression: 'attribute_exists(pk) AND attribute_not_exists(revokedAt)',
+        ExpressionAttributeValues: toItem({ ':now': now, ':reason': reason }),
+      }),
+    );
+  }
+
+  // ---- the token endpoint's single read -------------------------------------------------------
+
+  /**
+   * Reads a code or grant together with the client in ONE BatchGetItem call (the token endpoint's
+   * budget is two DynamoDB calls per grant: this read, then one conditional write).
+   */
+  async readForToken(
+    request: { codeHash?: string; grantId?: string; clientId?: string },
+    now: number,
+  ): Promise<{ code?: CodeRecord; grant?: GrantRecord; client?: ClientRecord }> {
+    const items: Record<string, { Keys: ReturnType<typeof keyOf>[]; ConsistentRead: boolean }> = {};
+    const add = (table: string, pk: string) => {
+      items[table] ??= { Keys: [], ConsistentRead: true };
+      items[table].Keys.push(keyOf(pk));
+    };
+    if (request.codeHash) add(this.tables.codes, request.codeHash);
+    if (request.grantId) add(this.tables.grants, request.grantId);
+    if (request.clientId) add(this.tables.clients, request.clientId);
+    if (Object.keys(items).length === 0) return {};
+    const result = await send<BatchGetItemCommandOutput>(this.db, new BatchGetItemCommand({ RequestItems: items }));
+    if (!result) return {};
+    if (result.UnprocessedKeys && Object.keys(result.UnprocessedKeys).length > 0) {
+      throw new TemporarilyUnavailableError('dynamodb', 'UnprocessedKeys');
+    }
+    const first = (table: string) => result.Responses?.[table]?.[0];
+    const codeItem = request.codeHash ? first(this.tables.codes) : undefined;
+    const grantItem = request.grantId ? first(this.tables.grants) : undefined;
+    const clientItem = request.clientId ? first(this.tables.clients) : undefined;
+    return {
+      code: codeItem ? stripKey<CodeRecord>(fromItem(codeItem)) : undefined,
+      grant: grantItem ? stripKey<GrantRecord>(fromItem(grantItem)) : undefined,
+      client: clientItem ? liveClient(fromItem<ClientItem>(clientItem), now) : undefined,
+    };
+  }
+}
+
+function liveClient(item: ClientItem, now: number): ClientRecord | undefined {
+  if (item.expiresAt !== undefined && item.expiresAt <= now) return undefined;
+  return clientFromItem(item);
+}

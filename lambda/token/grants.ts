@@ -1,0 +1,284 @@
+import { formatScopes, OFFLINE_ACCESS, parseScopeParameter } from '../../lib/scopes';
+import { mintAccessToken, AccessTokenClaims } from '../shared/access-token';
+import type { Audit } from '../shared/audit';
+import { authenticateClient, isConfidential, presentedClient, unauthorizedClient } from '../shared/client-auth';
+import type { Clock } from '../shared/clock';
+import type { AuthServerConfig } from '../shared/config';
+import { randomToken, sha256 } from '../shared/crypto';
+import type { FormParameters } from '../shared/http';
+import { invalidGrant, invalidRequest, invalidScope, invalidTarget, OAuthError } from '../shared/oauth-error';
+import { isPkceValue, s256Challenge } from '../shared/pkce';
+import type { JwtSigner } from '../shared/signer';
+import { ClientRecord, GrantRecord, MAX_CODE_FAILURES, RETIRED_HASHES_KEPT, Stores } from '../shared/stores';
+
+export interface TokenDeps {
+  readonly config: AuthServerConfig;
+  readonly stores: Stores;
+  readonly signer: JwtSigner;
+  readonly clock: Clock;
+  readonly audit: Audit;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+}
+
+/** Our codes and refresh-token secrets are 43 characters; anything far longer is not ours (CODE-07). */
+const MAX_CODE_LENGTH = 256;
+const B64URL_43 = /^[A-Za-z0-9_-]{43}$/;
+
+/** The grant behind an authorization code. Deriving it from the code makes the grant's conditional
+ *  creation the code's single-use consumption (CODE-02), and lets one read find an earlier redemption. */
+export const grantIdForCode = (codeHash: string) => sha256(`grant:${codeHash}`);
+
+/** Refresh tokens are `<grant id>.<256 random bits>`: opaque to clients, stored only as a hash. */
+function newRefreshToken(grantId: string): string {
+  return `${grantId}.${randomToken(32)}`;
+}
+
+function parseRefreshToken(token: string): { grantId: string } | undefined {
+  const [grantId, secret, ...rest] = token.split('.');
+  if (rest.length > 0 || !B64URL_43.test(grantId ?? '') || !B64URL_43.test(secret ?? '')) return undefined;
+  return { grantId };
+}
+
+/** RFC 8707: `resource` absent means the one protected resource; anything else but it is invalid_target. */
+function checkResource(form: FormParameters, expected: string): void {
+  const resource = form.get('resource');
+  if (resource !== undefined && resource !== expected) throw invalidTarget('unknown_resource');
+}
+
+function issuedAudit(claims: AccessTokenClaims, grantId: string | undefined) {
+  return {
+    client_id: claims.client_id,
+    sub: claims.sub,
+    grant_id: grantId,
+    jti_hash: sha256(claims.jti).slice(0, 22),
+    aud: claims.aud,
+    scope: claims.scope,
+    exp: claims.exp,
+  };
+}
+
+function respond(claims: AccessTokenClaims, token: string, refreshToken?: string): TokenResponse {
+  return {
+    access_token: token,
+    token_type: 'Bearer',
+    expires_in: claims.exp - claims.iat,
+    scope: claims.scope,
+    ...(refreshToken ? { refresh_token: refreshToken } : {}),
+  };
+}
+
+/** `offline_access` asks for a refresh token; it means nothing to the resource server, so tokens omit it. */
+const accessTokenScope = (scope: string) => scope.split(' ').filter((s) => s && s !== OFFLINE_ACCESS).join(' ');
+
+const mayRefresh = (client: ClientRecord) => client.metadata.grant_types.includes('refresh_token');
+
+export async function exchangeToken(form: FormParameters, authorization: string | undefined, deps: TokenDeps): Promise<TokenResponse> {
+  const grantType = form.get('grant_type');
+  switch (grantType) {
+    case undefined:
+      throw invalidRequest('grant_type_missing', 'grant_type is required.');
+    case 'authorization_code':
+      return redeemCode(form, authorization, deps);
+    case 'refresh_token':
+      return refresh(form, authorization, deps);
+    case 'client_credentials':
+      return clientCredentials(form, authorization, deps);
+    default:
+      throw new OAuthError(400, 'unsupported_grant_type', 'unsupported_grant_type', 'The grant type is not supported.');
+  }
+}
+
+/** authorization_code: one BatchGetItem (code, client, any earlier grant), one KMS Sign, one conditional Put. */
+async function redeemCode(form: FormParameters, authorization: string | undefined, deps: TokenDeps): Promise<TokenResponse> {
+  const { config, stores, clock, audit } = deps;
+  const now = clock();
+  const presented = presentedClient(form, authorization);
+  const code = form.get('code');
+  if (code === undefined) throw invalidRequest('code_missing', 'code is required.');
+  const codeHash = sha256(code.length > MAX_CODE_LENGTH ? code.slice(0, MAX_CODE_LENGTH) : code);
+  const grantId = grantIdForCode(codeHash);
+  const { code: record, client: found, grant: earlier } = await stores.readForToken({ codeHash, grantId, clientId: presented.clientId }, now);
+  const client = authenticateClient(presented, found);
+  if (!client.metadata.grant_types.includes('authorization_code')) throw unauthorizedClient('grant_not_registered');
+
+  if (!record || code.length > MAX_CODE_LENGTH) throw invalidGrant('code_unknown');
+  if (record.expiresAt <= now) throw invalidGrant('code_expired');
+  if (record.failures >= MAX_CODE_FAILURES) throw invalidGrant('code_burned');
+  if (record.clientId !== client.clientId) throw invalidGrant('client_mismatch');
+
+  // Failed bindings do not consume the code (OAuth 2.1 §7.5.2) but count towards burning it.
+  const bindingFailure = async (reason: string) => {
+    await stores.recordCodeFailure(codeHash);
+    return invalidGrant(reason);
+  };
+  if (form.get('redirect_uri') !== record.redirectUri) throw await bindingFailure('redirect_mismatch');
+  const verifier = form.get('code_verifier');
+  if (verifier === undefined) throw await bindingFailure('pkce_missing');
+  if (!isPkceValue(verifier)) throw await bindingFailure('pkce_malformed');
+  if (s256Challenge(verifier) !== record.codeChallenge) throw await bindingFailure('pkce_mismatch');
+  checkResource(form, record.resource);
+
+  // Every binding holds, yet the code was already redeemed: a replay. Revoke what the first produced.
+  if (earlier) {
+    await stores.revokeGrant(grantId, 'code_replay', now);
+    audit('security.code_replay', { client_id: client.clientId, sub: record.sub, grant_id: grantId, severity: 'HIGH' });
+    throw invalidGrant('code_replay');
+  }
+
+  // Sign first, then commit: a KMS failure leaves the code redeemable (FAULT-03).
+  const { token, claims } = await mintAccessToken(deps.signer, {
+    issuer: config.issuer,
+    resource: record.resource,
+    sub: record.sub,
+    clientId: client.clientId,
+    scope: accessTokenScope(record.scope),
+    username: record.username,
+    now,
+    lifetime: config.lifetimes.accessToken,
+  });
+  const refreshToken = mayRefresh(client) ? newRefreshToken(grantId) : undefined;
+  const created = await stores.createGrant({
+    grantId,
+    clientId: client.clientId,
+    sub: record.sub,
+    username: record.username,
+    scope: record.scope,
+    resource: record.resource,
+    createdAt: now,
+    expiresAt: now + (refreshToken ? config.lifetimes.refreshToken : config.lifetimes.accessToken),
+    ...(refreshToken
+      ? { currentHash: sha256(refreshToken), idleExpiresAt: now + config.lifetimes.refreshTokenIdle, rotatedAt: now, retiredHashes: [] }
+      : {}),
+  });
+  if (!created) {
+    // A parallel redemption won the race (CODE-02): with every binding valid this is a replay too.
+    await stores.revokeGrant(grantId, 'code_replay', now);
+    audit('security.code_replay', { client_id: client.clientId, sub: record.sub, grant_id: grantId, severity: 'HIGH', race: true });
+    throw invalidGrant('code_replay');
+  }
+  audit('token.issued', { ...issuedAudit(claims, grantId), grant_type: 'authorization_code', refresh: refreshToken !== undefined });
+  return respond(claims, token, refreshToken);
+}
+
+/** Narrows the scope of one access token; the grant (and the new refresh token) keep the original (RT-05). */
+function narrowedScope(form: FormParameters, granted: string): string {
+  const raw = form.get('scope');
+  if (raw === undefined) return granted;
+  const requested = parseScopeParameter(raw);
+  const held = new Set(granted.split(' ').filter(Boolean));
+  if (!requested || requested.some((scope) => !held.has(scope))) throw invalidScope('scope_wider_than_grant');
+  return formatScopes(requested);
+}
+
+type RefreshPresentation = 'current' | 'grace' | 'reused' | 'unknown';
+
+function classify(grant: GrantRecord, hash: string, now: number, graceSeconds: number): RefreshPresentation {
+  if (grant.currentHash !== undefined && hash === grant.currentHash) return 'current';
+  if (hash === grant.previousHash && grant.rotatedAt !== undefined && now - grant.rotatedAt <= graceSeconds) return 'grace';
+  if (hash === grant.previousHash || (grant.retiredHashes ?? []).includes(hash)) return 'reused';
+  return 'unknown';
+}
+
+/**
+ * refresh_token: one BatchGetItem (grant, client), one KMS Sign, one conditional Update.
+ * Rotation on every use. Grace window (catalogue decision 1, RT-09): for `refreshGrace` seconds after
+ * a rotation, the previous token may be presented again (a response lost in transit); that rotates
+ * once more and supersedes the token the lost response carried. Any other retired token is reuse and
+ * revokes the family (RT-02). A family never has more than one current token.
+ */
+async function refresh(form: FormParameters, authorization: string | undefined, deps: TokenDeps): Promise<TokenResponse> {
+  const { config, stores, clock, audit } = deps;
+  const now = clock();
+  const presented = presentedClient(form, authorization);
+  const refreshToken = form.get('refresh_token');
+  if (refreshToken === undefined) throw invalidRequest('refresh_token_missing', 'refresh_token is required.');
+  const parsed = parseRefreshToken(refreshToken);
+  const read = await stores.readForToken({ grantId: parsed?.grantId, clientId: presented.clientId }, now);
+  const client = authenticateClient(presented, read.client);
+  if (!mayRefresh(client)) throw unauthorizedClient('grant_not_registered');
+  let grant = read.grant;
+  if (!parsed || !grant) throw invalidGrant('refresh_unknown');
+  if (grant.clientId !== client.clientId) throw invalidGrant('client_mismatch');
+  const hash = sha256(refreshToken);
+
+  let signed: { token: string; claims: AccessTokenClaims } | undefined;
+  // A lost rotation race is retried once with the winner's state (then it is a grace presentation).
+  for (let attempt = 0; attempt < 2; attempt++) {
+    if (grant.revokedAt !== undefined) throw invalidGrant('grant_revoked');
+    if (grant.expiresAt <= now || (grant.idleExpiresAt !== undefined && grant.idleExpiresAt <= now)) throw invalidGrant('refresh_expired');
+    const presentation = classify(grant, hash, now, config.lifetimes.refreshGrace);
+    if (presentation === 'unknown') throw invalidGrant('refresh_unknown');
+    if (presentation === 'reused') {
+      await stores.revokeGrant(grant.grantId, 'refresh_reuse', now);
+      audit('security.refresh_reuse', { client_id: client.clientId, sub: grant.sub, grant_id: grant.grantId, severity: 'HIGH' });
+      throw invalidGrant('refresh_reuse');
+    }
+    checkResource(form, grant.resource);
+    const scope = narrowedScope(form, grant.scope);
+    signed ??= await mintAccessToken(deps.signer, {
+      issuer: config.issuer,
+      resource: grant.resource,
+      sub: grant.sub,
+      clientId: client.clientId,
+      scope: accessTokenScope(scope),
+      username: grant.username,
+      now,
+      lifetime: config.lifetimes.accessToken,
+    });
+    const next = newRefreshToken(grant.grantId);
+    const retire = presentation === 'current' ? hash : grant.currentHash!;
+    const rotated = await stores.rotateRefreshToken(grant, {
+      currentHash: sha256(next),
+      previousHash: presentation === 'current' ? hash : grant.previousHash!,
+      retiredHashes: [...(grant.retiredHashes ?? []), retire].slice(-RETIRED_HASHES_KEPT),
+      rotatedAt: presentation === 'current' ? now : grant.rotatedAt!,
+      idleExpiresAt: Math.min(now + config.lifetimes.refreshTokenIdle, grant.expiresAt),
+    });
+    if (rotated) {
+      audit('token.refreshed', { ...issuedAudit(signed.claims, grant.grantId), grace: presentation === 'grace' });
+      return respond(signed.claims, signed.token, next);
+    }
+    const latest = await stores.getGrant(grant.grantId);
+    if (!latest) throw invalidGrant('refresh_unknown');
+    grant = latest;
+  }
+  throw invalidGrant('refresh_race');
+}
+
+/** client_credentials: confidential clients only, scopes limited to the client's registered set. */
+async function clientCredentials(form: FormParameters, authorization: string | undefined, deps: TokenDeps): Promise<TokenResponse> {
+  const { config, stores, clock, audit } = deps;
+  const now = clock();
+  const presented = presentedClient(form, authorization);
+  const { client: found } = await stores.readForToken({ clientId: presented.clientId }, now);
+  const client = authenticateClient(presented, found);
+  if (!isConfidential(client)) throw unauthorizedClient('public_client_credentials');
+  if (!client.metadata.grant_types.includes('client_credentials')) throw unauthorizedClient('grant_not_registered');
+  checkResource(form, config.resource);
+  const allowed = (client.metadata.scope ?? '').split(' ').filter((s) => s && s !== OFFLINE_ACCESS);
+  const raw = form.get('scope');
+  const requested = raw === undefined ? allowed : parseScopeParameter(raw);
+  if (!requested || requested.length === 0 || requested.some((scope) => !allowed.includes(scope))) {
+    throw invalidScope('scope_not_allowed');
+  }
+  const { token, claims } = await mintAccessToken(deps.signer, {
+    issuer: config.issuer,
+    resource: config.resource,
+    sub: client.clientId,
+    clientId: client.clientId,
+    scope: formatScopes(requested),
+    now,
+    lifetime: config.lifetimes.accessToken,
+  });
+  audit('token.issued', { ...issuedAudit(claims, undefined), grant_type: 'client_credentials' });
+  return respond(claims, token);
+}
+
+export { parseRefreshToken };

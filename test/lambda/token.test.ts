@@ -1,0 +1,468 @@
+import * as jose from 'jose';
+import { buildTokenHandler } from '../../lambda/token/handler';
+import { sha256 } from '../../lambda/shared/crypto';
+import { MAX_CODE_FAILURES } from '../../lambda/shared/stores';
+import { AuditCapture, Backend, basicAuth, formEvent, instrument, ISSUER, lambdaContext, RESOURCE, sdkError, TestClock } from '../support/harness';
+import { REDIRECT, seedClient, seedCode } from './token-fixtures';
+
+const backend = new Backend();
+const clock = new TestClock();
+const audit = new AuditCapture();
+let handler: ReturnType<typeof buildTokenHandler>;
+let dbCalls: ReturnType<typeof instrument>;
+let kmsCalls: ReturnType<typeof instrument>;
+
+beforeAll(async () => {
+  await backend.start();
+  dbCalls = instrument(backend.db);
+  kmsCalls = instrument(backend.kmsClient);
+  handler = buildTokenHandler({ config: backend.config(), stores: backend.stores(), signer: backend.signer(), clock: clock.fn, sink: audit.sink });
+});
+afterAll(() => backend.stop());
+beforeEach(() => {
+  audit.clear();
+  dbCalls.heal();
+  kmsCalls.heal();
+});
+
+async function post(path: string, params: Record<string, string>, headers: Record<string, string> = {}) {
+  const result = await handler(formEvent(path, params, headers), lambdaContext);
+  return { ...result, json: result.body ? JSON.parse(result.body) : undefined };
+}
+
+const stores = () => backend.stores();
+
+async function redeemable(options: Parameters<typeof seedClient>[2] = {}) {
+  const { client, secret } = await seedClient(stores(), clock.now, options);
+  const { code, verifier } = await seedCode(stores(), clock.now, client.clientId);
+  const params = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: client.clientId };
+  return { client, secret, code, verifier, params };
+}
+
+async function verifyAccessToken(token: string) {
+  return jose.jwtVerify(token, backend.kms.publicKeyOf(backend.keyArn), { issuer: ISSUER, audience: RESOURCE, typ: 'at+jwt', currentDate: new Date(clock.now * 1000) });
+}
+
+describe('authorization_code grant', () => {
+  test('AS-1 AS-12 AS-16 a public client redeems a code with PKCE S256 for a short-lived RFC 9068 token', async () => {
+    const { client, params } = await redeemable();
+    const response = await post('/token', params);
+    expect(response.statusCode).toBe(200);
+    expect(response.headers?.['Cache-Control']).toBe('no-store');
+    expect(response.json).toMatchObject({ token_type: 'Bearer', expires_in: 600, scope: 'mcp:tools' });
+    expect(response.json.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
+    const { payload, protectedHeader } = await verifyAccessToken(response.json.access_token);
+    expect(protectedHeader).toMatchObject({ alg: 'RS256', typ: 'at+jwt' });
+    expect(protectedHeader.kid).toMatch(/^[A-Za-z0-9_-]{22}$/);
+    expect(payload).toMatchObject({ iss: ISSUER, aud: RESOURCE, sub: 'user-alice', client_id: client.clientId, scope: 'mcp:tools' });
+    expect(payload.exp! - payload.iat!).toBe(600);
+    expect(typeof payload.jti).toBe('string');
+    const issued = audit.named('token.issued');
+    expect(issued).toHaveLength(1);
+    expect(issued[0]).toMatchObject({ client_id: client.clientId, aud: RESOURCE, scope: 'mcp:tools', grant_type: 'authorization_code' });
+    expect(issued[0].grant_id).toBeDefined();
+    expect(issued[0].sub_hash).toBeDefined();
+  });
+
+  test('budget: exactly one KMS call and at most two DynamoDB calls per authorization_code grant', async () => {
+    const { params } = await redeemable();
+    dbCalls.reset();
+    kmsCalls.reset();
+    expect((await post('/token', params)).statusCode).toBe(200);
+    expect(kmsCalls.calls).toEqual(['SignCommand']);
+    expect(dbCalls.calls.length).toBeLessThanOrEqual(2);
+  });
+
+  test('CODE-01 a second valid redemption fails with invalid_grant and revokes the first grant', async () => {
+    const { params } = await redeemable();
+    const first = await post('/token', params);
+    expect(first.statusCode).toBe(200);
+    clock.advance(1);
+    const second = await post('/token', params);
+    expect(second.statusCode).toBe(400);
+    expect(second.json.error).toBe('invalid_grant');
+    expect(audit.named('security.code_replay')).toHaveLength(1);
+    const refreshed = await post('/token', { grant_type: 'refresh_token', refresh_token: first.json.refresh_token, client_id: params.client_id });
+    expect(refreshed.json.error).toBe('invalid_grant');
+  });
+
+  test('CODE-02 twenty parallel redemptions of one code give exactly one 200 and one grant', async () => {
+    const { params } = await redeemable();
+    const responses = await Promise.all(Array.from({ length: 20 }, () => post('/token', params)));
+    expect(responses.filter((r) => r.statusCode === 200)).toHaveLength(1);
+    expect(responses.filter((r) => r.statusCode === 400 && r.json.error === 'invalid_grant')).toHaveLength(19);
+    expect(audit.named('token.issued')).toHaveLength(1);
+  });
+
+  test('CODE-03 FAULT-08 an expired code is refused even while the item still exists', async () => {
+    const { params } = await redeemable();
+    clock.advance(61);
+    const response = await post('/token', params);
+    expect(response.json.error).toBe('invalid_grant');
+    expect(audit.named('token.rejected')[0].reason).toBe('code_expired');
+  });
+
+  test('CODE-04 client B cannot redeem client A\'s code, and A\'s code is not consumed', async () => {
+    const { params } = await redeemable();
+    const { client: other } = await seedClient(stores(), clock.now);
+    const stolen = await post('/token', { ...params, client_id: other.clientId });
+    expect(stolen.json.error).toBe('invalid_grant');
+    expect((await post('/token', params)).statusCode).toBe(200);
+  });
+
+  test('CODE-05 a different or missing redirect_uri is refused without consuming the code', async () => {
+    const { params } = await redeemable();
+    expect((await post('/token', { ...params, redirect_uri: 'http://127.0.0.1:33418/other' })).json.error).toBe('invalid_grant');
+    const { redirect_uri: _omitted, ...withoutRedirect } = params;
+    expect((await post('/token', withoutRedirect)).json.error).toBe('invalid_grant');
+    expect((await post('/token', params)).statusCode).toBe(200);
+  });
+
+  test('CODE-06 a replay with a wrong verifier after success revokes nothing', async () => {
+    const { params } = await redeemable();
+    const first = await post('/token', params);
+    const replay = await post('/token', { ...params, code_verifier: 'x'.repeat(43) });
+    expect(replay.json.error).toBe('invalid_grant');
+    expect(audit.named('security.code_replay')).toHaveLength(0);
+    const refreshed = await post('/token', { grant_type: 'refresh_token', refresh_token: first.json.refresh_token, client_id: params.client_id });
+    expect(refreshed.statusCode).toBe(200);
+  });
+
+  test('CODE-07 forged, truncated, extended and oversized codes get the same invalid_grant', async () => {
+    const { params } = await redeemable();
+    const bodies = [];
+    for (const code of ['never-issued', params.code.slice(0, -1), `${params.code}x`, 'c'.repeat(10_000)]) {
+      const response = await post('/token', { ...params, code });
+      expect(response.statusCode).toBe(400);
+      bodies.push(response.body);
+    }
+    expect(new Set(bodies).size).toBe(1);
+  });
+
+  test('CODE-09 storage holds only hashes of the code and the refresh token', async () => {
+    const { params } = await redeemable();
+    const response = await post('/token', params);
+    const { ScanCommand } = await import('@aws-sdk/client-dynamodb');
+    const dump = JSON.stringify([
+      await backend.db.send(new ScanCommand({ TableName: backend.tables.codes })),
+      await backend.db.send(new ScanCommand({ TableName: backend.tables.grants })),
+    ]);
+    for (const secret of [params.code, params.code_verifier, response.json.refresh_token, response.json.access_token]) {
+      expect(dump).not.toContain(secret);
+    }
+    expect(dump).toContain(sha256(params.code));
+  });
+
+  test('CODE-10 AS-17 a resource other than the grant\'s is invalid_target and a corrected retry succeeds', async () => {
+    const { params } = await redeemable();
+    expect((await post('/token', { ...params, resource: 'https://other.example/mcp' })).json.error).toBe('invalid_target');
+    expect((await post('/token', { ...params, resource: `${RESOURCE}#x` })).json.error).toBe('invalid_target');
+    const ok = await post('/token', { ...params, resource: RESOURCE });
+    expect(ok.statusCode).toBe(200);
+  });
+
+  test('RES-03 AS-17 resource omitted defaults to the canonical MCP URL', async () => {
+    const { params } = await redeemable();
+    const { payload } = await verifyAccessToken((await post('/token', params)).json.access_token);
+    expect(payload.aud).toBe(RESOURCE);
+  });
+
+  test('CODE-11 missing and unsupported grant types', async () => {
+    const { params } = await redeemable();
+    expect((await post('/token', { ...params, grant_type: '' })).json.error).toBe('invalid_request');
+    for (const grantType of ['password', 'implicit', 'urn:ietf:params:oauth:grant-type:device_code']) {
+      expect((await post('/token', { ...params, grant_type: grantType })).json.error).toBe('unsupported_grant_type');
+    }
+    expect((await post('/token', { grant_type: 'client_credentials', client_id: params.client_id })).json.error).toBe('unauthorized_client');
+  });
+});
+
+describe('PKCE at the token endpoint', () => {
+  test('PKCE-06 a missing code_verifier is invalid_grant and does not consume the code', async () => {
+    const { params } = await redeemable();
+    const { code_verifier: _omitted, ...withoutVerifier } = params;
+    expect((await post('/token', withoutVerifier)).json.error).toBe('invalid_grant');
+    expect(audit.named('token.rejected')[0].reason).toBe('pkce_missing');
+    expect((await post('/token', params)).statusCode).toBe(200);
+  });
+
+  test('PKCE-07 wrong verifiers burn the code after five failures', async () => {
+    const { params } = await redeemable();
+    const other = await seedCode(stores(), clock.now, params.client_id);
+    for (let i = 0; i < MAX_CODE_FAILURES; i++) {
+      expect((await post('/token', { ...params, code_verifier: other.verifier })).json.error).toBe('invalid_grant');
+    }
+    const correct = await post('/token', params);
+    expect(correct.json.error).toBe('invalid_grant');
+    expect(audit.named('token.rejected').pop()?.reason).toBe('code_burned');
+  });
+
+  test('PKCE-08 verifiers outside the ABNF are refused and do not consume the code', async () => {
+    const { params } = await redeemable();
+    for (const verifier of ['a'.repeat(42), 'a'.repeat(129), `${'a'.repeat(42)}%`, `${'a'.repeat(42)} `]) {
+      expect((await post('/token', { ...params, code_verifier: verifier })).json.error).toBe('invalid_grant');
+    }
+    expect((await post('/token', params)).statusCode).toBe(200);
+  });
+});
+
+describe('client authentication', () => {
+  test('confidential client_secret_basic and client_secret_post both work for their registered method', async () => {
+    const basic = await redeemable({ method: 'client_secret_basic' });
+    const { client_id: _id, ...withoutId } = basic.params;
+    expect((await post('/token', withoutId, { authorization: basicAuth(basic.client.clientId, basic.secret!) })).statusCode).toBe(200);
+    const postClient = await redeemable({ method: 'client_secret_post' });
+    expect((await post('/token', { ...postClient.params, client_secret: postClient.secret! })).statusCode).toBe(200);
+  });
+
+  test('CAUTH-01 a wrong secret is 401 invalid_client with WWW-Authenticate: Basic and the code survives', async () => {
+    const { params, client, secret } = await redeemable({ method: 'client_secret_basic' });
+    const wrong = await post('/token', params, { authorization: basicAuth(client.clientId, `${secret}x`) });
+    expect(wrong.statusCode).toBe(401);
+    expect(wrong.json.error).toBe('invalid_client');
+    expect(wrong.headers?.['WWW-Authenticate']).toMatch(/^Basic/);
+    expect((await post('/token', params, { authorization: basicAuth(client.clientId, secret!) })).statusCode).toBe(200);
+  });
+
+  test('CAUTH-02 Basic together with client_secret in the form is invalid_request', async () => {
+    const { params, client, secret } = await redeemable({ method: 'client_secret_basic' });
+    const both = await post('/token', { ...params, client_secret: secret! }, { authorization: basicAuth(client.clientId, secret!) });
+    expect(both.statusCode).toBe(400);
+    expect(both.json.error).toBe('invalid_request');
+  });
+
+  test('CAUTH-02 two Authorization headers are invalid_request', async () => {
+    const { params, client, secret } = await redeemable({ method: 'client_secret_basic' });
+    const event = formEvent('/token', params);
+    event.multiValueHeaders.authorization = [basicAuth(client.clientId, secret!), basicAuth(client.clientId, secret!)];
+    const response = await handler(event, lambdaContext);
+    expect(response.statusCode).toBe(400);
+  });
+
+  test('CAUTH-03 the registered method must be the one used', async () => {
+    const basic = await redeemable({ method: 'client_secret_basic' });
+    expect((await post('/token', { ...basic.params, client_secret: basic.secret! })).json.error).toBe('invalid_client');
+    const postClient = await redeemable({ method: 'client_secret_post' });
+    const { client_id: _id, ...withoutId } = postClient.params;
+    expect((await post('/token', withoutId, { authorization: basicAuth(postClient.client.clientId, postClient.secret!) })).json.error).toBe('invalid_client');
+  });
+
+  test('CAUTH-04 a public client sending a client_secret, even empty, is invalid_client', async () => {
+    const { params } = await redeemable();
+    expect((await post('/token', { ...params, client_secret: 'anything' })).statusCode).toBe(401);
+    expect((await post('/token', { ...params, client_secret: '' })).statusCode).toBe(401);
+  });
+
+  test('CAUTH-05 malformed Basic headers are 401 invalid_client, never 500', async () => {
+    const { params } = await redeemable({ method: 'client_secret_basic' });
+    const { client_id: _id, ...withoutId } = params;
+    for (const header of ['Basic !!!', `Basic ${Buffer.from('nocolon').toString('base64')}`, `Basic ${Buffer.from('%zz:x').toString('base64')}`, `Basic ${'A'.repeat(10_000)}`, 'Bearer x']) {
+      const response = await post('/token', withoutId, { authorization: header });
+      expect(response.statusCode).toBe(401);
+      expect(response.json.error).toBe('invalid_client');
+    }
+  });
+
+  test('CAUTH-06 a form client_id that differs from the Basic one is refused', async () => {
+    const { params, client, secret } = await redeemable({ method: 'client_secret_basic' });
+    const response = await post('/token', { ...params, client_id: 'someone-else' }, { authorization: basicAuth(client.clientId, secret!) });
+    expect(response.statusCode).toBe(400);
+    expect(response.json.error).toBe('invalid_request');
+  });
+});
+
+describe('refresh_token grant', () => {
+  async function session() {
+    const { params } = await redeemable();
+    const first = await post('/token', params);
+    return { clientId: params.client_id, refreshToken: first.json.refresh_token as string };
+  }
+  const refresh = (clientId: string, refreshToken: string, extra: Record<string, string> = {}) =>
+    post('/token', { grant_type: 'refresh_token', refresh_token: refreshToken, client_id: clientId, ...extra });
+
+  test('RT-01 AS-13 a refresh rotates the token; budget: one KMS call, at most two DynamoDB calls', async () => {
+    const { clientId, refreshToken } = await session();
+    dbCalls.reset();
+    kmsCalls.reset();
+    const response = await refresh(clientId, refreshToken);
+    expect(response.statusCode).toBe(200);
+    expect(response.json.refresh_token).not.toBe(refreshToken);
+    expect(kmsCalls.calls).toEqual(['SignCommand']);
+    expect(dbCalls.calls.length).toBeLessThanOrEqual(2);
+    expect(audit.named('token.refreshed')).toHaveLength(1);
+  });
+
+  test('RT-02 the old token after the grace window is reuse: the whole family is revoked', async () => {
+    const { clientId, refreshToken } = await session();
+    const rotated = await refresh(clientId, refreshToken);
+    clock.advance(31);
+    expect((await refresh(clientId, refreshToken)).json.error).toBe('invalid_grant');
+    expect(audit.named('security.refresh_reuse')).toHaveLength(1);
+    expect((await refresh(clientId, rotated.json.refresh_token)).json.error).toBe('invalid_grant');
+  });
+
+  test('RT-03 two parallel refreshes: both answered under the grace policy, one family with exactly one current token', async () => {
+    const { clientId, refreshToken } = await session();
+    const [a, b] = await Promise.all([refresh(clientId, refreshToken), refresh(clientId, refreshToken)]);
+    expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
+    const grant = await stores().getGrant(refreshToken.split('.')[0]);
+    const current = [a, b].filter((r) => sha256(r.json.refresh_token) === grant?.currentHash);
+    expect(current).toHaveLength(1);
+    expect((await refresh(clientId, current[0].json.refresh_token)).statusCode).toBe(200);
+  });
+
+  test('RT-04 client B presenting A\'s refresh token is invalid_grant and A is unaffected', async () => {
+    const { clientId, refreshToken } = await session();
+    const { client: other } = await seedClient(stores(), clock.now);
+    expect((await refresh(other.clientId, refreshToken)).json.error).toBe('invalid_grant');
+    expect((await refresh(clientId, refreshToken)).statusCode).toBe(200);
+  });
+
+  test('RT-05 a wider scope is invalid_scope; a narrower one downscopes only the access token', async () => {
+    const { clientId, refreshToken } = await session();
+    expect((await refresh(clientId, refreshToken, { scope: 'mcp:tools mcp:admin' })).json.error).toBe('invalid_scope');
+    const narrowed = await refresh(clientId, refreshToken, { scope: 'mcp:tools' });
+    expect(narrowed.json.scope).toBe('mcp:tools');
+    const next = await refresh(clientId, narrowed.json.refresh_token);
+    expect(next.json.scope).toBe('mcp:tools');
+  });
+
+  test('RT-06 an idle or absolutely expired family is refused', async () => {
+    const { clientId, refreshToken } = await session();
+    clock.advance(7 * 86400 + 1);
+    expect((await refresh(clientId, refreshToken)).json.error).toBe('invalid_grant');
+    expect(audit.named('token.rejected').pop()?.reason).toBe('refresh_expired');
+  });
+
+  test('RT-07 a revoked grant cannot refresh', async () => {
+    const { clientId, refreshToken } = await session();
+    expect((await post('/revoke', { token: refreshToken, client_id: clientId })).statusCode).toBe(200);
+    expect(audit.named('token.revoked')).toHaveLength(1);
+    expect((await refresh(clientId, refreshToken)).json.error).toBe('invalid_grant');
+  });
+
+  test('RT-08 a refresh for another resource is invalid_target and the family is unchanged', async () => {
+    const { clientId, refreshToken } = await session();
+    const grantId = refreshToken.split('.')[0];
+    const before = await stores().getGrant(grantId);
+    expect((await refresh(clientId, refreshToken, { resource: 'https://other.example/mcp' })).json.error).toBe('invalid_target');
+    expect(await stores().getGrant(grantId)).toEqual(before);
+  });
+
+  test('RT-09 within the grace window the previous token is accepted once more and supersedes the lost one', async () => {
+    const { clientId, refreshToken } = await session();
+    const lost = await refresh(clientId, refreshToken);
+    clock.advance(5);
+    const retry = await refresh(clientId, refreshToken);
+    expect(retry.statusCode).toBe(200);
+    expect((await refresh(clientId, retry.json.refresh_token)).statusCode).toBe(200);
+    expect(audit.named('security.refresh_reuse')).toHaveLength(0);
+    // The superseded token surfacing later means two holders of one family: reuse, the family is revoked.
+    expect((await refresh(clientId, lost.json.refresh_token)).json.error).toBe('invalid_grant');
+    expect(audit.named('security.refresh_reuse')).toHaveLength(1);
+  });
+
+  test('a forged secret for a real family is refused without revoking the family', async () => {
+    const { clientId, refreshToken } = await session();
+    const forged = `${refreshToken.split('.')[0]}.${'A'.repeat(43)}`;
+    expect((await refresh(clientId, forged)).json.error).toBe('invalid_grant');
+    expect((await refresh(clientId, refreshToken)).statusCode).toBe(200);
+  });
+});
+
+describe('client_credentials grant', () => {
+  test('a confidential client gets a token limited to its registered scopes, without a refresh token', async () => {
+    const { client, secret } = await seedClient(stores(), clock.now, { method: 'client_secret_basic', grantTypes: ['client_credentials'], scope: 'mcp:tools' });
+    const auth = { authorization: basicAuth(client.clientId, secret!) };
+    const ok = await post('/token', { grant_type: 'client_credentials' }, auth);
+    expect(ok.statusCode).toBe(200);
+    expect(ok.json.refresh_token).toBeUndefined();
+    const { payload } = await verifyAccessToken(ok.json.access_token);
+    expect(payload).toMatchObject({ sub: client.clientId, client_id: client.clientId, scope: 'mcp:tools' });
+    expect((await post('/token', { grant_type: 'client_credentials', scope: 'mcp:admin' }, auth)).json.error).toBe('invalid_scope');
+  });
+});
+
+describe('faults', () => {
+  test('FAULT-01 DynamoDB throttling is 503 temporarily_unavailable and the code stays redeemable', async () => {
+    const { params } = await redeemable();
+    dbCalls.fail('PutItemCommand', () => sdkError('ThrottlingException'));
+    const failed = await post('/token', params);
+    expect(failed.statusCode).toBe(503);
+    expect(failed.json.error).toBe('temporarily_unavailable');
+    expect(audit.named('infra.fault')[0].reason).toBe('dynamodb:ThrottlingException');
+    dbCalls.heal();
+    expect((await post('/token', params)).statusCode).toBe(200);
+  });
+
+  test('FAULT-03 a KMS failure is 503, the code is not consumed and nothing is written', async () => {
+    const { params } = await redeemable();
+    kmsCalls.fail('SignCommand', () => sdkError('KMSInvalidStateException'));
+    const failed = await post('/token', params);
+    expect(failed.statusCode).toBe(503);
+    expect(audit.named('infra.fault')[0]).toMatchObject({ dependency: 'kms' });
+    kmsCalls.heal();
+    expect((await post('/token', params)).statusCode).toBe(200);
+  });
+
+  test('FAULT-03 a disabled key (real KMS error from the endpoint) is 503', async () => {
+    const local = new Backend();
+    await local.start();
+    const localHandler = buildTokenHandler({ config: local.config(), stores: local.stores(), signer: local.signer(), clock: clock.fn, sink: audit.sink });
+    const { client } = await seedClient(local.stores(), clock.now);
+    const { code, verifier } = await seedCode(local.stores(), clock.now, client.clientId);
+    local.kms.disableKey(local.keyArn);
+    const result = await localHandler(formEvent('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: client.clientId }), lambdaContext);
+    expect(result.statusCode).toBe(503);
+    await local.stop();
+  });
+
+  test('FAULT-07 the same request delivered twice: one 200, one invalid_grant, one family', async () => {
+    const { params } = await redeemable();
+    const first = await post('/token', params);
+    const second = await post('/token', params);
+    expect([first.statusCode, second.statusCode]).toEqual([200, 400]);
+  });
+});
+
+describe('response hygiene and bad input', () => {
+  test('META-03 errors carry no-store, JSON and no echoed input', async () => {
+    const response = await post('/token', { grant_type: 'authorization_code', code: '<script>alert(1)</script>', client_id: 'x' });
+    expect(response.headers?.['Cache-Control']).toBe('no-store');
+    expect(response.headers?.['Content-Type']).toBe('application/json');
+    expect(response.body).not.toContain('<script>');
+    expect(response.json.error).toMatch(/^[\x20-\x21\x23-\x5B\x5D-\x7E]+$/);
+  });
+
+  test('ROB-01 anything but a UTF-8 form body is invalid_request, never 500', async () => {
+    for (const contentType of ['application/json', 'multipart/form-data', 'application/x-www-form-urlencoded; charset=ISO-8859-1', '']) {
+      const event = formEvent('/token', { grant_type: 'client_credentials' }, { 'content-type': contentType });
+      const response = await handler(event, lambdaContext);
+      expect(response.statusCode).toBe(400);
+      expect(JSON.parse(response.body).error).toBe('invalid_request');
+    }
+  });
+
+  test('ROB-02 form parser quirks are deterministic 400 invalid_request', async () => {
+    for (const body of ['scope[]=a&grant_type=x', 'scope[x]=y', 'code%5B0%5D=abc', 'code=%zz', 'code=a%00b', '\ufeffgrant_type=x', Array.from({ length: 1000 }, (_, i) => `k${i}=v`).join('&'), 'grant_type=a&grant_type=b']) {
+      const event = formEvent('/token', {});
+      event.body = body;
+      const response = await handler(event, lambdaContext);
+      expect(response.statusCode).toBe(400);
+      expect(JSON.parse(response.body).error).toBe('invalid_request');
+    }
+  });
+
+  test('ROB-04 an oversized body is 413', async () => {
+    const event = formEvent('/token', { code: 'x'.repeat(500_000) });
+    expect((await handler(event, lambdaContext)).statusCode).toBe(413);
+  });
+
+  test('META-04 GET /token is 405 with JSON', async () => {
+    const event = formEvent('/token', {});
+    event.httpMethod = 'GET';
+    const response = await handler(event, lambdaContext);
+    expect(response.statusCode).toBe(405);
+    expect(JSON.parse(response.body).error).toBe('invalid_request');
+  });
+});

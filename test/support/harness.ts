@@ -1,0 +1,176 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { KMSClient } from '@aws-sdk/client-kms';
+import { randomUUID } from 'node:crypto';
+import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
+import { createTables, LOCAL_CREDENTIALS, LocalDynamoDb } from '../../local/dynamodb';
+import { LocalKeySpec, LocalKms } from '../../local/kms-server';
+import { AuthServerConfig, loadConfig } from '../../lambda/shared/config';
+import { KmsJwtSigner } from '../../lambda/shared/signer';
+import { Stores } from '../../lambda/shared/stores';
+import type { SigningAlgorithm } from '../../lambda/shared/config';
+
+export const ISSUER = 'https://mcp.example.test/prod';
+export const RESOURCE = `${ISSUER}/mcp`;
+const REGION = 'us-east-1';
+
+/** A settable clock (epoch seconds) for expiry and grace-window tests. */
+export class TestClock {
+  constructor(public now = 1_800_000_000) {}
+  readonly fn = () => this.now;
+  advance(seconds: number) {
+    this.now += seconds;
+  }
+}
+
+/** Captures audit lines (the handlers' sink) and parses them. */
+export class AuditCapture {
+  readonly lines: string[] = [];
+  readonly sink = (line: string) => {
+    this.lines.push(line);
+  };
+  events(): Array<Record<string, unknown>> {
+    return this.lines.map((line) => JSON.parse(line));
+  }
+  named(event: string) {
+    return this.events().filter((e) => e.event === event);
+  }
+  clear() {
+    this.lines.length = 0;
+  }
+}
+
+/** Records every SDK command a client sends and can inject a fault for a named command. */
+export function instrument(client: DynamoDBClient | KMSClient) {
+  const calls: string[] = [];
+  const faults = new Map<string, () => Error>();
+  // Both clients share the smithy middleware stack; the union type hides that from TypeScript.
+  (client.middlewareStack as DynamoDBClient['middlewareStack']).add(
+    (next, context) => async (args) => {
+      const name = (context as { commandName?: string }).commandName ?? 'unknown';
+      calls.push(name);
+      const fault = faults.get(name);
+      if (fault) throw fault();
+      return next(args);
+    },
+    { step: 'initialize', name: `instrument-${randomUUID()}` },
+  );
+  return {
+    calls,
+    reset: () => (calls.length = 0),
+    fail: (command: string, error: () => Error) => faults.set(command, error),
+    heal: () => faults.clear(),
+  };
+}
+
+export function sdkError(name: string): Error {
+  const error = new Error(`${name} (injected)`);
+  error.name = name;
+  return error;
+}
+
+/**
+ * The real parts every handler test runs against: dynalite as DynamoDB and the local KMS endpoint,
+ * reached through the real AWS SDK clients.
+ */
+export class Backend {
+  readonly dynamo = new LocalDynamoDb();
+  readonly kms = new LocalKms();
+  db!: DynamoDBClient;
+  kmsClient!: KMSClient;
+  tables!: Awaited<ReturnType<typeof createTables>>;
+  keyArn!: string;
+
+  async start(spec: LocalKeySpec = 'RSA_2048') {
+    await this.dynamo.start();
+    await this.kms.start();
+    this.db = new DynamoDBClient({ endpoint: this.dynamo.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+    this.kmsClient = new KMSClient({ endpoint: this.kms.endpoint, region: REGION, credentials: LOCAL_CREDENTIALS, maxAttempts: 1 });
+    this.tables = await createTables(this.db, `t${randomUUID().slice(0, 8)}`);
+    this.keyArn = this.kms.createKey(spec);
+    return this;
+  }
+
+  async stop() {
+    this.db?.destroy();
+    this.kmsClient?.destroy();
+    await this.kms.stop();
+    await this.dynamo.stop();
+  }
+
+  env(overrides: Record<string, string> = {}): Record<string, string> {
+    return {
+      ISSUER,
+      CLIENTS_TABLE: this.tables.clients,
+      CODES_TABLE: this.tables.codes,
+      GRANTS_TABLE: this.tables.grants,
+      PENDING_TABLE: this.tables.pending,
+      CONSENTS_TABLE: this.tables.consents,
+      SIGNING_KEY_ARN: this.keyArn,
+      SIGNING_ALGORITHM: this.kms.publicKeyOf(this.keyArn).asymmetricKeyType === 'ec' ? 'ES256' : 'RS256',
+      ...overrides,
+    };
+  }
+
+  config(overrides: Record<string, string> = {}): AuthServerConfig {
+    return loadConfig(this.env(overrides));
+  }
+
+  stores(): Stores {
+    return new Stores(this.db, this.tables);
+  }
+
+  signer(algorithm?: SigningAlgorithm): KmsJwtSigner {
+    return new KmsJwtSigner(this.kmsClient, this.keyArn, algorithm ?? (this.env().SIGNING_ALGORITHM as SigningAlgorithm));
+  }
+}
+
+/** A REST API (v1) proxy event as API Gateway sends it for a route of the manifest. */
+export function proxyEvent(input: {
+  method: string;
+  path: string;
+  resource?: string;
+  headers?: Record<string, string>;
+  multiValueHeaders?: Record<string, string[]>;
+  body?: string;
+  query?: Record<string, string>;
+  multiQuery?: Record<string, string[]>;
+  pathParameters?: Record<string, string>;
+  sourceIp?: string;
+}): APIGatewayProxyEvent {
+  const headers = input.headers ?? {};
+  const multiValueHeaders = input.multiValueHeaders ?? Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]]));
+  const multiQuery = input.multiQuery ?? (input.query ? Object.fromEntries(Object.entries(input.query).map(([k, v]) => [k, [v]])) : null);
+  return {
+    httpMethod: input.method,
+    path: `/prod${input.path}`,
+    resource: input.resource ?? input.path,
+    headers,
+    multiValueHeaders,
+    body: input.body ?? null,
+    isBase64Encoded: false,
+    queryStringParameters: multiQuery ? Object.fromEntries(Object.entries(multiQuery).map(([k, v]) => [k, v[v.length - 1]])) : null,
+    multiValueQueryStringParameters: multiQuery,
+    pathParameters: input.pathParameters ?? null,
+    stageVariables: null,
+    requestContext: {
+      requestId: randomUUID(),
+      stage: 'prod',
+      identity: { sourceIp: input.sourceIp ?? '198.51.100.7' },
+    } as APIGatewayProxyEvent['requestContext'],
+  };
+}
+
+export function formEvent(path: string, params: Record<string, string>, headers: Record<string, string> = {}) {
+  return proxyEvent({
+    method: 'POST',
+    path,
+    headers: { 'content-type': 'application/x-www-form-urlencoded', ...headers },
+    body: new URLSearchParams(params).toString(),
+  });
+}
+
+export const lambdaContext = { awsRequestId: 'test', getRemainingTimeInMillis: () => 10_000 } as unknown as Context;
+
+export function basicAuth(clientId: string, secret: string): string {
+  return `Basic ${Buffer.from(`${encodeURIComponent(clientId)}:${encodeURIComponent(secret)}`).toString('base64')}`;
+}
