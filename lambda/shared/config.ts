@@ -88,8 +88,25 @@ export function parseScopeModel(raw: string | undefined): ScopeModel {
   return model;
 }
 
+/** AS-9: every endpoint is HTTPS; plain http only on loopback for local development. */
+function checkIssuer(issuer: string): void {
+  let url: URL;
+  try {
+    url = new URL(issuer);
+  } catch {
+    throw new Error(`${ENV.issuer} must be an absolute URL, got ${JSON.stringify(issuer)}`);
+  }
+  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+    throw new Error(`${ENV.issuer} must use https (http only on loopback), got ${issuer}`);
+  }
+  if (issuer.endsWith('/') || url.search || url.hash) {
+    throw new Error(`${ENV.issuer} must have no trailing slash, query or fragment, got ${issuer}`);
+  }
+}
+
 export function issuerUrls(issuer: string) {
-  if (issuer.endsWith('/')) throw new Error(`${ENV.issuer} must not end with a slash, got ${issuer}`);
+  checkIssuer(issuer);
   return { resource: issuer + MCP_PATH, protectedResourceMetadataUrl: issuer + PROTECTED_RESOURCE_METADATA_PATH };
 }
 

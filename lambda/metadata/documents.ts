@@ -1,0 +1,40 @@
+import { defaultScopes, knownScopeNames, OFFLINE_ACCESS } from '../../lib/scopes';
+import type { AuthServerConfig } from '../shared/config';
+
+/** RFC 9728 protected resource metadata for the MCP endpoint (RS-1, RS-4: never offline_access). */
+export function protectedResourceMetadata(config: AuthServerConfig) {
+  return {
+    resource: config.resource,
+    authorization_servers: [config.issuer],
+    scopes_supported: defaultScopes(config.scopeModel),
+    bearer_methods_supported: ['header'],
+  };
+}
+
+/**
+ * RFC 8414 authorization server metadata, also served as OpenID Connect discovery: the issuer is
+ * byte-identical to the one the discovery URL was built from and to every token's `iss` (AS-6).
+ */
+export function authorizationServerMetadata(config: AuthServerConfig) {
+  const at = (path: string) => `${config.issuer}${path}`;
+  const clientAuthMethods = ['none', 'client_secret_basic', 'client_secret_post'];
+  return {
+    issuer: config.issuer,
+    authorization_endpoint: at('/authorize'),
+    token_endpoint: at('/token'),
+    registration_endpoint: at('/register'),
+    revocation_endpoint: at('/revoke'),
+    introspection_endpoint: at('/introspect'),
+    jwks_uri: at('/jwks.json'),
+    response_types_supported: ['code'],
+    response_modes_supported: ['query'],
+    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    code_challenge_methods_supported: ['S256'],
+    token_endpoint_auth_methods_supported: clientAuthMethods,
+    revocation_endpoint_auth_methods_supported: clientAuthMethods,
+    introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
+    scopes_supported: [...knownScopeNames(config.scopeModel), OFFLINE_ACCESS],
+    authorization_response_iss_parameter_supported: true,
+    ...(config.cimdEnabled ? { client_id_metadata_document_supported: true } : {}),
+  };
+}

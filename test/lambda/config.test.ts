@@ -1,0 +1,44 @@
+import { loadConfig, parseScopeModel } from '../../lambda/shared/config';
+import { DEFAULT_SCOPE_MODEL, entitledScopes, expandScopes, parseScopeParameter, requiredScopesFor, satisfiesScopes } from '../../lib/scopes';
+
+describe('configuration', () => {
+  test('AS-9 the issuer must be https, except http on loopback for local development', () => {
+    expect(() => loadConfig({ ISSUER: 'http://mcp.example.com/prod' })).toThrow(/must use https/);
+    expect(() => loadConfig({ ISSUER: 'https://mcp.example.com/prod/' })).toThrow(/no trailing slash/);
+    expect(() => loadConfig({ ISSUER: 'not a url' })).toThrow(/absolute URL/);
+    expect(loadConfig({ ISSUER: 'http://127.0.0.1:4000/prod' }).resource).toBe('http://127.0.0.1:4000/prod/mcp');
+    expect(loadConfig({ ISSUER: 'https://mcp.example.com/prod' }).protectedResourceMetadataUrl).toBe(
+      'https://mcp.example.com/prod/.well-known/oauth-protected-resource/mcp',
+    );
+  });
+
+  test('a missing issuer and out-of-range lifetimes fail fast with what was received', () => {
+    expect(() => loadConfig({})).toThrow('Missing required environment variable ISSUER');
+    expect(() => loadConfig({ ISSUER: 'https://a.example', ACCESS_TOKEN_TTL_SECONDS: '7200' })).toThrow(/between 60 and 1800, got "7200"/);
+    expect(() => loadConfig({ ISSUER: 'https://a.example', SIGNING_ALGORITHM: 'HS256' })).toThrow(/RS256 or ES256, got HS256/);
+  });
+
+  test('an inconsistent scope model is refused with every problem named', () => {
+    const broken = JSON.stringify({ scopes: [{ name: 'a b', description: '' }], toolScopes: { t: ['missing'] }, entitlements: [] });
+    expect(() => parseScopeModel(broken)).toThrow(/not a valid OAuth scope token.*undeclared scope missing.*isDefault/);
+  });
+});
+
+describe('scope model', () => {
+  test('RS-8 a broader scope implies the narrower ones', () => {
+    expect(expandScopes(DEFAULT_SCOPE_MODEL, ['mcp:admin'])).toEqual(new Set(['mcp:admin', 'mcp:tools']));
+    expect(satisfiesScopes(DEFAULT_SCOPE_MODEL, ['mcp:admin'], requiredScopesFor(DEFAULT_SCOPE_MODEL, 'tools/call', 'echo'))).toBe(true);
+    expect(satisfiesScopes(DEFAULT_SCOPE_MODEL, ['mcp:tools'], requiredScopesFor(DEFAULT_SCOPE_MODEL, 'tools/call', 'admin_stats'))).toBe(false);
+  });
+
+  test('entitlements restrict a scope to users whose claims grant it', () => {
+    expect(entitledScopes(DEFAULT_SCOPE_MODEL, { groups: ['admins'] })).toContain('mcp:admin');
+    expect(entitledScopes(DEFAULT_SCOPE_MODEL, { groups: ['users'] })).not.toContain('mcp:admin');
+    expect(entitledScopes(DEFAULT_SCOPE_MODEL, {})).toContain('mcp:tools');
+  });
+
+  test('AZR-15 scope parsing is order-insensitive, tolerates spaces and refuses the grammar\'s exclusions', () => {
+    expect(parseScopeParameter('  mcp:admin   mcp:tools ')).toEqual(['mcp:admin', 'mcp:tools']);
+    for (const bad of ['a"b', 'a\\b', 'a\u0001b', 'caf\u00e9']) expect(parseScopeParameter(bad)).toBeUndefined();
+  });
+});
