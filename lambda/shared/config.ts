@@ -22,7 +22,8 @@ export const ENV = {
   refreshTokenIdleTtl: 'REFRESH_TOKEN_IDLE_TTL_SECONDS',
   refreshGrace: 'REFRESH_GRACE_SECONDS',
   unusedClientTtl: 'UNUSED_CLIENT_TTL_SECONDS',
-  maxClients: 'MAX_REGISTERED_CLIENTS',
+  /** Optional cap on registrations per UTC day (a counter item, no Scan). */
+  maxRegistrationsPerDay: 'MAX_REGISTRATIONS_PER_DAY',
   allowedRedirectHosts: 'ALLOWED_REDIRECT_HOSTS',
   cimdEnabled: 'CIMD_ENABLED',
 } as const;
@@ -54,7 +55,7 @@ export interface AuthServerConfig {
   readonly tables: { clients: string; codes: string; grants: string; pending: string; consents: string };
   readonly signing: { keyArn: string; algorithm: SigningAlgorithm; previousKeyArns: string[] };
   readonly lifetimes: Lifetimes;
-  readonly registration: { maxClients?: number; allowedRedirectHosts?: string[] };
+  readonly registration: { maxPerDay?: number; allowedRedirectHosts?: string[] };
   readonly cimdEnabled: boolean;
 }
 
@@ -116,7 +117,7 @@ export function loadConfig(env: Env = process.env): AuthServerConfig {
   if (algorithm !== 'RS256' && algorithm !== 'ES256') {
     throw new Error(`${ENV.signingAlgorithm} must be RS256 or ES256, got ${algorithm}`);
   }
-  const maxClients = env[ENV.maxClients] ? integer(env, ENV.maxClients, 0, 1, 10_000_000) : undefined;
+  const maxPerDay = env[ENV.maxRegistrationsPerDay] ? integer(env, ENV.maxRegistrationsPerDay, 0, 1, 10_000_000) : undefined;
   const allowedRedirectHosts = list(env, ENV.allowedRedirectHosts);
   return {
     issuer,
@@ -138,7 +139,7 @@ export function loadConfig(env: Env = process.env): AuthServerConfig {
       authorizationCode: 60,
       unusedClient: integer(env, ENV.unusedClientTtl, 86400, 600, 365 * 86400),
     },
-    registration: { maxClients, allowedRedirectHosts: allowedRedirectHosts.length ? allowedRedirectHosts : undefined },
+    registration: { maxPerDay, allowedRedirectHosts: allowedRedirectHosts.length ? allowedRedirectHosts : undefined },
     cimdEnabled: (env[ENV.cimdEnabled] ?? 'true') === 'true',
   };
 }
