@@ -8,7 +8,8 @@ import { chain, memoize } from '@smithy/core/config';
 
 export const defaultProvider = (init = {}) =>
   memoize(
-    chain(fromEnv(init), fromHttp(init)),
+    // fromHttp validates its configuration when created, so create it only if the environment has none.
+    chain(fromEnv(init), () => fromHttp(init)()),
     (credentials) => credentials.expiration !== undefined && credentials.expiration.getTime() - Date.now() < 300_000,
     (credentials) => credentials.expiration !== undefined,
   );
