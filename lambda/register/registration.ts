@@ -23,7 +23,10 @@ export interface RegistrationDeps {
 }
 
 export function registrationPolicy(config: AuthServerConfig): RegistrationPolicy {
-  return { scopeModel: config.scopeModel, redirectUris: { allowedHosts: config.registration.allowedRedirectHosts } };
+  return {
+    scopeModel: config.scopeModel,
+    redirectUris: { allowedHosts: config.registration.allowedRedirectHosts, extraPrivateUseSchemes: config.registration.extraRedirectSchemes },
+  };
 }
 
 /** The shape of the client ids this server generates (128 random bits, base64url). */

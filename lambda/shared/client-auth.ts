@@ -2,6 +2,7 @@ import { constantTimeEqual, sha256 } from './crypto';
 import { invalidClient, invalidRequest, OAuthError } from './oauth-error';
 import type { ClientRecord, TokenEndpointAuthMethod } from './stores';
 import type { FormParameters } from './http';
+import { isClientIdMetadataUrl } from './cimd/url';
 
 /** What the caller presented to identify itself at /token, /revoke or /introspect. */
 export interface PresentedClient {
@@ -72,3 +73,22 @@ export function isConfidential(client: ClientRecord): boolean {
 
 export const unauthorizedClient = (reason: string) =>
   new OAuthError(400, 'unauthorized_client', reason, 'This client may not use this grant type.');
+
+/**
+ * The client behind presented credentials: a registered client read from the clients table, or, for a
+ * URL-shaped client_id when Client ID Metadata Documents are enabled, a public client. Its document
+ * was fetched and validated at /authorize, which bound the code to it; the token endpoint needs no
+ * fetch (and so no outbound request) because such clients are always public and PKCE-bound.
+ */
+export function tokenEndpointClient(presented: PresentedClient, registered: ClientRecord | undefined, cimdEnabled: boolean): ClientRecord | undefined {
+  if (!isClientIdMetadataUrl(presented.clientId)) return registered;
+  if (!cimdEnabled) return undefined;
+  return {
+    clientId: presented.clientId,
+    metadata: { redirect_uris: [], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] },
+    createdAt: 0,
+  };
+}
+
+/** The id to read from the clients table: URL-shaped ids are never stored there. */
+export const storedClientId = (presented: PresentedClient) => (isClientIdMetadataUrl(presented.clientId) ? undefined : presented.clientId);

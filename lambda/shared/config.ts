@@ -25,7 +25,20 @@ export const ENV = {
   /** Optional cap on registrations per UTC day (a counter item, no Scan). */
   maxRegistrationsPerDay: 'MAX_REGISTRATIONS_PER_DAY',
   allowedRedirectHosts: 'ALLOWED_REDIRECT_HOSTS',
+  /** Comma-separated dotless private-use schemes an operator accepts, e.g. `cursor` (off by default: REG-08). */
+  extraRedirectSchemes: 'EXTRA_REDIRECT_SCHEMES',
   cimdEnabled: 'CIMD_ENABLED',
+  /** The upstream OpenID Connect provider users sign in at (authorize handler only). */
+  upstreamIssuer: 'UPSTREAM_ISSUER',
+  upstreamClientId: 'UPSTREAM_CLIENT_ID',
+  /** Secrets Manager ARN of the upstream client secret (read at run time; never the secret itself). */
+  upstreamClientSecretArn: 'UPSTREAM_CLIENT_SECRET_ARN',
+  /** Space-separated scopes requested upstream; `openid` is always included. */
+  upstreamScopes: 'UPSTREAM_SCOPES',
+  /** Budget for all upstream calls of one request (discovery, token, JWKS). */
+  upstreamTimeout: 'UPSTREAM_TIMEOUT_SECONDS',
+  /** How long a user's consent for a client, redirect URI and scope set is remembered; 0 = always ask. */
+  consentTtl: 'CONSENT_TTL_SECONDS',
 } as const;
 
 export type SigningAlgorithm = 'RS256' | 'ES256';
@@ -43,6 +56,25 @@ export interface Lifetimes {
   readonly authorizationCode: number;
   /** A registration that never completes an authorization expires after this long. */
   readonly unusedClient: number;
+  /** A pending authorization (consent page, upstream sign-in) lives at most 10 minutes. */
+  readonly pendingAuthorization: number;
+  /** Remembered consent; 0 means consent is asked every time. */
+  readonly rememberedConsent: number;
+}
+
+/** The upstream OpenID Connect provider the authorize handler is a relying party of. */
+export interface UpstreamConfig {
+  /** The provider's issuer identifier, e.g. `https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbC`. */
+  readonly issuer: string;
+  readonly clientId: string;
+  /** @default - a public client (PKCE only, no secret) */
+  readonly clientSecretArn?: string;
+  /** Always contains `openid`. */
+  readonly scopes: string[];
+  /** Budget in milliseconds for every upstream call of one request, well within API Gateway's 29 s. */
+  readonly timeoutMs: number;
+  /** Plain http is accepted for a loopback issuer only (local development and tests). */
+  readonly allowInsecure: boolean;
 }
 
 export interface AuthServerConfig {
@@ -55,8 +87,10 @@ export interface AuthServerConfig {
   readonly tables: { clients: string; codes: string; grants: string; pending: string; consents: string };
   readonly signing: { keyArn: string; algorithm: SigningAlgorithm; previousKeyArns: string[] };
   readonly lifetimes: Lifetimes;
-  readonly registration: { maxPerDay?: number; allowedRedirectHosts?: string[] };
+  readonly registration: { maxPerDay?: number; allowedRedirectHosts?: string[]; extraRedirectSchemes: string[] };
   readonly cimdEnabled: boolean;
+  /** Present when UPSTREAM_ISSUER is set; the authorize handler requires it ({@link requireUpstream}). */
+  readonly upstream?: UpstreamConfig;
 }
 
 type Env = Record<string, string | undefined>;
@@ -97,13 +131,35 @@ function checkIssuer(issuer: string): void {
   } catch {
     throw new Error(`${ENV.issuer} must be an absolute URL, got ${JSON.stringify(issuer)}`);
   }
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
+  const loopback = isLoopbackHost(url.hostname);
   if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
     throw new Error(`${ENV.issuer} must use https (http only on loopback), got ${issuer}`);
   }
   if (issuer.endsWith('/') || url.search || url.hash) {
     throw new Error(`${ENV.issuer} must have no trailing slash, query or fragment, got ${issuer}`);
   }
+}
+
+const isLoopbackHost = (hostname: string) => hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
+
+function parseUpstream(env: Env): UpstreamConfig | undefined {
+  const issuer = env[ENV.upstreamIssuer];
+  if (issuer === undefined || issuer === '') return undefined;
+  const url = URL.parse(issuer);
+  if (!url || url.search || url.hash) throw new Error(`${ENV.upstreamIssuer} must be an absolute URL, got ${JSON.stringify(issuer)}`);
+  const allowInsecure = url.protocol === 'http:' && isLoopbackHost(url.hostname);
+  if (url.protocol !== 'https:' && !allowInsecure) {
+    throw new Error(`${ENV.upstreamIssuer} must use https (http only on loopback), got ${issuer}`);
+  }
+  const scopes = (env[ENV.upstreamScopes] ?? 'openid email profile').split(' ').filter((scope) => scope.length > 0);
+  return {
+    issuer,
+    clientId: required(env, ENV.upstreamClientId),
+    clientSecretArn: env[ENV.upstreamClientSecretArn] || undefined,
+    scopes: scopes.includes('openid') ? scopes : ['openid', ...scopes],
+    timeoutMs: integer(env, ENV.upstreamTimeout, 10, 1, 20) * 1000,
+    allowInsecure,
+  };
 }
 
 export function issuerUrls(issuer: string) {
@@ -138,10 +194,23 @@ export function loadConfig(env: Env = process.env): AuthServerConfig {
       refreshGrace: integer(env, ENV.refreshGrace, 30, 0, 300),
       authorizationCode: 60,
       unusedClient: integer(env, ENV.unusedClientTtl, 86400, 600, 365 * 86400),
+      pendingAuthorization: 600,
+      rememberedConsent: integer(env, ENV.consentTtl, 30 * 86400, 0, 365 * 86400),
     },
-    registration: { maxPerDay, allowedRedirectHosts: allowedRedirectHosts.length ? allowedRedirectHosts : undefined },
+    registration: {
+      maxPerDay,
+      allowedRedirectHosts: allowedRedirectHosts.length ? allowedRedirectHosts : undefined,
+      extraRedirectSchemes: list(env, ENV.extraRedirectSchemes),
+    },
     cimdEnabled: (env[ENV.cimdEnabled] ?? 'true') === 'true',
+    upstream: parseUpstream(env),
   };
+}
+
+/** The upstream provider, for the authorize handler: fails fast when it is not configured. */
+export function requireUpstream(config: AuthServerConfig): UpstreamConfig {
+  if (!config.upstream) throw new Error(`Missing required environment variable ${ENV.upstreamIssuer}`);
+  return config.upstream;
 }
 
 /** Reads a table name that this handler needs, failing fast when the construct did not grant it. */

@@ -18,7 +18,9 @@ import { TTL_ATTRIBUTE } from '../../lib/tables';
  * themselves (TTL deletion lags). Single use is always a conditional write, never read-then-write.
  */
 
-export type TokenEndpointAuthMethod = 'none' | 'client_secret_basic' | 'client_secret_post';
+import type { TokenEndpointAuthMethod } from './client-metadata';
+
+export type { TokenEndpointAuthMethod };
 
 /** The registered metadata (RFC 7591 names) as stored and returned by the configuration endpoint. */
 export interface StoredClientMetadata {

@@ -1,7 +1,7 @@
 import { formatScopes, OFFLINE_ACCESS, parseScopeParameter } from '../../lib/scopes';
 import { mintAccessToken, AccessTokenClaims } from '../shared/access-token';
 import type { Audit } from '../shared/audit';
-import { authenticateClient, isConfidential, presentedClient, unauthorizedClient } from '../shared/client-auth';
+import { authenticateClient, isConfidential, presentedClient, storedClientId, tokenEndpointClient, unauthorizedClient } from '../shared/client-auth';
 import type { Clock } from '../shared/clock';
 import type { AuthServerConfig } from '../shared/config';
 import { randomToken, sha256 } from '../shared/crypto';
@@ -104,8 +104,8 @@ async function redeemCode(form: FormParameters, authorization: string | undefine
   if (code === undefined) throw invalidRequest('code_missing', 'code is required.');
   const codeHash = sha256(code.length > MAX_CODE_LENGTH ? code.slice(0, MAX_CODE_LENGTH) : code);
   const grantId = grantIdForCode(codeHash);
-  const { code: record, client: found, grant: earlier } = await stores.readForToken({ codeHash, grantId, clientId: presented.clientId }, now);
-  const client = authenticateClient(presented, found);
+  const { code: record, client: found, grant: earlier } = await stores.readForToken({ codeHash, grantId, clientId: storedClientId(presented) }, now);
+  const client = authenticateClient(presented, tokenEndpointClient(presented, found, config.cimdEnabled));
   if (!client.metadata.grant_types.includes('authorization_code')) throw unauthorizedClient('grant_not_registered');
 
   if (!record || code.length > MAX_CODE_LENGTH) throw invalidGrant('code_unknown');
@@ -200,8 +200,8 @@ async function refresh(form: FormParameters, authorization: string | undefined, 
   const refreshToken = form.get('refresh_token');
   if (refreshToken === undefined) throw invalidRequest('refresh_token_missing', 'refresh_token is required.');
   const parsed = parseRefreshToken(refreshToken);
-  const read = await stores.readForToken({ grantId: parsed?.grantId, clientId: presented.clientId }, now);
-  const client = authenticateClient(presented, read.client);
+  const read = await stores.readForToken({ grantId: parsed?.grantId, clientId: storedClientId(presented) }, now);
+  const client = authenticateClient(presented, tokenEndpointClient(presented, read.client, config.cimdEnabled));
   if (!mayRefresh(client)) throw unauthorizedClient('grant_not_registered');
   let grant = read.grant;
   if (!parsed || !grant) throw invalidGrant('refresh_unknown');
@@ -257,8 +257,8 @@ async function clientCredentials(form: FormParameters, authorization: string | u
   const { config, stores, clock, audit } = deps;
   const now = clock();
   const presented = presentedClient(form, authorization);
-  const { client: found } = await stores.readForToken({ clientId: presented.clientId }, now);
-  const client = authenticateClient(presented, found);
+  const { client: found } = await stores.readForToken({ clientId: storedClientId(presented) }, now);
+  const client = authenticateClient(presented, tokenEndpointClient(presented, found, config.cimdEnabled));
   if (!isConfidential(client)) throw unauthorizedClient('public_client_credentials');
   if (!client.metadata.grant_types.includes('client_credentials')) throw unauthorizedClient('grant_not_registered');
   checkResource(form, config.resource);

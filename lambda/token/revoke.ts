@@ -1,4 +1,4 @@
-import { authenticateClient, presentedClient } from '../shared/client-auth';
+import { authenticateClient, presentedClient, storedClientId, tokenEndpointClient } from '../shared/client-auth';
 import { sha256 } from '../shared/crypto';
 import type { FormParameters } from '../shared/http';
 import { invalidRequest } from '../shared/oauth-error';
@@ -15,8 +15,8 @@ export async function revokeToken(form: FormParameters, authorization: string | 
   const token = form.get('token');
   if (token === undefined) throw invalidRequest('token_missing', 'token is required.');
   const parsed = parseRefreshToken(token);
-  const read = await deps.stores.readForToken({ grantId: parsed?.grantId, clientId: presented.clientId }, now);
-  const client = authenticateClient(presented, read.client);
+  const read = await deps.stores.readForToken({ grantId: parsed?.grantId, clientId: storedClientId(presented) }, now);
+  const client = authenticateClient(presented, tokenEndpointClient(presented, read.client, deps.config.cimdEnabled));
   const grant = read.grant;
   if (!parsed || !grant || grant.clientId !== client.clientId || grant.revokedAt !== undefined) return;
   const hash = sha256(token);

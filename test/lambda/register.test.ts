@@ -250,3 +250,20 @@ describe('RFC 7592 client configuration endpoint', () => {
     expect((await call('PUT', GOOD)).statusCode).toBe(405);
   });
 });
+
+describe('operator redirect policy', () => {
+  test('C-8 Cursor\'s dotless cursor:// scheme is refused by default and accepted when the operator allows it', async () => {
+    const body = { ...GOOD, redirect_uris: ['cursor://anysphere.cursor-retrieval/oauth/callback'] };
+    expect((await call('POST', body)).statusCode).toBe(400);
+    const allowing = buildRegisterHandler({ config: backend.config({ EXTRA_REDIRECT_SCHEMES: 'cursor' }), stores: backend.stores(), clock: clock.fn, sink: audit.sink });
+    const event = proxyEvent({ method: 'POST', path: '/register', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
+    expect((await allowing(event, lambdaContext)).statusCode).toBe(201);
+  });
+
+  test('REG-07 with an operator allowlist, hosts outside it are refused', async () => {
+    const allowlisted = buildRegisterHandler({ config: backend.config({ ALLOWED_REDIRECT_HOSTS: 'claude.ai' }), stores: backend.stores(), clock: clock.fn, sink: audit.sink });
+    const register = (uri: string) => allowlisted(proxyEvent({ method: 'POST', path: '/register', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...GOOD, redirect_uris: [uri] }) }), lambdaContext);
+    expect((await register('https://claude.ai/api/mcp/auth_callback')).statusCode).toBe(201);
+    expect((await register('https://evil.example/cb')).statusCode).toBe(400);
+  });
+});

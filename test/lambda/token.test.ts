@@ -139,7 +139,7 @@ describe('authorization_code grant', () => {
     expect(new Set(bodies).size).toBe(1);
   });
 
-  test('CODE-09 storage holds only hashes of the code and the refresh token', async () => {
+  test('CODE-09 AS-14 storage holds only hashes of the code and the refresh token', async () => {
     const { params } = await redeemable();
     const response = await post('/token', params);
     const { ScanCommand } = await import('@aws-sdk/client-dynamodb');
@@ -464,5 +464,33 @@ describe('response hygiene and bad input', () => {
     const response = await handler(event, lambdaContext);
     expect(response.statusCode).toBe(405);
     expect(JSON.parse(response.body).error).toBe('invalid_request');
+  });
+});
+
+describe('Client ID Metadata Document clients at the token endpoint', () => {
+  const CIMD_ID = 'https://app.example.com/oauth/client.json';
+
+  test('AS-2 a URL-shaped client id redeems its code as a public client, with no outbound fetch', async () => {
+    const { code, verifier } = await seedCode(stores(), clock.now, CIMD_ID);
+    const response = await post('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: CIMD_ID });
+    expect(response.statusCode).toBe(200);
+    expect(response.json.refresh_token).toBeDefined();
+    const { payload } = await verifyAccessToken(response.json.access_token);
+    expect(payload.client_id).toBe(CIMD_ID);
+    const refreshed = await post('/token', { grant_type: 'refresh_token', refresh_token: response.json.refresh_token, client_id: CIMD_ID });
+    expect(refreshed.statusCode).toBe(200);
+  });
+
+  test('SSRF-06 with CIMD disabled a URL-shaped client id is an unknown client', async () => {
+    const disabled = buildTokenHandler({ config: backend.config({ CIMD_ENABLED: 'false' }), stores: stores(), signer: backend.signer(), clock: clock.fn, sink: audit.sink });
+    const { code, verifier } = await seedCode(stores(), clock.now, CIMD_ID);
+    const response = await disabled(formEvent('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: CIMD_ID }), lambdaContext);
+    expect(response.statusCode).toBe(401);
+  });
+
+  test('a URL-shaped client id sending a secret is refused (CIMD clients are public)', async () => {
+    const { code, verifier } = await seedCode(stores(), clock.now, CIMD_ID);
+    const response = await post('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: CIMD_ID, client_secret: 'x' });
+    expect(response.statusCode).toBe(401);
   });
 });
