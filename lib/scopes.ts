@@ -142,3 +142,24 @@ export function validateScopeModel(model: ScopeModel): string[] {
   if (defaultScopes(model).length === 0) problems.push('at least one scope must be marked isDefault');
   return problems;
 }
+
+/**
+ * `satisfiesScopes` for one model with its scope index built once, for per-request hot paths (the
+ * authorizer, the runtime guard). Same semantics: the granted scopes plus everything they imply.
+ */
+export function scopeSatisfier(model: ScopeModel): (granted: readonly string[], required: readonly string[]) => boolean {
+  const implied = new Map(model.scopes.map((scope) => [scope.name, scope.implies ?? []]));
+  return (granted, required) => {
+    // Most tokens hold the required scopes themselves; expand the hierarchy only when they do not.
+    if (required.every((scope) => granted.includes(scope))) return true;
+    const held = new Set<string>();
+    const pending = [...granted];
+    while (pending.length > 0) {
+      const name = pending.pop()!;
+      if (held.has(name)) continue;
+      held.add(name);
+      for (const narrower of implied.get(name) ?? []) pending.push(narrower);
+    }
+    return required.every((scope) => held.has(scope));
+  };
+}

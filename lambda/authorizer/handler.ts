@@ -1,0 +1,93 @@
+import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
+import { createAudit, type AuditSink } from '../shared/audit';
+import type { Clock } from '../shared/clock';
+import { ALLOW_CONTEXT } from '../runtime/caller';
+import { insufficientScopeDenyContext } from '../runtime/edge';
+import type { AuthorizerConfig } from './config';
+import { decide, type Decision } from './decide';
+import type { VerificationKeys } from './keys';
+import type { AccessTokenClaims } from './verify';
+
+/**
+ * The REQUEST authorizer for POST /mcp, as API Gateway REST APIs expect it:
+ * - allow: an Allow policy for exactly this method ARN, with the caller as context;
+ * - insufficient scope: an explicit Deny (-> ACCESS_DENIED, 403) whose context carries the challenge;
+ * - anything else: `throw new Error('Unauthorized')`, the only way to get API Gateway's 401.
+ * Every denial writes one `rs.denied` audit line; allowed calls write nothing (the access log has them).
+ */
+
+/** The exact error message API Gateway maps to 401 UNAUTHORIZED; any other error becomes a 500. */
+export const UNAUTHORIZED = 'Unauthorized';
+
+export interface AuthorizerDependencies {
+  readonly config: AuthorizerConfig;
+  /** The pinned keys; a promise only until a JWKS_URI fetch has completed. */
+  readonly keys: () => VerificationKeys | Promise<VerificationKeys>;
+  readonly clock: Clock;
+  readonly auditSink: AuditSink;
+}
+
+export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
+
+function policy(claims: AccessTokenClaims, effect: 'Allow' | 'Deny', methodArn: string, context: Record<string, string>): APIGatewayAuthorizerResult {
+  return {
+    principalId: claims.sub,
+    // Only this method ARN: a cached result can never cover another method or path (JWT-21).
+    policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: effect, Resource: methodArn }] },
+    context,
+  };
+}
+
+function allowContext(claims: AccessTokenClaims): Record<string, string> {
+  const context: Record<string, string> = {
+    [ALLOW_CONTEXT.sub]: claims.sub,
+    [ALLOW_CONTEXT.clientId]: claims.clientId,
+    [ALLOW_CONTEXT.scope]: claims.scope,
+    [ALLOW_CONTEXT.jti]: claims.jti,
+    [ALLOW_CONTEXT.expiresAt]: String(claims.exp),
+  };
+  if (claims.username !== undefined) context[ALLOW_CONTEXT.username] = claims.username;
+  return context;
+}
+
+/** Decides, and never throws: an unexpected failure while reading a hostile request is a malformed token, not a 500. */
+function safeDecide(event: APIGatewayRequestAuthorizerEvent, keys: VerificationKeys, config: AuthorizerConfig, now: number): Decision {
+  try {
+    return decide(event, keys, config, now);
+  } catch {
+    return { effect: 'unauthorized', reason: 'malformed', tokenPresented: true };
+  }
+}
+
+export function createAuthorizerHandler(dependencies: AuthorizerDependencies): AuthorizerHandler {
+  const { config, clock, auditSink } = dependencies;
+  return async (event) => {
+    // A key-loading failure is an outage, not a bad token: let it surface as a 500 (AUTHORIZER_FAILURE).
+    const pending = dependencies.keys();
+    const keys = pending instanceof Promise ? await pending : pending;
+    const decision = safeDecide(event, keys, config, clock());
+    if (decision.effect === 'allow') return policy(decision.claims, 'Allow', event.methodArn, allowContext(decision.claims));
+
+    const audit = createAudit(
+      {
+        requestId: event.requestContext?.requestId ?? 'unknown',
+        ip: event.requestContext?.identity?.sourceIp ?? undefined,
+        userAgent: event.requestContext?.identity?.userAgent ?? undefined,
+      },
+      auditSink,
+      clock,
+    );
+    if (decision.effect === 'forbidden') {
+      audit('rs.denied', {
+        reason: decision.reason,
+        client_id: decision.claims.clientId,
+        sub: decision.claims.sub,
+        scope_required: [...decision.requiredScopes],
+        ...(decision.operation ? { mcp_method: decision.operation.method.slice(0, 64), mcp_name: decision.operation.name?.slice(0, 128) } : {}),
+      });
+      return policy(decision.claims, 'Deny', event.methodArn, insufficientScopeDenyContext(config.resourceMetadataUrl, decision.requiredScopes));
+    }
+    audit('rs.denied', { reason: decision.reason, token_presented: decision.tokenPresented });
+    throw new Error(UNAUTHORIZED);
+  };
+}

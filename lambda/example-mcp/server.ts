@@ -1,0 +1,46 @@
+import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { z } from 'zod';
+import { callerFromAuthInfo, type McpCaller } from '../runtime/caller';
+
+/**
+ * The example MCP server's tools. They contain no authorization logic: the authorizer and the runtime
+ * guard decide who may call what (from the scope model); a tool only reads who is calling.
+ */
+
+export const EXAMPLE_SERVER_INFO = { name: 'cdk-secure-mcp-server-example', version: '0.1.0' } as const;
+
+type Extra = { authInfo?: { extra?: Record<string, unknown> } };
+
+function callerOf(extra: Extra): McpCaller {
+  const caller = callerFromAuthInfo(extra.authInfo);
+  // Unreachable behind the guard; refuse rather than answer for an unknown caller.
+  if (!caller) throw new Error('No authenticated caller');
+  return caller;
+}
+
+const json = (value: unknown) => ({ content: [{ type: 'text' as const, text: JSON.stringify(value) }] });
+
+/** A fresh server per request: stateless mode keeps nothing between callers (FAULT-10). */
+export function createExampleServer(): McpServer {
+  const server = new McpServer(EXAMPLE_SERVER_INFO);
+  server.registerTool(
+    'echo',
+    { description: 'Returns its text argument unchanged.', inputSchema: { text: z.string().max(10_000) } },
+    async ({ text }) => ({ content: [{ type: 'text', text }] }),
+  );
+  server.registerTool('whoami', { description: 'Names the signed-in user and the client calling on their behalf.' }, async (extra) => {
+    const caller = callerOf(extra);
+    return json({ user: caller.user, client_id: caller.clientId });
+  });
+  server.registerTool('admin_stats', { description: 'Harmless runtime statistics of this server (administrators only).' }, async (extra) => {
+    callerOf(extra);
+    return json({
+      server: EXAMPLE_SERVER_INFO.name,
+      version: EXAMPLE_SERVER_INFO.version,
+      runtime: process.version,
+      uptime_seconds: Math.floor(process.uptime()),
+      memory_rss_mb: Math.round(process.memoryUsage.rss() / (1024 * 1024)),
+    });
+  });
+  return server;
+}

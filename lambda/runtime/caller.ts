@@ -1,0 +1,84 @@
+import { parseScopeParameter } from '../../lib/scopes';
+
+/**
+ * The authorizer context the Lambda authorizer attaches to an allowed request. API Gateway hands it to
+ * the MCP function as `event.requestContext.authorizer` (values are strings). Keys may only contain
+ * letters, digits and underscores: gateway responses address them as `context.authorizer.<key>`.
+ */
+export const ALLOW_CONTEXT = {
+  sub: 'sub',
+  clientId: 'client_id',
+  scope: 'scope',
+  jti: 'jti',
+  username: 'username',
+  /** The token's `exp`: lets the guard refuse a cached Allow that outlived its token (docs/AUTHORIZER.md). */
+  expiresAt: 'exp',
+} as const;
+
+/** The context of the Deny the authorizer returns for an insufficient scope; the ACCESS_DENIED gateway response maps it. */
+export const DENY_CONTEXT = {
+  error: 'error',
+  requiredScope: 'required_scope',
+  wwwAuthenticate: 'www_authenticate',
+} as const;
+
+/** Who is calling: what the runtime guard hands the MCP server's tool handlers. Never a token (RS-9). */
+export interface McpCaller {
+  /** The display name: `preferred_username` when the token carries one, else the subject. */
+  readonly user: string;
+  /** The token subject; for client_credentials tokens this equals the client id. */
+  readonly sub: string;
+  readonly username?: string;
+  readonly clientId: string;
+  /** The granted scopes as issued (before the hierarchy is applied). */
+  readonly scopes: readonly string[];
+  /** The token's `jti`, for correlating logs with the authorization server's. */
+  readonly tokenId: string;
+  /** Seconds since the epoch. */
+  readonly expiresAt: number;
+}
+
+function text(context: Readonly<Record<string, unknown>>, key: string): string | undefined {
+  const value = context[key];
+  if (typeof value === 'string') return value;
+  // REST APIs may stringify numbers and booleans; accept them as their string form.
+  if (typeof value === 'number' || typeof value === 'boolean') return String(value);
+  return undefined;
+}
+
+/** Reads the caller from `event.requestContext.authorizer`; undefined unless every required field is present and well formed. */
+export function callerFromAuthorizerContext(context: Readonly<Record<string, unknown>> | null | undefined): McpCaller | undefined {
+  if (!context || typeof context !== 'object') return undefined;
+  const sub = text(context, ALLOW_CONTEXT.sub);
+  const clientId = text(context, ALLOW_CONTEXT.clientId);
+  const tokenId = text(context, ALLOW_CONTEXT.jti);
+  const scope = text(context, ALLOW_CONTEXT.scope) ?? '';
+  const expiresAt = Number(text(context, ALLOW_CONTEXT.expiresAt));
+  if (!sub || !clientId || !tokenId || !Number.isFinite(expiresAt)) return undefined;
+  const scopes = parseScopeParameter(scope);
+  if (!scopes) return undefined;
+  const username = text(context, ALLOW_CONTEXT.username) || undefined;
+  return { user: username ?? sub, sub, username, clientId, scopes, tokenId, expiresAt };
+}
+
+/**
+ * The caller in the shape of the MCP SDK's `AuthInfo`, so tool handlers read it from `extra.authInfo`.
+ * `token` is always empty: the MCP function never sees the client's token (RS-9).
+ */
+export interface CallerAuthInfo {
+  token: string;
+  clientId: string;
+  scopes: string[];
+  expiresAt?: number;
+  extra?: Record<string, unknown>;
+}
+
+export function toAuthInfo(caller: McpCaller): CallerAuthInfo {
+  return { token: '', clientId: caller.clientId, scopes: [...caller.scopes], expiresAt: caller.expiresAt, extra: { caller } };
+}
+
+/** The caller from a tool handler's `extra.authInfo`; undefined when the request did not pass through the guard. */
+export function callerFromAuthInfo(authInfo: { extra?: Record<string, unknown> } | undefined): McpCaller | undefined {
+  const caller = authInfo?.extra?.caller;
+  return caller && typeof caller === 'object' ? (caller as McpCaller) : undefined;
+}

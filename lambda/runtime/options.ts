@@ -1,0 +1,97 @@
+import { DEFAULT_SCOPE_MODEL, defaultScopes, type ScopeModel, scopeSatisfier, validateScopeModel } from '../../lib/scopes';
+import { PROTECTED_RESOURCE_METADATA_PATH } from '../../lib/routes';
+import { GUARD_ENV } from './edge';
+
+export interface McpGuardOptions {
+  /** The protected resource metadata URL named in challenges: `<issuer>/.well-known/oauth-protected-resource/mcp`. */
+  readonly resourceMetadataUrl: string;
+  /**
+   * The scope model configured on the construct (the same one the authorizer enforces).
+   * @default - the construct's default model (`mcp:tools`, and `mcp:admin` for `admin_stats`)
+   */
+  readonly scopeModel?: ScopeModel;
+  /**
+   * Browser origins allowed to call the MCP endpoint, e.g. `https://app.example.com` (RS-10).
+   * @default - none: a request carrying any `Origin` header is refused with 403
+   */
+  readonly allowedOrigins?: readonly string[];
+  /**
+   * Seconds a token may be past its `exp` before the guard refuses it, matching the authorizer.
+   * @default 60
+   */
+  readonly clockToleranceSeconds?: number;
+  /** Seconds since the epoch. @default - the system clock */
+  readonly clock?: () => number;
+  /**
+   * Larger request bodies are refused with 413 before parsing.
+   * @default 1 MiB
+   */
+  readonly maxBodyBytes?: number;
+}
+
+export interface ResolvedGuardOptions {
+  readonly resourceMetadataUrl: string;
+  readonly scopeModel: ScopeModel;
+  readonly defaultScopes: readonly string[];
+  /** `satisfiesScopes` for the model, indexed once. */
+  readonly satisfies: (granted: readonly string[], required: readonly string[]) => boolean;
+  readonly allowedOrigins: ReadonlySet<string>;
+  readonly clockToleranceSeconds: number;
+  readonly clock: () => number;
+  readonly maxBodyBytes: number;
+}
+
+/** An origin in its serialized form (`scheme://host[:port]`, lower case, default port dropped), or undefined. */
+export function normalizeOrigin(value: string): string | undefined {
+  try {
+    const url = new URL(value);
+    if (url.protocol !== 'https:' && url.protocol !== 'http:') return undefined;
+    // Browsers send real host names; a wildcard or other odd character can only be a configuration mistake.
+    if (!/^(?:[a-z0-9-]+\.)*[a-z0-9-]+$|^\[[0-9a-f:.]+\]$/.test(url.hostname)) return undefined;
+    return url.origin;
+  } catch {
+    return undefined;
+  }
+}
+
+export function resolveGuardOptions(options: McpGuardOptions): ResolvedGuardOptions {
+  if (!options.resourceMetadataUrl) throw new Error('resourceMetadataUrl is required');
+  const scopeModel = options.scopeModel ?? DEFAULT_SCOPE_MODEL;
+  const problems = validateScopeModel(scopeModel);
+  if (problems.length > 0) throw new Error(`scopeModel is invalid: ${problems.join('; ')}`);
+  const allowedOrigins = new Set<string>();
+  for (const origin of options.allowedOrigins ?? []) {
+    const normalized = normalizeOrigin(origin);
+    if (!normalized || normalized !== origin.replace(/\/$/, '').toLowerCase()) {
+      throw new Error(`allowedOrigins must hold origins like https://app.example.com, got ${JSON.stringify(origin)}`);
+    }
+    allowedOrigins.add(normalized);
+  }
+  return {
+    resourceMetadataUrl: options.resourceMetadataUrl,
+    scopeModel,
+    defaultScopes: defaultScopes(scopeModel),
+    satisfies: scopeSatisfier(scopeModel),
+    allowedOrigins,
+    clockToleranceSeconds: options.clockToleranceSeconds ?? 60,
+    clock: options.clock ?? (() => Math.floor(Date.now() / 1000)),
+    maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
+  };
+}
+
+/**
+ * The guard's options from the environment the construct sets on the MCP function: `ISSUER`,
+ * `SCOPE_MODEL` (JSON, optional) and `MCP_ALLOWED_ORIGINS` (comma-separated, optional).
+ */
+export function mcpGuardOptionsFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): McpGuardOptions {
+  const issuer = env.ISSUER;
+  if (!issuer) throw new Error('Missing required environment variable ISSUER');
+  if (issuer.endsWith('/')) throw new Error(`ISSUER must not end with a slash, got ${issuer}`);
+  const rawModel = env.SCOPE_MODEL;
+  const allowedOrigins = (env[GUARD_ENV.allowedOrigins] ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0);
+  return {
+    resourceMetadataUrl: issuer + PROTECTED_RESOURCE_METADATA_PATH,
+    scopeModel: rawModel ? (JSON.parse(rawModel) as ScopeModel) : undefined,
+    allowedOrigins,
+  };
+}
