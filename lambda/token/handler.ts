@@ -3,15 +3,18 @@ import type { Clock } from '../shared/clock';
 import type { AuthServerConfig } from '../shared/config';
 import { httpHandler } from '../shared/handler';
 import { HttpEvent, jsonResponse, NO_STORE, parseForm, singleHeader } from '../shared/http';
-import type { JwtSigner } from '../shared/signer';
+import type { JwtSigner, KmsJwksProvider } from '../shared/signer';
 import type { Stores } from '../shared/stores';
 import { exchangeToken } from './grants';
 import { revokeToken } from './revoke';
+import { introspect } from './introspect';
 
 export interface TokenHandlerDeps {
   readonly config: AuthServerConfig;
   readonly stores: Stores;
   readonly signer: JwtSigner;
+  /** Public keys for introspection (KMS GetPublicKey, cached per container). */
+  readonly jwks: Pick<KmsJwksProvider, 'jwks'>;
   readonly clock: Clock;
   readonly sink: AuditSink;
 }
@@ -21,7 +24,7 @@ const ROUTE_EVENTS: Record<string, string> = { '/token': 'token.rejected', '/rev
 /** The route of a REST API proxy event, relative to the stage (`resource` is the manifest path). */
 const routeOf = (event: HttpEvent) => event.resource ?? event.path;
 
-/** POST /token, /revoke and /introspect. Every response carries Cache-Control: no-store (AS-16). */
+/** POST /token, /revoke (RFC 7009) and /introspect (RFC 7662). Every response carries Cache-Control: no-store (AS-16). */
 export function buildTokenHandler(deps: TokenHandlerDeps) {
   return httpHandler(
     async (event, audit) => {
@@ -37,6 +40,8 @@ export function buildTokenHandler(deps: TokenHandlerDeps) {
         case '/revoke':
           await revokeToken(form, authorization, logic);
           return { statusCode: 200, headers: { ...NO_STORE }, body: '' };
+        case '/introspect':
+          return jsonResponse(200, await introspect(form, authorization, { ...logic, jwks: deps.jwks }));
         default:
           return jsonResponse(404, { error: 'invalid_request', error_description: 'Unknown endpoint.' });
       }

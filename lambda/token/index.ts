@@ -3,7 +3,7 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { stdoutSink } from '../shared/audit';
 import { systemClock } from '../shared/clock';
 import { loadConfig, requireTable } from '../shared/config';
-import { KmsJwtSigner } from '../shared/signer';
+import { KmsJwksProvider, KmsJwtSigner } from '../shared/signer';
 import { Stores } from '../shared/stores';
 import { buildTokenHandler } from './handler';
 
@@ -14,6 +14,8 @@ const stores = new Stores(new DynamoDBClient({}), {
   codes: requireTable(config, 'codes'),
   grants: requireTable(config, 'grants'),
 });
-const signer = new KmsJwtSigner(new KMSClient({}), config.signing.keyArn, config.signing.algorithm);
+const kms = new KMSClient({});
+const signer = new KmsJwtSigner(kms, config.signing.keyArn, config.signing.algorithm);
+const jwks = new KmsJwksProvider(kms, [config.signing.keyArn, ...config.signing.previousKeyArns], config.signing.algorithm);
 
-export const handler = buildTokenHandler({ config, stores, signer, clock: systemClock, sink: stdoutSink });
+export const handler = buildTokenHandler({ config, stores, signer, jwks, clock: systemClock, sink: stdoutSink });

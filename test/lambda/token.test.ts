@@ -16,7 +16,7 @@ beforeAll(async () => {
   await backend.start();
   dbCalls = instrument(backend.db);
   kmsCalls = instrument(backend.kmsClient);
-  handler = buildTokenHandler({ config: backend.config(), stores: backend.stores(), signer: backend.signer(), clock: clock.fn, sink: audit.sink });
+  handler = buildTokenHandler({ config: backend.config(), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink });
 });
 afterAll(() => backend.stop());
 beforeEach(() => {
@@ -408,7 +408,7 @@ describe('faults', () => {
   test('FAULT-03 a disabled key (real KMS error from the endpoint) is 503', async () => {
     const local = new Backend();
     await local.start();
-    const localHandler = buildTokenHandler({ config: local.config(), stores: local.stores(), signer: local.signer(), clock: clock.fn, sink: audit.sink });
+    const localHandler = buildTokenHandler({ config: local.config(), stores: local.stores(), signer: local.signer(), jwks: local.jwks(), clock: clock.fn, sink: audit.sink });
     const { client } = await seedClient(local.stores(), clock.now);
     const { code, verifier } = await seedCode(local.stores(), clock.now, client.clientId);
     local.kms.disableKey(local.keyArn);
@@ -482,7 +482,7 @@ describe('Client ID Metadata Document clients at the token endpoint', () => {
   });
 
   test('SSRF-06 with CIMD disabled a URL-shaped client id is an unknown client', async () => {
-    const disabled = buildTokenHandler({ config: backend.config({ CIMD_ENABLED: 'false' }), stores: stores(), signer: backend.signer(), clock: clock.fn, sink: audit.sink });
+    const disabled = buildTokenHandler({ config: backend.config({ CIMD_ENABLED: 'false' }), stores: stores(), signer: backend.signer(), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink });
     const { code, verifier } = await seedCode(stores(), clock.now, CIMD_ID);
     const response = await disabled(formEvent('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: CIMD_ID }), lambdaContext);
     expect(response.statusCode).toBe(401);
@@ -492,5 +492,51 @@ describe('Client ID Metadata Document clients at the token endpoint', () => {
     const { code, verifier } = await seedCode(stores(), clock.now, CIMD_ID);
     const response = await post('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: CIMD_ID, client_secret: 'x' });
     expect(response.statusCode).toBe(401);
+  });
+});
+
+describe('introspection (RFC 7662)', () => {
+  async function confidential() {
+    const { client, secret } = await seedClient(stores(), clock.now, { method: 'client_secret_basic' });
+    return { authorization: basicAuth(client.clientId, secret!) };
+  }
+
+  test('an authenticated confidential client learns an access token is active, with its claims', async () => {
+    const { params } = await redeemable();
+    const issued = await post('/token', params);
+    const response = await post('/introspect', { token: issued.json.access_token }, await confidential());
+    expect(response.statusCode).toBe(200);
+    expect(response.headers?.['Cache-Control']).toBe('no-store');
+    expect(response.json).toMatchObject({ active: true, client_id: params.client_id, sub: 'user-alice', scope: 'mcp:tools', aud: RESOURCE, iss: ISSUER });
+  });
+
+  test('refresh tokens are active for their own client only, and inactive once rotated or revoked', async () => {
+    const { client, secret } = await seedClient(stores(), clock.now, { method: 'client_secret_post' });
+    const { code, verifier } = await seedCode(stores(), clock.now, client.clientId);
+    const own = { client_id: client.clientId, client_secret: secret! };
+    const issued = await post('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, ...own });
+    expect((await post('/introspect', { token: issued.json.refresh_token, ...own })).json).toMatchObject({ active: true, token_type: 'refresh_token' });
+    expect((await post('/introspect', { token: issued.json.refresh_token }, await confidential())).json).toEqual({ active: false });
+    await post('/token', { grant_type: 'refresh_token', refresh_token: issued.json.refresh_token, ...own });
+    expect((await post('/introspect', { token: issued.json.refresh_token, ...own })).json).toEqual({ active: false });
+  });
+
+  test('unknown, expired, forged and other-audience tokens are simply inactive', async () => {
+    const { params } = await redeemable();
+    const issued = await post('/token', params);
+    const auth = await confidential();
+    const forged = await backend.signer().sign({ iss: ISSUER, aud: 'https://other.example/mcp', sub: 'x', client_id: 'x', jti: 'x', scope: '', iat: clock.now, exp: clock.now + 600 }, 'at+jwt');
+    for (const token of ['garbage', forged, `${issued.json.access_token.slice(0, -2)}AA`]) {
+      expect((await post('/introspect', { token }, auth)).json).toEqual({ active: false });
+    }
+    clock.advance(601);
+    expect((await post('/introspect', { token: issued.json.access_token }, auth)).json).toEqual({ active: false });
+  });
+
+  test('public clients and unauthenticated callers may not introspect', async () => {
+    const { params } = await redeemable();
+    const issued = await post('/token', params);
+    expect((await post('/introspect', { token: issued.json.access_token, client_id: params.client_id })).statusCode).toBe(401);
+    expect((await post('/introspect', { token: issued.json.access_token })).statusCode).toBe(401);
   });
 });

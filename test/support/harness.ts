@@ -5,7 +5,7 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createTables, LOCAL_CREDENTIALS, LocalDynamoDb } from '../../local/dynamodb';
 import { LocalKeySpec, LocalKms } from '../../local/kms-server';
 import { AuthServerConfig, loadConfig } from '../../lambda/shared/config';
-import { KmsJwtSigner } from '../../lambda/shared/signer';
+import { KmsJwksProvider, KmsJwtSigner } from '../../lambda/shared/signer';
 import { Stores } from '../../lambda/shared/stores';
 import type { SigningAlgorithm } from '../../lambda/shared/config';
 
@@ -117,6 +117,10 @@ export class Backend {
 
   stores(): Stores {
     return new Stores(this.db, this.tables);
+  }
+
+  jwks(): KmsJwksProvider {
+    return new KmsJwksProvider(this.kmsClient, [this.keyArn], this.env().SIGNING_ALGORITHM as SigningAlgorithm);
   }
 
   signer(algorithm?: SigningAlgorithm): KmsJwtSigner {

@@ -1,0 +1,60 @@
+import { keysFromJwks, VerificationKeys } from '../authorizer/keys';
+import { verifyAccessToken } from '../authorizer/verify';
+import { CLOCK_TOLERANCE_SECONDS } from '../authorizer/config';
+import { authenticateClient, isConfidential, presentedClient, storedClientId, tokenEndpointClient } from '../shared/client-auth';
+import { sha256 } from '../shared/crypto';
+import type { FormParameters } from '../shared/http';
+import { invalidClient, invalidRequest } from '../shared/oauth-error';
+import type { KmsJwksProvider } from '../shared/signer';
+import { parseRefreshToken, TokenDeps } from './grants';
+
+export interface IntrospectionDeps extends TokenDeps {
+  readonly jwks: Pick<KmsJwksProvider, 'jwks'>;
+}
+
+const INACTIVE = { active: false } as const;
+
+/**
+ * RFC 7662 introspection, for authenticated confidential clients only. Access tokens are checked with
+ * the same verifier as the Lambda authorizer (signature, iss, aud, typ, expiry); refresh tokens are
+ * active only for the client they were issued to, while current and not revoked or expired.
+ * Anything unknown, expired or revoked is `{"active": false}` and reveals nothing more.
+ */
+export async function introspect(form: FormParameters, authorization: string | undefined, deps: IntrospectionDeps) {
+  const { config, stores, clock } = deps;
+  const now = clock();
+  const presented = presentedClient(form, authorization);
+  const token = form.get('token');
+  const refresh = token === undefined ? undefined : parseRefreshToken(token);
+  const read = await stores.readForToken({ grantId: refresh?.grantId, clientId: storedClientId(presented) }, now);
+  const client = authenticateClient(presented, tokenEndpointClient(presented, read.client, config.cimdEnabled));
+  if (!isConfidential(client)) throw invalidClient('introspection_public_client');
+  if (token === undefined) throw invalidRequest('token_missing', 'token is required.');
+
+  if (refresh) {
+    const grant = read.grant;
+    const hash = sha256(token);
+    const live = grant && grant.clientId === client.clientId && grant.revokedAt === undefined && grant.expiresAt > now
+      && (grant.idleExpiresAt === undefined || grant.idleExpiresAt > now) && hash === grant.currentHash;
+    if (!live) return INACTIVE;
+    return { active: true, token_type: 'refresh_token', client_id: grant.clientId, sub: grant.sub, scope: grant.scope, exp: grant.expiresAt, iss: config.issuer };
+  }
+
+  const keys: VerificationKeys = { algorithm: config.signing.algorithm, byKid: keysFromJwks(await deps.jwks.jwks(), config.signing.algorithm) };
+  const verified = verifyAccessToken(token, keys, { issuer: config.issuer, resource: config.resource, clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS }, now);
+  if (!verified.ok || verified.claims.exp <= now) return INACTIVE;
+  const { claims } = verified;
+  return {
+    active: true,
+    token_type: 'Bearer',
+    client_id: claims.clientId,
+    sub: claims.sub,
+    scope: claims.scope,
+    aud: config.resource,
+    iss: config.issuer,
+    iat: claims.iat,
+    exp: claims.exp,
+    jti: claims.jti,
+    ...(claims.username ? { username: claims.username } : {}),
+  };
+}
