@@ -79,17 +79,22 @@ export function knownScopeNames(model: ScopeModel): string[] {
 }
 
 /** The granted scopes plus everything they imply, transitively. */
-export function expandScopes(model: ScopeModel, granted: Iterable<string>): Set<string> {
-  const byName = new Map(model.scopes.map((scope) => [scope.name, scope]));
+function expandWith(implied: ReadonlyMap<string, readonly string[]>, granted: Iterable<string>): Set<string> {
   const expanded = new Set<string>();
   const pending = [...granted];
   while (pending.length > 0) {
     const name = pending.pop()!;
     if (expanded.has(name)) continue;
     expanded.add(name);
-    for (const implied of byName.get(name)?.implies ?? []) pending.push(implied);
+    for (const narrower of implied.get(name) ?? []) pending.push(narrower);
   }
   return expanded;
+}
+
+const impliedIndex = (model: ScopeModel) => new Map(model.scopes.map((scope) => [scope.name, scope.implies ?? []]));
+
+export function expandScopes(model: ScopeModel, granted: Iterable<string>): Set<string> {
+  return expandWith(impliedIndex(model), granted);
 }
 
 /** True when `granted` (with the hierarchy applied) covers every scope in `required`. */
@@ -148,18 +153,11 @@ export function validateScopeModel(model: ScopeModel): string[] {
  * authorizer, the runtime guard). Same semantics: the granted scopes plus everything they imply.
  */
 export function scopeSatisfier(model: ScopeModel): (granted: readonly string[], required: readonly string[]) => boolean {
-  const implied = new Map(model.scopes.map((scope) => [scope.name, scope.implies ?? []]));
+  const implied = impliedIndex(model);
   return (granted, required) => {
     // Most tokens hold the required scopes themselves; expand the hierarchy only when they do not.
     if (required.every((scope) => granted.includes(scope))) return true;
-    const held = new Set<string>();
-    const pending = [...granted];
-    while (pending.length > 0) {
-      const name = pending.pop()!;
-      if (held.has(name)) continue;
-      held.add(name);
-      for (const narrower of implied.get(name) ?? []) pending.push(narrower);
-    }
+    const held = expandWith(implied, granted);
     return required.every((scope) => held.has(scope));
   };
 }
