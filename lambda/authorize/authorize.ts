@@ -1,0 +1,177 @@
+import { CimdError } from '../shared/cimd';
+import { sha256 } from '../shared/crypto';
+import type { HttpEvent, HttpResult } from '../shared/http';
+import { isPkceValue } from '../shared/pkce';
+import { hostForDisplay, MAX_REDIRECT_URI_LENGTH, redirectUriMatches } from '../shared/redirect-uri';
+import type { AuthorizingClient } from './clients';
+import { askForConsent } from './ask-consent';
+import { consentCookieName, readCookie } from './cookies';
+import type { AuthorizeDeps } from './deps';
+import type { AuthorizationRequest } from './flow-store';
+import { errorPage } from './pages';
+import { QueryParameters } from './query';
+import { errorLocation, PageRefusal, redirect, type ResponseTarget } from './responses';
+import { scopesToAsk } from './scope-grant';
+import { startSignIn } from './sign-in';
+
+/** Parameters OAuth 2.1 forbids repeating (AZR-09); unknown extras are ignored (AZR-11). */
+const SINGLE_VALUED = ['response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method', 'resource', 'response_mode'];
+/** A longer state is refused rather than echoed (AZR-14): the Location header has to fit API Gateway's limits. */
+const MAX_STATE_LENGTH = 4096;
+/** Our client ids are 22 characters and metadata document URLs at most 512: longer is not looked up. */
+const MAX_CLIENT_ID_LENGTH = 512;
+/** The same challenge this many times in an hour from one client is reported (PKCE-10). */
+const CONSTANT_CHALLENGE_THRESHOLD = 3;
+
+/** A refusal sent back to the client's redirect URI. */
+interface RedirectRefusal {
+  readonly error: string;
+  readonly reason: string;
+  readonly description: string;
+  /** False when the state itself is suspect (repeated or oversized): it is not echoed. */
+  readonly echoState: boolean;
+  /** Shown as a page with a link instead of an automatic redirect (AZR-13). */
+  readonly interstitial?: boolean;
+}
+
+const refusal = (error: string, reason: string, description: string, echoState = true, interstitial = false): RedirectRefusal => ({
+  error,
+  reason,
+  description,
+  echoState,
+  interstitial,
+});
+
+const UNKNOWN_CLIENT = 'The application is not known to this server.';
+const UNTRUSTED_REDIRECT = 'The application asked to return to an address it has not registered, so this request was stopped.';
+
+/** True when the authority holds userinfo, e.g. `http://localhost:80@evil.example/cb` (AZR-07, CVE-2024-8883). */
+function hasUserinfo(uri: string): boolean {
+  const start = uri.indexOf('//');
+  if (start === -1) return false;
+  const rest = uri.slice(start + 2);
+  const end = rest.search(/[/?#]/);
+  return (end === -1 ? rest : rest.slice(0, end)).includes('@');
+}
+
+/**
+ * AS-11: the client and the redirect URI are validated before anything may redirect. Any failure
+ * here is an HTML page (AZR-01..08, SSRF-06); the returned target is safe to redirect to.
+ */
+async function clientAndRedirect(query: QueryParameters, deps: AuthorizeDeps): Promise<{ client: AuthorizingClient; target: ResponseTarget; registered: string }> {
+  const page = (reason: string, message: string, clientId?: string) =>
+    new PageRefusal(400, 'authorize.rejected', reason, message, clientId ? { client_id: clientId } : {});
+  if (query.repeated('client_id')) throw page('duplicate_client_id', UNKNOWN_CLIENT);
+  const clientId = query.get('client_id');
+  if (clientId === undefined || clientId.length > MAX_CLIENT_ID_LENGTH) throw page('unknown_client', UNKNOWN_CLIENT);
+  let client: AuthorizingClient | undefined;
+  try {
+    client = await deps.clients(clientId, deps.clock());
+  } catch (error) {
+    if (error instanceof CimdError) {
+      throw new PageRefusal(400, 'cimd.fetch_refused', error.cimdReason, UNKNOWN_CLIENT, { client_id: clientId, detail: error.detail });
+    }
+    throw error;
+  }
+  if (!client) throw page('unknown_client', UNKNOWN_CLIENT);
+
+  if (query.repeated('redirect_uri')) throw page('duplicate_redirect_uri', UNTRUSTED_REDIRECT, clientId);
+  const requested = query.get('redirect_uri');
+  // Required even with one registered URI: the token endpoint compares it, and clients always send it.
+  if (requested === undefined) throw page('redirect_uri_missing', 'The application did not say where to return to.', clientId);
+  if (requested.length > MAX_REDIRECT_URI_LENGTH) throw page('redirect_mismatch', UNTRUSTED_REDIRECT, clientId);
+  const registered = redirectUriMatches(client.redirectUris, requested);
+  if (registered === undefined) throw page(hasUserinfo(requested) ? 'userinfo' : 'redirect_mismatch', UNTRUSTED_REDIRECT, clientId);
+  return { client, target: { redirectUri: requested }, registered };
+}
+
+/** Everything after the redirect URI is trusted: errors from here on go back to the client (AS-7). */
+function checkParameters(
+  query: QueryParameters,
+  client: AuthorizingClient,
+  deps: AuthorizeDeps,
+): { ok: true; state?: string; codeChallenge: string; resource: string; scope: string } | { ok: false; refusal: RedirectRefusal } {
+  const fail = (r: RedirectRefusal) => ({ ok: false as const, refusal: r });
+  const repeated = query.firstRepeated(SINGLE_VALUED);
+  if (repeated === 'resource') return fail(refusal('invalid_target', 'multiple_resources', 'Only one resource may be requested.', false));
+  if (repeated) return fail(refusal('invalid_request', `duplicate_${repeated}`, 'A parameter was repeated.', false));
+  const state = query.get('state');
+  if (state !== undefined && state.length > MAX_STATE_LENGTH) return fail(refusal('invalid_request', 'state_too_long', 'The state parameter is too long.', false));
+
+  const responseType = query.get('response_type');
+  if (responseType === undefined) return fail(refusal('invalid_request', 'response_type_missing', 'response_type is required.'));
+  if (responseType !== 'code') return fail(refusal('unsupported_response_type', 'unsupported_response_type', 'Only response_type=code is supported.'));
+  if (!client.grantTypes.includes('authorization_code') || !client.responseTypes.includes('code')) {
+    return fail(refusal('unauthorized_client', 'grant_not_registered', 'This client may not use the authorization code flow.'));
+  }
+  const responseMode = query.get('response_mode');
+  if (responseMode !== undefined && responseMode !== 'query') {
+    return fail(refusal('invalid_request', 'response_mode_unsupported', 'Only response_mode=query is supported.'));
+  }
+
+  // AS-1: PKCE with S256 for every client; `plain`, and a challenge without a method (plain by default), are refused.
+  const codeChallenge = query.get('code_challenge');
+  const method = query.get('code_challenge_method');
+  if (codeChallenge === undefined) return fail(refusal('invalid_request', 'pkce_missing', 'code_challenge is required (PKCE, S256).'));
+  if (method === undefined) return fail(refusal('invalid_request', 'pkce_method_missing', 'code_challenge_method=S256 is required.'));
+  if (method === 'plain') return fail(refusal('invalid_request', 'pkce_plain', 'code_challenge_method=plain is not allowed; use S256.'));
+  if (method !== 'S256') return fail(refusal('invalid_request', 'pkce_method_unsupported', 'Only code_challenge_method=S256 is supported.'));
+  if (!isPkceValue(codeChallenge)) return fail(refusal('invalid_request', 'pkce_malformed', 'code_challenge is malformed.'));
+
+  // AS-17 / RFC 8707: absent means the one protected resource; anything else is not served here.
+  const resource = query.get('resource') ?? deps.config.resource;
+  if (resource !== deps.config.resource) return fail(refusal('invalid_target', 'unknown_resource', 'The requested resource is not served by this authorization server.'));
+
+  // AZR-13: a scope error is shown, not auto-redirected: the redirect URI may belong to a phisher who
+  // registered a client to bounce victims off this server (RFC 9700 §4.11.2).
+  const asked = scopesToAsk(deps.config.scopeModel, query.get('scope'), client.scopeCeiling);
+  if (!asked.ok) return fail(refusal('invalid_scope', asked.reason, 'The requested scope is invalid or not available to this application.', true, true));
+  return { ok: true, state, codeChallenge, resource, scope: asked.scope };
+}
+
+/** GET /authorize: validate, then either the consent page (via a pending authorization) or, with remembered consent, the upstream sign-in. */
+export async function authorize(event: HttpEvent, deps: AuthorizeDeps): Promise<HttpResult> {
+  const query = QueryParameters.of(event);
+  const { client, target, registered } = await clientAndRedirect(query, deps);
+  const checked = checkParameters(query, client, deps);
+  if (!checked.ok) {
+    const { refusal: r } = checked;
+    deps.audit('authorize.rejected', { reason: r.reason, client_id: client.clientId, error: r.error });
+    const location = errorLocation(deps.config.issuer, { redirectUri: target.redirectUri, state: r.echoState ? query.get('state') : undefined }, r.error, r.description);
+    if (!r.interstitial) return redirect(location);
+    return errorPage(400, 'The application asked for access this server cannot grant.', {
+      returnLink: { href: location, host: hostForDisplay(target.redirectUri) ?? target.redirectUri.split(':')[0] },
+    });
+  }
+
+  const request: AuthorizationRequest = {
+    clientId: client.clientId,
+    redirectUri: target.redirectUri,
+    registeredRedirectUri: registered,
+    state: checked.state,
+    codeChallenge: checked.codeChallenge,
+    resource: checked.resource,
+    scope: checked.scope,
+  };
+  const now = deps.clock();
+  const uses = await deps.flows.countChallenge(sha256(`${client.clientId}\n${checked.codeChallenge}`), now);
+  if (uses >= CONSTANT_CHALLENGE_THRESHOLD) {
+    deps.audit('security.pkce_constant_challenge', { client_id: client.clientId, reason: 'constant_challenge', uses });
+  }
+
+  const consentCookie = readCookie(event, consentCookieName(client.clientId));
+  if (consentCookie !== undefined) {
+    const consentId = sha256(consentCookie);
+    const remembered = await deps.flows.getConsent(consentId, now);
+    if (remembered && remembered.clientId === request.clientId && remembered.redirectUri === registered && remembered.scope === request.scope) {
+      // Consent for this client was given from this browser before: forward to sign-in. The callback
+      // checks that the user who signs in is the one who consented (see docs/AUTHORIZE.md).
+      deps.audit('consent.remembered', { client_id: client.clientId, scope: request.scope });
+      return startSignIn(request, { kind: 'remembered', consentId }, deps);
+    }
+  }
+
+  // CONS-03: no consent from this browser for this client (or it changed): ask before contacting the upstream.
+  deps.audit('consent.required', { reason: consentCookie === undefined ? 'new_client' : 'consent_changed', client_id: client.clientId });
+  return askForConsent(request, undefined, deps);
+}

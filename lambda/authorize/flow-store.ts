@@ -1,0 +1,185 @@
+import {
+  DeleteItemCommand,
+  DynamoDBClient,
+  GetItemCommand,
+  GetItemCommandOutput,
+  PutItemCommand,
+  UpdateItemCommand,
+  UpdateItemCommandOutput,
+} from '@aws-sdk/client-dynamodb';
+import { fromItem, keyOf, send, toItem } from '../shared/dynamo';
+import { TTL_ATTRIBUTE } from '../../lib/tables';
+
+/**
+ * The authorize flow's state in DynamoDB. Every key is a SHA-256 hash of a secret the browser holds
+ * (the pending handle, the upstream `state`, the consent cookie): a database reader cannot resume a
+ * flow. Items expire through TTL and every reader checks `expiresAt` itself. Each step consumes its
+ * item with a conditional delete, so no step runs twice.
+ */
+
+/** A validated authorization request, bound to one client. */
+export interface AuthorizationRequest {
+  readonly clientId: string;
+  /** Exactly as requested: where the response goes and what the code is bound to. */
+  readonly redirectUri: string;
+  /** The registered entry it matched (differs only by a loopback port); consent is remembered per this. */
+  readonly registeredRedirectUri: string;
+  readonly state?: string;
+  readonly codeChallenge: string;
+  readonly resource: string;
+  /** Requested scopes within the client's ceiling, sorted and space-separated: what the user consents to. */
+  readonly scope: string;
+}
+
+/** The upstream-authenticated user, when consent is asked after sign-in (see docs/AUTHORIZE.md). */
+export interface SignedInUser {
+  readonly sub: string;
+  readonly username?: string;
+  /** The scope granted: the consented scope within the user's entitlements. */
+  readonly grantedScope: string;
+}
+
+/** Waiting for the user's decision on the consent page. */
+export interface PendingAuthorization {
+  readonly handleHash: string;
+  readonly request: AuthorizationRequest;
+  /** SHA-256 of the flow cookie: the decision must come from the browser that started the flow. */
+  readonly browserHash: string;
+  readonly user?: SignedInUser;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+/** How the user's consent to the client was established before forwarding to the upstream (AS-18). */
+export type ConsentBasis = { readonly kind: 'approved' } | { readonly kind: 'remembered'; readonly consentId: string };
+
+/** Waiting for the upstream provider's callback. Created only after consent (AS-21, UPS-03). */
+export interface UpstreamSignIn {
+  readonly stateHash: string;
+  readonly request: AuthorizationRequest;
+  /** SHA-256 of the sign-in cookie, from which the upstream PKCE verifier and nonce are derived. */
+  readonly browserHash: string;
+  readonly consent: ConsentBasis;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+/** A user's consent to a client, redirect URI and scope set, found through a per-client browser cookie. */
+export interface RememberedConsent {
+  /** SHA-256 of the consent cookie's value. */
+  readonly consentId: string;
+  readonly clientId: string;
+  readonly redirectUri: string;
+  readonly scope: string;
+  /** SHA-256 of the upstream subject who consented. */
+  readonly subjectHash: string;
+  readonly createdAt: number;
+  readonly expiresAt: number;
+}
+
+export interface FlowTables {
+  readonly pending: string;
+  readonly consents: string;
+}
+
+const PENDING_PREFIX = 'authz#';
+const SIGN_IN_PREFIX = 'signin#';
+const CHALLENGE_PREFIX = 'pkce#';
+const CONSENT_PREFIX = 'consent#';
+
+/** How long repeated PKCE challenges are counted (PKCE-10). */
+const CHALLENGE_WINDOW_SECONDS = 3600;
+
+type Stored<T> = T & { pk: string; [TTL_ATTRIBUTE]: number };
+
+export class FlowStore {
+  constructor(private readonly db: DynamoDBClient, private readonly tables: FlowTables) {}
+
+  createPending(pending: PendingAuthorization): Promise<boolean> {
+    return this.create(this.tables.pending, PENDING_PREFIX + pending.handleHash, pending, pending.expiresAt);
+  }
+
+  getPending(handleHash: string, now: number): Promise<PendingAuthorization | undefined> {
+    return this.read(this.tables.pending, PENDING_PREFIX + handleHash, now);
+  }
+
+  /** Single use: true for exactly one caller. */
+  consumePending(handleHash: string): Promise<boolean> {
+    return this.consume(this.tables.pending, PENDING_PREFIX + handleHash);
+  }
+
+  createSignIn(signIn: UpstreamSignIn): Promise<boolean> {
+    return this.create(this.tables.pending, SIGN_IN_PREFIX + signIn.stateHash, signIn, signIn.expiresAt);
+  }
+
+  getSignIn(stateHash: string, now: number): Promise<UpstreamSignIn | undefined> {
+    return this.read(this.tables.pending, SIGN_IN_PREFIX + stateHash, now);
+  }
+
+  consumeSignIn(stateHash: string): Promise<boolean> {
+    return this.consume(this.tables.pending, SIGN_IN_PREFIX + stateHash);
+  }
+
+  async rememberConsent(consent: RememberedConsent): Promise<void> {
+    await send(
+      this.db,
+      new PutItemCommand({
+        TableName: this.tables.consents,
+        Item: toItem({ pk: CONSENT_PREFIX + consent.consentId, ...consent, [TTL_ATTRIBUTE]: consent.expiresAt }),
+      }),
+    );
+  }
+
+  getConsent(consentId: string, now: number): Promise<RememberedConsent | undefined> {
+    return this.read(this.tables.consents, CONSENT_PREFIX + consentId, now);
+  }
+
+  /**
+   * PKCE-10: counts authorization requests of one client with one code_challenge within an hour and
+   * returns the count (a counter item keyed by hashes; the challenge itself is not stored).
+   */
+  async countChallenge(challengeKey: string, now: number): Promise<number> {
+    const result = await send<UpdateItemCommandOutput>(
+      this.db,
+      new UpdateItemCommand({
+        TableName: this.tables.pending,
+        Key: keyOf(CHALLENGE_PREFIX + challengeKey),
+        UpdateExpression: 'ADD uses :one SET #ttl = if_not_exists(#ttl, :expires)',
+        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+        ExpressionAttributeValues: toItem({ ':one': 1, ':expires': now + CHALLENGE_WINDOW_SECONDS }),
+        ReturnValues: 'ALL_NEW',
+      }),
+    );
+    if (!result || !result.Attributes) return 1;
+    const item = fromItem<{ uses: number; [TTL_ATTRIBUTE]: number }>(result.Attributes);
+    // TTL deletion lags: an expired window starts again.
+    return item[TTL_ATTRIBUTE] > now ? item.uses : 1;
+  }
+
+  private async create(table: string, pk: string, value: object, expiresAt: number): Promise<boolean> {
+    const result = await send(
+      this.db,
+      new PutItemCommand({
+        TableName: table,
+        Item: toItem({ pk, ...value, [TTL_ATTRIBUTE]: expiresAt }),
+        ConditionExpression: 'attribute_not_exists(pk)',
+      }),
+    );
+    return result !== false;
+  }
+
+  private async read<T extends { expiresAt: number }>(table: string, pk: string, now: number): Promise<T | undefined> {
+    const result = await send<GetItemCommandOutput>(this.db, new GetItemCommand({ TableName: table, Key: keyOf(pk), ConsistentRead: true }));
+    if (!result || !result.Item) return undefined;
+    const { pk: _pk, [TTL_ATTRIBUTE]: _ttl, ...value } = fromItem<Stored<T>>(result.Item);
+    return value.expiresAt > now ? (value as unknown as T) : undefined;
+  }
+
+  private async consume(table: string, pk: string): Promise<boolean> {
+    const result = await send(
+      this.db,
+      new DeleteItemCommand({ TableName: table, Key: keyOf(pk), ConditionExpression: 'attribute_exists(pk)' }),
+    );
+    return result !== false;
+  }
+}

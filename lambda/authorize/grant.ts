@@ -1,0 +1,81 @@
+import { randomToken, sha256 } from '../shared/crypto';
+import { redirectUriMatches } from '../shared/redirect-uri';
+import type { HttpResult } from '../shared/http';
+import type { AuthorizingClient } from './clients';
+import { consentCookieName, setCookie } from './cookies';
+import type { AuthorizeDeps } from './deps';
+import type { AuthorizationRequest, SignedInUser } from './flow-store';
+import { PageRefusal, redirect, responseLocation } from './responses';
+
+/**
+ * AZR-18: before anything is redirected or issued from stored flow state, the client and redirect
+ * URI are checked against the registry again. A client deleted or changed since the flow began, or
+ * a stored value that no longer matches, ends the flow with a page.
+ */
+export async function revalidateClient(request: AuthorizationRequest, deps: AuthorizeDeps): Promise<AuthorizingClient> {
+  const client = await deps.clients(request.clientId, deps.clock());
+  if (!client || redirectUriMatches(client.redirectUris, request.redirectUri) !== request.registeredRedirectUri) {
+    throw new PageRefusal(400, 'authorize.rejected', 'client_revalidation_failed', 'The application changed while you were signing in. Start again from the application.', {
+      client_id: request.clientId,
+    });
+  }
+  return client;
+}
+
+/** The subject as stored with a remembered consent: hashed, so the consents table names no user. */
+export const consentSubjectHash = (sub: string) => sha256(`consent-subject:${sub}`);
+
+/**
+ * Remembers that `user` consented to this client, redirect URI and scope set, until the configured
+ * expiry; returns the consent cookie that points at it (none when remembering is disabled).
+ */
+export async function rememberConsent(request: AuthorizationRequest, sub: string, deps: AuthorizeDeps): Promise<string[]> {
+  const lifetime = deps.config.lifetimes.rememberedConsent;
+  if (lifetime === 0) return [];
+  const secret = randomToken(32);
+  const now = deps.clock();
+  await deps.flows.rememberConsent({
+    consentId: sha256(secret),
+    clientId: request.clientId,
+    redirectUri: request.registeredRedirectUri,
+    scope: request.scope,
+    subjectHash: consentSubjectHash(sub),
+    createdAt: now,
+    expiresAt: now + lifetime,
+  });
+  return [setCookie(consentCookieName(request.clientId), secret, lifetime)];
+}
+
+/**
+ * Issues the authorization code (AZR-16): 256 random bits, stored only as its hash with everything
+ * it is bound to, valid 60 s; then 303 to the exact redirect URI with `code`, `state` and `iss`.
+ * A registration that completes an authorization stops expiring.
+ */
+export async function issueCode(
+  request: AuthorizationRequest,
+  user: SignedInUser,
+  client: AuthorizingClient,
+  deps: AuthorizeDeps,
+  cookies: string[] = [],
+): Promise<HttpResult> {
+  const now = deps.clock();
+  if (client.source === 'registered' && client.unused) await deps.stores.markClientUsed(client.clientId);
+  const code = randomToken(32);
+  const created = await deps.stores.createCode({
+    codeHash: sha256(code),
+    clientId: request.clientId,
+    redirectUri: request.redirectUri,
+    codeChallenge: request.codeChallenge,
+    resource: request.resource,
+    scope: user.grantedScope,
+    sub: user.sub,
+    username: user.username,
+    createdAt: now,
+    expiresAt: now + deps.config.lifetimes.authorizationCode,
+    failures: 0,
+  });
+  // A collision of 256 random bits does not happen; if it did, the existing code must stay untouched.
+  if (!created) throw new Error('Authorization code collision');
+  deps.audit('authorize.code_issued', { client_id: request.clientId, sub: user.sub, scope: user.grantedScope, resource: request.resource });
+  return redirect(responseLocation(request.redirectUri, { code, state: request.state, iss: deps.config.issuer }), cookies);
+}

@@ -1,0 +1,136 @@
+import { randomToken, sha256 } from '../shared/crypto';
+import type { HttpEvent, HttpResult } from '../shared/http';
+import { TemporarilyUnavailableError } from '../shared/oauth-error';
+import { askForConsent } from './ask-consent';
+import { clearCookie, readCookie, setCookie, signInCookieName } from './cookies';
+import type { AuthorizeDeps } from './deps';
+import type { AuthorizationRequest, ConsentBasis, SignedInUser } from './flow-store';
+import { consentSubjectHash, issueCode, rememberConsent, revalidateClient } from './grant';
+import { QueryParameters } from './query';
+import { errorLocation, PageRefusal, redirect, type ResponseTarget } from './responses';
+import { grantedScope } from './scope-grant';
+import { signInParameters, UpstreamFailure, type UpstreamIdentity } from './upstream';
+
+/** Upstream `state` values are ours: 43 characters. Anything else is not looked up. */
+const OUR_STATE = /^[A-Za-z0-9_-]{43}$/;
+const MAX_USERNAME_LENGTH = 256;
+
+/** UPS-04: the client learns only that access was denied; upstream text is never passed on. */
+const UPSTREAM_DENIED = 'The user or the identity provider denied the request.';
+
+/**
+ * Starts the upstream sign-in after consent (AS-18, AS-21, UPS-03): a fresh random `state` (single
+ * use, 10 minutes) is stored only now, bound to this browser by a new sign-in cookie from which the
+ * upstream PKCE verifier and nonce are derived. The URL is built first, so a provider that cannot be
+ * reached leaves the pending authorization untouched; `consumePending` then makes the decision single-use.
+ */
+export async function startSignIn(
+  request: AuthorizationRequest,
+  consent: ConsentBasis,
+  deps: AuthorizeDeps,
+  options: { consumePending?: () => Promise<boolean>; cookies?: string[] } = {},
+): Promise<HttpResult> {
+  const state = randomToken(32);
+  const cookieSecret = randomToken(32);
+  const stateHash = sha256(state);
+  let location: string;
+  try {
+    location = await deps.upstream.authorizationUrl(signInParameters(state, cookieSecret));
+  } catch (error) {
+    if (!(error instanceof UpstreamFailure)) throw error;
+    deps.audit(error.kind === 'timeout' ? 'upstream.timeout' : 'upstream.unavailable', { reason: error.reason, client_id: request.clientId });
+    throw new TemporarilyUnavailableError('upstream', error.reason);
+  }
+  if (options.consumePending && !(await options.consumePending())) throw alreadyDecided(request.clientId);
+  const now = deps.clock();
+  const lifetime = deps.config.lifetimes.pendingAuthorization;
+  await deps.flows.createSignIn({ stateHash, request, browserHash: sha256(cookieSecret), consent, createdAt: now, expiresAt: now + lifetime });
+  return redirect(location, [...(options.cookies ?? []), setCookie(signInCookieName(stateHash), cookieSecret, lifetime)]);
+}
+
+export const alreadyDecided = (clientId: string) =>
+  new PageRefusal(400, 'authorize.rejected', 'pending_consumed', 'This request was already answered. Start again from the application.', { client_id: clientId });
+
+const callbackRefused = (reason: string, cookies: string[] = [], fields = {}) =>
+  new PageRefusal(400, 'upstream.callback_rejected', reason, 'The sign-in could not be completed. Start again from the application.', fields, cookies);
+
+function usernameOf(claims: Readonly<Record<string, unknown>>): string | undefined {
+  for (const claim of ['preferred_username', 'cognito:username', 'email']) {
+    const value = claims[claim];
+    if (typeof value === 'string' && value.length > 0 && value.length <= MAX_USERNAME_LENGTH) return value;
+  }
+  return undefined;
+}
+
+/**
+ * GET /callback from the upstream provider. The state is looked up by hash, must come with this
+ * browser's sign-in cookie, and is consumed before the code is redeemed (UPS-01, UPS-02). Upstream
+ * failures never reach the client as upstream text (UPS-04); a slow provider ends within the upstream
+ * budget with `temporarily_unavailable` and nothing issued (ROB-09).
+ */
+export async function finishSignIn(event: HttpEvent, deps: AuthorizeDeps): Promise<HttpResult> {
+  const query = QueryParameters.of(event);
+  if (query.repeated('state')) throw callbackRefused('state_repeated');
+  const state = query.get('state');
+  if (state === undefined) throw callbackRefused('state_missing');
+  if (!OUR_STATE.test(state)) throw callbackRefused('state_unknown');
+  const stateHash = sha256(state);
+  const cookieName = signInCookieName(stateHash);
+  const cleared = [clearCookie(cookieName)];
+  const signIn = await deps.flows.getSignIn(stateHash, deps.clock());
+  if (!signIn) throw callbackRefused('state_unknown', cleared);
+  const clientId = signIn.request.clientId;
+  const cookieSecret = readCookie(event, cookieName);
+  if (cookieSecret === undefined || sha256(cookieSecret) !== signIn.browserHash) {
+    throw callbackRefused('cookie_mismatch', [], { client_id: clientId });
+  }
+  if (!(await deps.flows.consumeSignIn(stateHash))) throw callbackRefused('state_replayed', cleared, { client_id: clientId });
+  const client = await revalidateClient(signIn.request, deps);
+  const target: ResponseTarget = { redirectUri: signIn.request.redirectUri, state: signIn.request.state };
+  const toClient = (error: string, description: string) => redirect(errorLocation(deps.config.issuer, target, error, description), cleared);
+
+  let identity: UpstreamIdentity;
+  try {
+    identity = await deps.upstream.completeSignIn(query.toSearchParams(), signInParameters(state, cookieSecret));
+  } catch (error) {
+    if (!(error instanceof UpstreamFailure)) throw error;
+    const fields = { reason: error.reason, client_id: clientId };
+    switch (error.kind) {
+      case 'denied':
+        deps.audit('upstream.error', fields);
+        return toClient('access_denied', UPSTREAM_DENIED);
+      case 'timeout':
+      case 'unavailable':
+        deps.audit(error.kind === 'timeout' ? 'upstream.timeout' : 'upstream.unavailable', fields);
+        return toClient('temporarily_unavailable', 'The identity provider is not available. Try again shortly.');
+      case 'id_token':
+        throw new PageRefusal(400, 'upstream.id_token_invalid', error.reason, 'The identity provider\'s answer could not be verified.', { client_id: clientId }, cleared);
+      case 'callback':
+        if (error.reason === 'iss') {
+          throw new PageRefusal(400, 'upstream.id_token_invalid', 'callback_iss', 'The identity provider\'s answer could not be verified.', { client_id: clientId }, cleared);
+        }
+        throw callbackRefused(error.reason, cleared, { client_id: clientId });
+      case 'token_endpoint':
+        throw new PageRefusal(400, 'upstream.error', `token_endpoint_${error.reason}`, 'The identity provider did not complete the sign-in.', { client_id: clientId }, cleared);
+    }
+  }
+
+  const scope = grantedScope(deps.config.scopeModel, signIn.request.scope, identity.claims);
+  if (scope === undefined) {
+    deps.audit('authorize.rejected', { reason: 'scope_not_entitled', client_id: clientId, sub: identity.sub });
+    return toClient('access_denied', 'The account is not entitled to the requested access.');
+  }
+  const user: SignedInUser = { sub: identity.sub, username: usernameOf(identity.claims), grantedScope: scope };
+
+  if (signIn.consent.kind === 'approved') {
+    const consentCookies = await rememberConsent(signIn.request, user.sub, deps);
+    return issueCode(signIn.request, user, client, deps, [...cleared, ...consentCookies]);
+  }
+  const remembered = await deps.flows.getConsent(signIn.consent.consentId, deps.clock());
+  if (remembered && remembered.subjectHash === consentSubjectHash(user.sub)) {
+    return issueCode(signIn.request, user, client, deps, cleared);
+  }
+  // The consent remembered in this browser belongs to someone else (or just expired): ask this user.
+  deps.audit('consent.required', { reason: remembered ? 'other_user' : 'consent_expired', client_id: clientId, sub: user.sub });
+  return askForConsent(signIn.request, user, deps, cleared);
+}

@@ -1,0 +1,193 @@
+import { mkdirSync } from 'node:fs';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import { FlowStore } from '../../lambda/authorize/flow-store';
+import { buildAuthorizeHandler } from '../../lambda/authorize/handler';
+import { OidcUpstream } from '../../lambda/authorize/upstream';
+import { randomToken } from '../../lambda/shared/crypto';
+import { buildTokenHandler } from '../../lambda/token/handler';
+import { authorizationParams } from '../authorize/fixture';
+import { startHandlerServer, type HandlerServer } from '../support/handler-server';
+import { AuditCapture, Backend, formEvent, lambdaContext } from '../support/harness';
+import { startUpstreamIdp, type UpstreamIdp } from '../support/upstream-idp';
+
+/**
+ * The consent flow in a real browser (Debian's chromium driven by playwright-core): our handlers
+ * behind an HTTP adapter, oidc-provider as the upstream, and a local "MCP client" that receives the
+ * redirect. Screenshots go to test-output/browser/.
+ */
+
+const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
+const SCREENSHOTS = 'test-output/browser';
+const UPSTREAM_CLIENT_ID = 'mcp-authorization-server';
+const UPSTREAM_SECRET = 'browser-test-upstream-secret';
+
+const backend = new Backend();
+const audit = new AuditCapture();
+let server: HandlerServer;
+let idp: UpstreamIdp;
+let browser: Browser;
+let context: BrowserContext;
+let tokenHandler: ReturnType<typeof buildTokenHandler>;
+
+/** The MCP client's side: its loopback redirect target, and a page of another origin that frames things. */
+const received: URL[] = [];
+let clientServer: Server;
+let clientOrigin: string;
+
+beforeAll(async () => {
+  mkdirSync(SCREENSHOTS, { recursive: true });
+  await backend.start();
+  server = await startHandlerServer();
+  idp = await startUpstreamIdp({ clients: [{ client_id: UPSTREAM_CLIENT_ID, client_secret: UPSTREAM_SECRET, redirect_uris: [`${server.issuer}/callback`] }] });
+  const config = backend.config({ ISSUER: server.issuer, UPSTREAM_ISSUER: idp.issuer, UPSTREAM_CLIENT_ID, UPSTREAM_SCOPES: 'openid profile email groups' });
+  server.handlers.authorize = buildAuthorizeHandler({
+    config,
+    stores: backend.stores(),
+    flows: new FlowStore(backend.db, { pending: backend.tables.pending, consents: backend.tables.consents }),
+    upstream: new OidcUpstream({ config: config.upstream!, redirectUri: `${server.issuer}/callback`, secret: async () => UPSTREAM_SECRET }),
+    clock: () => Math.floor(Date.now() / 1000),
+    sink: audit.sink,
+  });
+  tokenHandler = buildTokenHandler({ config, stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), clock: () => Math.floor(Date.now() / 1000), sink: audit.sink });
+
+  clientServer = createServer((request, response) => {
+    const url = new URL(request.url ?? '/', clientOrigin);
+    if (url.pathname === '/callback') {
+      received.push(url);
+      response.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>Client</title><p id="done">The MCP client received the response.</p>');
+    } else if (url.pathname === '/framer') {
+      const target = url.searchParams.get('src')!.replace(/"/g, '&quot;');
+      response
+        .writeHead(200, { 'Content-Type': 'text/html' })
+        .end(`<!doctype html><title>Framer</title><iframe name="control" src="/hello" width="400" height="200"></iframe><iframe name="consent" src="${target}" width="600" height="400"></iframe>`);
+    } else {
+      response.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><p id="hello">A frameable page.</p>');
+    }
+  });
+  await new Promise<void>((resolve) => clientServer.listen(0, '127.0.0.1', resolve));
+  clientOrigin = `http://127.0.0.1:${(clientServer.address() as AddressInfo).port}`;
+
+  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+}, 120_000);
+
+afterAll(async () => {
+  await browser?.close();
+  await new Promise<void>((resolve) => clientServer?.close(() => resolve()));
+  await idp?.stop();
+  await server?.stop();
+  await backend.stop();
+});
+
+beforeEach(async () => {
+  context = await browser.newContext({ viewport: { width: 900, height: 900 } });
+});
+afterEach(() => context.close());
+
+async function registerClient(name: string): Promise<{ clientId: string; redirectUri: string }> {
+  const clientId = randomToken(16);
+  const redirectUri = `${clientOrigin}/callback`;
+  await backend.stores().createClient({
+    clientId,
+    metadata: { client_name: name, redirect_uris: [redirectUri], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] },
+    createdAt: Math.floor(Date.now() / 1000),
+  });
+  return { clientId, redirectUri };
+}
+
+const authorizeUrl = (query: Record<string, string>) => `${server.issuer}/authorize?${new URLSearchParams({ ...query, resource: `${server.issuer}/mcp` })}`;
+
+test('AS-19 CONS-03 a user consents, signs in upstream and the client receives a code that redeems', async () => {
+  const client = await registerClient('Claude Code');
+  const { query, verifier } = authorizationParams(client.clientId, client.redirectUri, { scope: 'mcp:tools mcp:admin' });
+  const page = await context.newPage();
+  const dialogs: string[] = [];
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+
+  await page.goto(authorizeUrl(query));
+  expect(page.url()).toMatch(new RegExp(`^${server.issuer}/consent\\?request=`));
+  expect(await page.locator('h1').innerText()).toBe(`Allow Claude Code to access ${new URL(server.issuer).host}?`);
+  expect(await page.locator('#redirect-host').innerText()).toBe('127.0.0.1');
+  expect(await page.locator('ul.scopes li').allInnerTexts()).toEqual([
+    'mcp:admin: Use the administrative tools of this MCP server',
+    'mcp:tools: Use the tools of this MCP server',
+  ]);
+  expect(await page.locator('.warning').allInnerTexts()).toEqual([
+    expect.stringContaining('registered itself'),
+    expect.stringContaining('on this computer (localhost)'),
+  ]);
+  expect(idp.requests.filter((path) => path === '/auth')).toHaveLength(0);
+  await page.screenshot({ path: `${SCREENSHOTS}/consent-page.png`, fullPage: true });
+
+  await Promise.all([page.waitForURL(`${idp.issuer}/interaction/**`), page.click('button[value=approve]')]);
+  await page.fill('input[name=username]', 'alice');
+  await page.fill('input[name=password]', 'alice-password');
+  await page.screenshot({ path: `${SCREENSHOTS}/upstream-sign-in.png` });
+  await Promise.all([page.waitForURL(`${client.redirectUri}?**`), page.click('button[type=submit]')]);
+  expect(await page.locator('#done').innerText()).toContain('received');
+
+  const response = received.at(-1)!;
+  expect([...response.searchParams.keys()].sort()).toEqual(['code', 'iss', 'state']);
+  expect(response.searchParams.get('iss')).toBe(server.issuer);
+  expect(response.searchParams.get('state')).toBe('client-state-123');
+  const token = await tokenHandler(
+    formEvent('/token', { grant_type: 'authorization_code', code: response.searchParams.get('code')!, code_verifier: verifier, redirect_uri: client.redirectUri, client_id: client.clientId }),
+    lambdaContext,
+  );
+  expect(token.statusCode).toBe(200);
+  expect(JSON.parse(token.body).scope).toBe('mcp:admin mcp:tools');
+  expect(dialogs).toEqual([]);
+
+  // The consent is remembered for this browser, client, redirect URI and scopes: straight to sign-in, then back.
+  await page.goto(authorizeUrl(authorizationParams(client.clientId, client.redirectUri, { scope: 'mcp:tools mcp:admin' }).query));
+  await page.waitForURL(`${client.redirectUri}?**`);
+  expect(received.at(-1)!.searchParams.get('code')).toMatch(/^[A-Za-z0-9_-]{43}$/);
+}, 60_000);
+
+test('CONS-05 a hostile client name renders as text and runs nothing', async () => {
+  const hostile = `<img src=x onerror="document.title='pwned'"><script>document.title='pwned'</script>\u202Eexe.gnp`;
+  const client = await registerClient(hostile);
+  const page = await context.newPage();
+  const dialogs: string[] = [];
+  page.on('dialog', (dialog) => {
+    dialogs.push(dialog.message());
+    void dialog.dismiss();
+  });
+  await page.goto(authorizeUrl(authorizationParams(client.clientId, client.redirectUri).query));
+  expect(await page.locator('bdi.client').innerText()).toBe(hostile.replace('\u202E', '\uFFFD'));
+  expect(await page.locator('img, script').count()).toBe(0);
+  expect(await page.title()).toMatch(/^Allow /);
+  expect(dialogs).toEqual([]);
+  await page.screenshot({ path: `${SCREENSHOTS}/hostile-name.png`, fullPage: true });
+}, 60_000);
+
+test('AS-19 CONS-01 the consent page will not render inside a frame of another origin', async () => {
+  const client = await registerClient('Frame Target');
+  const page = await context.newPage();
+  const refusals: string[] = [];
+  page.on('console', (message) => {
+    if (/frame|refused/i.test(message.text())) refusals.push(message.text());
+  });
+  // Start a flow in this browser so the consent page exists and would render at the top level.
+  await page.goto(authorizeUrl(authorizationParams(client.clientId, client.redirectUri).query));
+  const consentUrl = page.url();
+  expect(await page.locator('button[value=approve]').count()).toBe(1);
+
+  await page.goto(`${clientOrigin}/framer?src=${encodeURIComponent(consentUrl)}`);
+  await page.waitForLoadState('load');
+  const control = page.frame({ name: 'control' })!;
+  const framed = page.frame({ name: 'consent' })!;
+  expect(await control.locator('#hello').innerText()).toBe('A frameable page.');
+  expect(framed.url()).not.toBe(consentUrl);
+  expect(await framed.locator('button[value=approve]').count()).toBe(0);
+  expect(refusals.join('\n')).toMatch(/frame-ancestors|X-Frame-Options/);
+  await page.screenshot({ path: `${SCREENSHOTS}/framed-consent.png` });
+
+  // The same URL still renders at the top level: the frame was refused, not the page.
+  await page.goto(consentUrl);
+  expect(await page.locator('button[value=approve]').count()).toBe(1);
+}, 60_000);
