@@ -10,7 +10,7 @@ import { buildTokenHandler } from '../../lambda/token/handler';
 import { s256Challenge } from '../../lambda/shared/pkce';
 import { randomBytes } from 'node:crypto';
 import { AuditCapture, Backend, formEvent, ISSUER, lambdaContext, proxyEvent, TestClock } from '../support/harness';
-import { startUpstreamIdp, UPSTREAM_USERS, type UpstreamIdp } from '../support/upstream-idp';
+import { startUpstreamIdp, UPSTREAM_USERS, type UpstreamIdp } from '../../local/upstream-idp';
 
 /**
  * The authorize flow as deployed, on this machine: our handlers on dynalite and the local KMS, and a

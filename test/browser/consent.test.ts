@@ -10,7 +10,7 @@ import { buildTokenHandler } from '../../lambda/token/handler';
 import { authorizationParams } from '../authorize/fixture';
 import { startHandlerServer, type HandlerServer } from '../support/handler-server';
 import { AuditCapture, Backend, formEvent, lambdaContext } from '../support/harness';
-import { startUpstreamIdp, type UpstreamIdp } from '../support/upstream-idp';
+import { startUpstreamIdp, type UpstreamIdp } from '../../local/upstream-idp';
 
 /**
  * The consent flow in a real browser (Debian's chromium driven by playwright-core): our handlers

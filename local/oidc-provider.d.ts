@@ -1,4 +1,4 @@
-// oidc-provider ships no type declarations; these cover what test/support/upstream-idp.ts uses.
+// oidc-provider ships no type declarations; these cover what local/upstream-idp.ts uses.
 declare module 'oidc-provider' {
   import type { IncomingMessage, ServerResponse } from 'node:http';
 

@@ -1,0 +1,218 @@
+import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { randomUUID } from 'node:crypto';
+import { pathToFileURL } from 'node:url';
+import { resolve } from 'node:path';
+import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { findRoute, HandlerName, MCP_PATH, PROTECTED_RESOURCE_METADATA_PATH, ROUTES } from '../lib/routes';
+import { defaultScopes } from '../lib/scopes';
+import { parseScopeModel } from '../lambda/shared/config';
+import { authorizerGatewayResponses, renderGatewayResponse } from '../lambda/runtime/edge';
+import { createTables, LOCAL_CREDENTIALS, LocalDynamoDb } from './dynamodb';
+import { LocalKms } from './kms-server';
+import { readBody, toProxyEvent, writeProxyResult } from './http-adapter';
+import { LocalSecretsManager } from './secrets-manager';
+import { startUpstreamIdp, UpstreamUser } from './upstream-idp';
+import { randomToken } from '../lambda/shared/crypto';
+
+/**
+ * The whole system on one machine: the same handler bundles that are deployed (assets/<name>/index.mjs),
+ * invoked the way API Gateway invokes them, from the same routes manifest; dynalite as DynamoDB, the
+ * local KMS endpoint for signing, and an OpenID Connect provider as the upstream identity provider.
+ */
+export interface LocalStackOptions {
+  /** 0 picks a free port. */
+  readonly port?: number;
+  /** The stage name: every URL lives under `/<stage>` as on the execute-api URL. @default 'prod' */
+  readonly stage?: string;
+  /** Persist DynamoDB here across restarts. @default - in memory */
+  readonly dataDir?: string;
+  /** Extra environment for every handler (e.g. ACCESS_TOKEN_TTL_SECONDS for tests). */
+  readonly environment?: Record<string, string>;
+  /** Where the bundles are. @default <package>/assets */
+  readonly assetsDir?: string;
+  /** The users of the embedded upstream OpenID Connect provider. @default LOCAL_USERS */
+  readonly users?: Readonly<Record<string, UpstreamUser>>;
+}
+
+/**
+ * The local upstream's users. Local only: each signs in with their username as the password.
+ * alice is in the `admins` group (entitled to mcp:admin); bob is in no group.
+ */
+export const LOCAL_USERS: Readonly<Record<string, UpstreamUser>> = {
+  alice: { sub: 'alice', password: 'alice', name: 'Alice', email: 'alice@example.test', groups: ['admins'] },
+  bob: { sub: 'bob', password: 'bob', name: 'Bob', email: 'bob@example.test' },
+};
+
+export interface LocalStack {
+  readonly baseUrl: string;
+  readonly issuer: string;
+  readonly mcpUrl: string;
+  /** The embedded upstream OpenID Connect provider's issuer. */
+  readonly upstreamIssuer: string;
+  stop(): Promise<void>;
+}
+
+type ProxyHandler = (event: unknown, context: Context) => Promise<APIGatewayProxyResult>;
+type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent, context: Context) => Promise<APIGatewayAuthorizerResult>;
+
+const FORBIDDEN = { statusCode: 403, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Forbidden"}' };
+
+function lambdaContext(): Context {
+  const deadline = Date.now() + 29_000;
+  return { awsRequestId: randomUUID(), getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
+}
+
+export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
+  const stage = options.stage ?? 'prod';
+  const assetsDir = options.assetsDir ?? resolve(__dirname, '..', 'assets');
+  const dynamo = new LocalDynamoDb(options.dataDir);
+  const kms = new LocalKms();
+  await dynamo.start();
+  await kms.start();
+
+  const server = createServer();
+  await new Promise<void>((done) => server.listen(options.port ?? 0, '127.0.0.1', done));
+  const baseUrl = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+  const issuer = `${baseUrl}/${stage}`;
+
+  const db = new DynamoDBClient({ endpoint: dynamo.endpoint, region: 'us-east-1', credentials: LOCAL_CREDENTIALS });
+  const tables = await createTables(db, 'local');
+  db.destroy();
+  const keyArn = kms.createKey('RSA_2048');
+
+  // The upstream identity provider knows this authorization server as a confidential client whose
+  // secret lives in (local) Secrets Manager, as a deployment's would.
+  const upstreamClient = { client_id: 'local-mcp-authorization-server', client_secret: randomToken(32), redirect_uris: [`${issuer}/callback`] };
+  const upstream = await startUpstreamIdp({ clients: [upstreamClient], users: options.users ?? LOCAL_USERS });
+  const secrets = new LocalSecretsManager();
+  await secrets.start();
+  const secretArn = secrets.put('local/upstream-client-secret', upstreamClient.client_secret);
+
+  // The bundles read their configuration from the environment at import, as on Lambda; the SDK
+  // clients inside them find the local endpoints through the standard AWS_ENDPOINT_URL_* variables.
+  Object.assign(process.env, {
+    AWS_REGION: 'us-east-1',
+    AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
+    AWS_SECRET_ACCESS_KEY: LOCAL_CREDENTIALS.secretAccessKey,
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_ENDPOINT_URL_KMS: kms.endpoint,
+    AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+    ISSUER: issuer,
+    CLIENTS_TABLE: tables.clients,
+    CODES_TABLE: tables.codes,
+    GRANTS_TABLE: tables.grants,
+    PENDING_TABLE: tables.pending,
+    CONSENTS_TABLE: tables.consents,
+    SIGNING_KEY_ARN: keyArn,
+    SIGNING_ALGORITHM: 'RS256',
+    JWKS_URI: `${issuer}/jwks.json`,
+    UPSTREAM_ISSUER: upstream.issuer,
+    UPSTREAM_CLIENT_ID: upstreamClient.client_id,
+    UPSTREAM_CLIENT_SECRET_ARN: secretArn,
+    // `groups` puts the claim the default scope model's entitlements read (admins -> mcp:admin) into the ID token.
+    UPSTREAM_SCOPES: 'openid profile email groups',
+    ...options.environment,
+  });
+
+  const loaded = new Map<HandlerName | 'example-mcp', Promise<{ handler: unknown }>>();
+  const load = (name: HandlerName | 'example-mcp') => {
+    if (!loaded.has(name)) loaded.set(name, import(pathToFileURL(resolve(assetsDir, name, 'index.mjs')).href));
+    return loaded.get(name)!;
+  };
+  const proxyHandler = async (name: HandlerName) => (await load(name === 'mcp' ? 'example-mcp' : name)).handler as ProxyHandler;
+
+  const scopeModel = parseScopeModel(process.env.SCOPE_MODEL);
+  const [unauthorized, accessDenied] = authorizerGatewayResponses(`${issuer}${PROTECTED_RESOURCE_METADATA_PATH}`, defaultScopes(scopeModel));
+
+  async function serve(request: IncomingMessage): Promise<APIGatewayProxyResult> {
+    const url = new URL(request.url ?? '/', baseUrl);
+    const prefix = `/${stage}`;
+    if (!url.pathname.startsWith(`${prefix}/`)) return FORBIDDEN;
+    const path = url.pathname.slice(prefix.length);
+    const method = request.method ?? 'GET';
+    if (method === 'OPTIONS') return preflight(path);
+    const match = findRoute(method, path);
+    if (!match) {
+      // API Gateway answers 403 for a path it does not know, and 405 here mirrors the MCP route's MOCK.
+      if (path === MCP_PATH) return { statusCode: 405, headers: { Allow: 'POST' }, body: '' };
+      return FORBIDDEN;
+    }
+    const body = await readBody(request);
+    const event = toProxyEvent(request, body, { resource: match.route.path, stage, stagePath: path, pathParameters: match.pathParameters });
+    if (match.route.authorization === 'bearer') {
+      const authorizer = (await load('authorizer')).handler as AuthorizerHandler;
+      const authorizerEvent = {
+        type: 'REQUEST',
+        methodArn: `arn:aws:execute-api:us-east-1:000000000000:local/${stage}/${method}${match.route.path}`,
+        resource: match.route.path,
+        path: event.path,
+        httpMethod: method,
+        headers: event.headers,
+        multiValueHeaders: event.multiValueHeaders,
+        queryStringParameters: event.queryStringParameters,
+        multiValueQueryStringParameters: event.multiValueQueryStringParameters,
+        pathParameters: event.pathParameters,
+        stageVariables: null,
+        requestContext: event.requestContext,
+      } as APIGatewayRequestAuthorizerEvent;
+      let result: APIGatewayAuthorizerResult;
+      try {
+        result = await authorizer(authorizerEvent, lambdaContext());
+      } catch (error) {
+        if ((error as Error).message === 'Unauthorized') return renderGatewayResponse(unauthorized);
+        return { statusCode: 500, headers: { 'Content-Type': 'application/json' }, body: '{"message":null}' };
+      }
+      const context = Object.fromEntries(Object.entries(result.context ?? {}).map(([k, v]) => [k, String(v)]));
+      const allowed = result.policyDocument.Statement.some((statement) => 'Effect' in statement && statement.Effect === 'Allow');
+      if (!allowed) return renderGatewayResponse(accessDenied, context);
+      event.requestContext.authorizer = { ...context, principalId: result.principalId };
+    }
+    return (await proxyHandler(match.route.handler))(event, lambdaContext());
+  }
+
+  function preflight(path: string): APIGatewayProxyResult {
+    const routes = ROUTES.filter((route) => route.path === path || findRoute(route.method, path)?.route === route);
+    if (routes.length === 0) return FORBIDDEN;
+    const corsEnabled = routes.some((route) => route.cors || route.authorization === 'bearer');
+    if (!corsEnabled) return { statusCode: 204, headers: {}, body: '' };
+    return {
+      statusCode: 204,
+      headers: {
+        'Access-Control-Allow-Origin': '*',
+        'Access-Control-Allow-Methods': [...new Set(routes.map((route) => route.method)), 'OPTIONS'].join(','),
+        'Access-Control-Allow-Headers': 'Authorization,Content-Type,MCP-Protocol-Version,Mcp-Method,Mcp-Name,Mcp-Session-Id,Last-Event-ID',
+        'Access-Control-Expose-Headers': 'WWW-Authenticate,Mcp-Session-Id',
+        'Access-Control-Max-Age': '600',
+      },
+      body: '',
+    };
+  }
+
+  server.on('request', (request: IncomingMessage, response: ServerResponse) => {
+    serve(request)
+      .then((result) => writeProxyResult(response, result))
+      .catch((error) => {
+        process.stderr.write(`local stack: ${(error as Error).stack}\n`);
+        writeProxyResult(response, { statusCode: 502, headers: { 'Content-Type': 'application/json' }, body: '{"message":"Internal server error"}' });
+      });
+  });
+
+  return {
+    baseUrl,
+    issuer,
+    mcpUrl: `${issuer}${MCP_PATH}`,
+    upstreamIssuer: upstream.issuer,
+    async stop() {
+      server.closeAllConnections();
+      await new Promise<void>((done) => server.close(() => done()));
+      await upstream.stop();
+      await secrets.stop();
+      await kms.stop();
+      await dynamo.stop();
+    },
+  };
+}
+
+export type { Server };
