@@ -1,6 +1,6 @@
 import { defaultScopes, ScopeModel, scopeSatisfier } from '../../lib/scopes';
 import { ENV, issuerUrls, parseScopeModel, SigningAlgorithm } from '../shared/config';
-import { AUTHORIZER_ENV, authorizerCaching } from '../runtime/edge';
+import { AUTHORIZER_ENV, authorizerCaching, clockToleranceFromEnv } from '../runtime/edge';
 
 /**
  * Clock tolerance for `exp`, `nbf` and `iat`, in seconds. 60 s matches the catalogue anchors (JWT-07/08,
@@ -46,7 +46,7 @@ export function loadAuthorizerConfig(env: Env): AuthorizerConfig {
     scopeModel,
     defaultScopes: defaultScopes(scopeModel),
     satisfies: scopeSatisfier(scopeModel),
-    clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS,
+    clockToleranceSeconds: clockToleranceFromEnv(env, CLOCK_TOLERANCE_SECONDS),
     edgeToolScopes: authorizerCaching(ttl).edgeToolScopes,
   };
 }

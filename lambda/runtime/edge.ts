@@ -17,7 +17,20 @@ export const AUTHORIZER_ENV = {
   jwksUri: 'JWKS_URI',
   /** Must equal the API Gateway authorizer result TTL: a non-zero value switches the authorizer to cache-safe decisions. */
   cacheTtl: 'AUTHORIZER_CACHE_TTL_SECONDS',
+  /** Seconds a token is still accepted past `exp` (and before `nbf`/`iat`); read by the guard too. Default 60. */
+  clockTolerance: 'CLOCK_TOLERANCE_SECONDS',
 } as const;
+
+/** Reads the clock tolerance shared by the authorizer and the guard: 0 to 300 seconds, default 60. */
+export function clockToleranceFromEnv(env: Readonly<Record<string, string | undefined>>, fallback: number): number {
+  const raw = env[AUTHORIZER_ENV.clockTolerance];
+  if (raw === undefined || raw === '') return fallback;
+  const value = Number(raw);
+  if (!Number.isInteger(value) || value < 0 || value > 300) {
+    throw new Error(`${AUTHORIZER_ENV.clockTolerance} must be a whole number of seconds between 0 and 300, got ${JSON.stringify(raw)}`);
+  }
+  return value;
+}
 
 /** Environment variables the runtime guard reads in the team's MCP function (besides ISSUER and SCOPE_MODEL). */
 export const GUARD_ENV = {

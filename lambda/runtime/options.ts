@@ -1,6 +1,6 @@
 import { DEFAULT_SCOPE_MODEL, defaultScopes, type ScopeModel, scopeSatisfier, validateScopeModel } from '../../lib/scopes';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../../lib/routes';
-import { GUARD_ENV } from './edge';
+import { clockToleranceFromEnv, GUARD_ENV } from './edge';
 
 export interface McpGuardOptions {
   /** The protected resource metadata URL named in challenges: `<issuer>/.well-known/oauth-protected-resource/mcp`. */
@@ -93,5 +93,6 @@ export function mcpGuardOptionsFromEnv(env: Readonly<Record<string, string | und
     resourceMetadataUrl: issuer + PROTECTED_RESOURCE_METADATA_PATH,
     scopeModel: rawModel ? (JSON.parse(rawModel) as ScopeModel) : undefined,
     allowedOrigins,
+    clockToleranceSeconds: clockToleranceFromEnv(env, 60),
   };
 }

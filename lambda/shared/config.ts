@@ -188,7 +188,8 @@ export function loadConfig(env: Env = process.env): AuthServerConfig {
     },
     signing: { keyArn: env[ENV.signingKeyArn] ?? '', algorithm, previousKeyArns: list(env, ENV.previousSigningKeyArns) },
     lifetimes: {
-      accessToken: integer(env, ENV.accessTokenTtl, 600, 60, 1800),
+      // The construct allows 5 to 30 minutes; seconds-long lifetimes are for local end-to-end tests.
+      accessToken: integer(env, ENV.accessTokenTtl, 600, 5, 1800),
       refreshToken: integer(env, ENV.refreshTokenTtl, 30 * 86400, 3600, 365 * 86400),
       refreshTokenIdle: integer(env, ENV.refreshTokenIdleTtl, 7 * 86400, 600, 365 * 86400),
       refreshGrace: integer(env, ENV.refreshGrace, 30, 0, 300),

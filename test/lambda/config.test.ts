@@ -14,7 +14,7 @@ describe('configuration', () => {
 
   test('a missing issuer and out-of-range lifetimes fail fast with what was received', () => {
     expect(() => loadConfig({})).toThrow('Missing required environment variable ISSUER');
-    expect(() => loadConfig({ ISSUER: 'https://a.example', ACCESS_TOKEN_TTL_SECONDS: '7200' })).toThrow(/between 60 and 1800, got "7200"/);
+    expect(() => loadConfig({ ISSUER: 'https://a.example', ACCESS_TOKEN_TTL_SECONDS: '7200' })).toThrow(/between 5 and 1800, got "7200"/);
     expect(() => loadConfig({ ISSUER: 'https://a.example', SIGNING_ALGORITHM: 'HS256' })).toThrow(/RS256 or ES256, got HS256/);
   });
 

@@ -341,7 +341,14 @@ describe('FAULT-10 cross-request isolation in the guard', () => {
 describe('options', () => {
   test('from the environment the construct sets', () => {
     const options = mcpGuardOptionsFromEnv({ ISSUER: 'https://x.example/prod', MCP_ALLOWED_ORIGINS: 'https://a.example, https://b.example' });
-    expect(options).toEqual({ resourceMetadataUrl: 'https://x.example/prod/.well-known/oauth-protected-resource/mcp', scopeModel: undefined, allowedOrigins: ['https://a.example', 'https://b.example'] });
+    expect(options).toEqual({
+      resourceMetadataUrl: 'https://x.example/prod/.well-known/oauth-protected-resource/mcp',
+      scopeModel: undefined,
+      allowedOrigins: ['https://a.example', 'https://b.example'],
+      clockToleranceSeconds: 60,
+    });
+    expect(mcpGuardOptionsFromEnv({ ISSUER: 'https://x.example/prod', CLOCK_TOLERANCE_SECONDS: '0' }).clockToleranceSeconds).toBe(0);
+    expect(() => mcpGuardOptionsFromEnv({ ISSUER: 'https://x.example/prod', CLOCK_TOLERANCE_SECONDS: '301' })).toThrow(/between 0 and 300, got "301"/);
     expect(() => mcpGuardOptionsFromEnv({})).toThrow('ISSUER');
   });
 
