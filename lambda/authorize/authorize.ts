@@ -124,7 +124,7 @@ function checkParameters(
 
   // AZR-13: a scope error is shown, not auto-redirected: the redirect URI may belong to a phisher who
   // registered a client to bounce victims off this server (RFC 9700 §4.11.2).
-  const asked = scopesToAsk(deps.config.scopeModel, query.get('scope'), client.scopeCeiling);
+  const asked = scopesToAsk(deps.config.scopeModel, query.get('scope'));
   if (!asked.ok) return fail(refusal('invalid_scope', asked.reason, 'The requested scope is invalid or not available to this application.', true, true));
   return { ok: true, state, codeChallenge, resource, scope: asked.scope };
 }

@@ -9,8 +9,6 @@ export interface AuthorizingClient {
   readonly redirectUris: readonly string[];
   readonly grantTypes: readonly string[];
   readonly responseTypes: readonly string[];
-  /** The registered `scope`: a ceiling on what the client may be granted. Undefined: the model's scopes. */
-  readonly scopeCeiling?: readonly string[];
   readonly source: 'registered' | 'cimd';
   /** A registration that has not completed an authorization yet (it expires unless one completes). */
   readonly unused: boolean;
@@ -53,7 +51,6 @@ export function clientLookup(stores: Pick<Stores, 'getClient'>, cimd: CimdResolv
       redirectUris: client.metadata.redirect_uris,
       grantTypes,
       responseTypes: client.metadata.response_types ?? (grantTypes.includes('authorization_code') ? ['code'] : []),
-      scopeCeiling: client.metadata.scope?.split(' ').filter((scope) => scope.length > 0),
       source: 'registered',
       unused: client.expiresAt !== undefined,
     };

@@ -27,7 +27,7 @@ export interface AuthorizationRequest {
   readonly state?: string;
   readonly codeChallenge: string;
   readonly resource: string;
-  /** Requested scopes within the client's ceiling, sorted and space-separated: what the user consents to. */
+  /** The requested scopes (defaults added), sorted and space-separated: what the user consents to. */
   readonly scope: string;
 }
 

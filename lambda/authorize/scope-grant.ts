@@ -5,24 +5,25 @@ const MAX_SCOPE_PARAMETER = 1024;
 
 export type AskedScopes =
   | { readonly ok: true; readonly scope: string }
-  | { readonly ok: false; readonly reason: 'scope_grammar' | 'unknown_scope' | 'scope_outside_client_ceiling' };
+  | { readonly ok: false; readonly reason: 'scope_grammar' | 'unknown_scope' };
 
 /**
- * The scopes the consent page asks for: the requested ones (plus the model's defaults when no access
- * scope is requested) within the client's registered ceiling. Unknown scopes refuse the request; scopes the
- * client may not hold are dropped, and if no access scope remains the request is refused.
- * `offline_access` passes through when requested (the token endpoint decides on refresh tokens).
+ * The scopes the consent page asks for: the requested ones, plus the model's defaults when no access
+ * scope is requested. Unknown scopes refuse the request. `offline_access` passes through when requested.
+ *
+ * A client's registered `scope` does not cap what a user may delegate to it: MCP clients register
+ * with the scope of their first request and later step up to the union of old and new scopes (the
+ * scope challenge, C-6); the user's consent and entitlements decide. The registered scope caps only
+ * the client_credentials grant, where no user is asked.
  */
-export function scopesToAsk(model: ScopeModel, raw: string | undefined, ceiling: readonly string[] | undefined): AskedScopes {
+export function scopesToAsk(model: ScopeModel, raw: string | undefined): AskedScopes {
   const parsed = raw === undefined ? [] : raw.length > MAX_SCOPE_PARAMETER ? undefined : parseScopeParameter(raw);
   if (parsed === undefined) return { ok: false, reason: 'scope_grammar' };
   const known = new Set([...knownScopeNames(model), OFFLINE_ACCESS]);
   if (parsed.some((scope) => !known.has(scope))) return { ok: false, reason: 'unknown_scope' };
   // No access scope requested (nothing, or only offline_access): the model's defaults.
   const requested = parsed.some((scope) => scope !== OFFLINE_ACCESS) ? parsed : [...defaultScopes(model), ...parsed];
-  const allowed = requested.filter((scope) => scope === OFFLINE_ACCESS || ceiling === undefined || ceiling.includes(scope));
-  if (!allowed.some((scope) => scope !== OFFLINE_ACCESS)) return { ok: false, reason: 'scope_outside_client_ceiling' };
-  return { ok: true, scope: formatScopes(allowed) };
+  return { ok: true, scope: formatScopes(requested) };
 }
 
 /**

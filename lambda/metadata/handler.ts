@@ -5,7 +5,7 @@ import { httpHandler } from '../shared/handler';
 import { HttpResult } from '../shared/http';
 import type { KmsJwksProvider } from '../shared/signer';
 import { PROTECTED_RESOURCE_METADATA_PATH } from '../../lib/routes';
-import { authorizationServerMetadata, protectedResourceMetadata } from './documents';
+import { authorizationServerMetadata, openIdConfiguration, protectedResourceMetadata } from './documents';
 
 export interface MetadataHandlerDeps {
   readonly config: AuthServerConfig;
@@ -31,6 +31,7 @@ function publicJson(body: unknown): HttpResult {
 export function buildMetadataHandler(deps: MetadataHandlerDeps) {
   const prm = protectedResourceMetadata(deps.config);
   const asMetadata = authorizationServerMetadata(deps.config);
+  const oidcDiscovery = openIdConfiguration(deps.config);
   return httpHandler(
     async (event) => {
       if (event.httpMethod !== 'GET') {
@@ -41,8 +42,9 @@ export function buildMetadataHandler(deps: MetadataHandlerDeps) {
         case '/.well-known/oauth-protected-resource':
           return publicJson(prm);
         case '/.well-known/oauth-authorization-server':
-        case '/.well-known/openid-configuration':
           return publicJson(asMetadata);
+        case '/.well-known/openid-configuration':
+          return publicJson(oidcDiscovery);
         case '/jwks.json':
           return publicJson(await deps.jwks.jwks());
         default:

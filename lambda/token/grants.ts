@@ -79,6 +79,14 @@ const accessTokenScope = (scope: string) => scope.split(' ').filter((s) => s && 
 
 const mayRefresh = (client: ClientRecord) => client.metadata.grant_types.includes('refresh_token');
 
+/**
+ * Refresh tokens are issued only when the user granted `offline_access` (AS-15; the OpenID Connect
+ * convention MCP's refresh-token guidance follows). Besides keeping long-lived credentials to clients
+ * that ask for them, this lets clients that never ask step up scopes by re-authorizing: a client that
+ * holds a refresh token may try to refresh instead, which can never widen the scope.
+ */
+const grantsOfflineAccess = (scope: string) => scope.split(' ').includes(OFFLINE_ACCESS);
+
 export async function exchangeToken(form: FormParameters, authorization: string | undefined, deps: TokenDeps): Promise<TokenResponse> {
   const grantType = form.get('grant_type');
   switch (grantType) {
@@ -143,7 +151,7 @@ async function redeemCode(form: FormParameters, authorization: string | undefine
     now,
     lifetime: config.lifetimes.accessToken,
   });
-  const refreshToken = mayRefresh(client) ? newRefreshToken(grantId) : undefined;
+  const refreshToken = mayRefresh(client) && grantsOfflineAccess(record.scope) ? newRefreshToken(grantId) : undefined;
   const created = await stores.createGrant({
     grantId,
     clientId: client.clientId,
@@ -181,7 +189,7 @@ type RefreshPresentation = 'current' | 'grace' | 'reused' | 'unknown';
 
 function classify(grant: GrantRecord, hash: string, now: number, graceSeconds: number): RefreshPresentation {
   if (grant.currentHash !== undefined && hash === grant.currentHash) return 'current';
-  if (hash === grant.previousHash && grant.rotatedAt !== undefined && now - grant.rotatedAt <= graceSeconds) return 'grace';
+  if (hash === grant.previousHash && grant.rotatedAt !== undefined && now - grant.rotatedAt < graceSeconds) return 'grace';
   if (hash === grant.previousHash || (grant.retiredHashes ?? []).includes(hash)) return 'reused';
   return 'unknown';
 }

@@ -97,7 +97,7 @@ test('AZR-14 a state with markup and CR/LF comes back byte for byte in the succe
   expect(header(callback, 'location')).not.toMatch(/[\r\n"<>]/);
 });
 
-describe('scope entitlement: requested ∩ client ceiling ∩ the user\'s upstream claims', () => {
+describe('scope entitlement: requested ∩ the user\'s upstream claims (consented to)', () => {
   test('alice (member of admins) gets mcp:admin; bob gets only what every user may hold', async () => {
     const client = await fixture.register();
     const scope = 'mcp:admin mcp:tools offline_access';
@@ -121,13 +121,14 @@ describe('scope entitlement: requested ∩ client ceiling ∩ the user\'s upstre
     expect(await fixture.items('codes')).not.toContainEqual(expect.objectContaining({ clientId: client.clientId }));
   });
 
-  test('a client registered for mcp:tools never gets mcp:admin, whoever signs in', async () => {
+  test('C-6 a client registered for mcp:tools can step up to mcp:admin for an entitled user who consents to it', async () => {
     const client = await fixture.register({ scope: 'mcp:tools offline_access' });
     const { query, verifier } = authorizationParams(client.clientId, client.redirectUri, { scope: 'mcp:admin mcp:tools' });
     const { callback, consent } = await flow(query, 'alice');
-    expect(consent.page.body).not.toContain('mcp:admin');
+    // The user sees and approves exactly what is delegated.
+    expect(consent.page.body).toContain('mcp:admin');
     const token = await fixture.redeem({ code: locationQuery(callback).get('code')!, code_verifier: verifier, redirect_uri: client.redirectUri, client_id: client.clientId });
-    expect(token.json.scope).toBe('mcp:tools');
+    expect(token.json.scope).toBe('mcp:admin mcp:tools');
   });
 });
 

@@ -15,17 +15,16 @@ import { proxyEvent } from '../support/harness';
 
 describe('scopes to ask and to grant', () => {
   test('AZR-15 requested scopes are sorted and deduplicated; none requested means the defaults', () => {
-    expect(scopesToAsk(DEFAULT_SCOPE_MODEL, ' mcp:tools  mcp:admin mcp:tools', undefined)).toEqual({ ok: true, scope: 'mcp:admin mcp:tools' });
-    expect(scopesToAsk(DEFAULT_SCOPE_MODEL, undefined, undefined)).toEqual({ ok: true, scope: 'mcp:tools' });
-    expect(scopesToAsk(DEFAULT_SCOPE_MODEL, 'offline_access', undefined)).toEqual({ ok: true, scope: 'mcp:tools offline_access' });
+    expect(scopesToAsk(DEFAULT_SCOPE_MODEL, ' mcp:tools  mcp:admin mcp:tools')).toEqual({ ok: true, scope: 'mcp:admin mcp:tools' });
   });
 
-  test('unknown scopes and grammar violations are refused; the client ceiling narrows', () => {
-    expect(scopesToAsk(DEFAULT_SCOPE_MODEL, 'mcp:tools bogus', undefined)).toEqual({ ok: false, reason: 'unknown_scope' });
-    expect(scopesToAsk(DEFAULT_SCOPE_MODEL, 'a"b', undefined)).toEqual({ ok: false, reason: 'scope_grammar' });
-    expect(scopesToAsk(DEFAULT_SCOPE_MODEL, 'mcp:tools '.repeat(200), undefined)).toEqual({ ok: false, reason: 'scope_grammar' });
-    expect(scopesToAsk(DEFAULT_SCOPE_MODEL, 'mcp:admin mcp:tools offline_access', ['mcp:tools'])).toEqual({ ok: true, scope: 'mcp:tools offline_access' });
-    expect(scopesToAsk(DEFAULT_SCOPE_MODEL, 'mcp:admin offline_access', ['mcp:tools'])).toEqual({ ok: false, reason: 'scope_outside_client_ceiling' });
+  test('unknown scopes and grammar violations are refused; no access scope means the defaults', () => {
+    expect(scopesToAsk(DEFAULT_SCOPE_MODEL, 'mcp:tools bogus')).toEqual({ ok: false, reason: 'unknown_scope' });
+    expect(scopesToAsk(DEFAULT_SCOPE_MODEL, 'a"b')).toEqual({ ok: false, reason: 'scope_grammar' });
+    expect(scopesToAsk(DEFAULT_SCOPE_MODEL, 'mcp:tools '.repeat(200))).toEqual({ ok: false, reason: 'scope_grammar' });
+    expect(scopesToAsk(DEFAULT_SCOPE_MODEL, 'mcp:admin mcp:tools offline_access')).toEqual({ ok: true, scope: 'mcp:admin mcp:tools offline_access' });
+    expect(scopesToAsk(DEFAULT_SCOPE_MODEL, 'offline_access')).toEqual({ ok: true, scope: 'mcp:tools offline_access' });
+    expect(scopesToAsk(DEFAULT_SCOPE_MODEL, undefined)).toEqual({ ok: true, scope: 'mcp:tools' });
   });
 
   test('entitlements from upstream claims decide restricted scopes, e.g. Cognito groups', () => {

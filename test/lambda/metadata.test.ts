@@ -41,7 +41,8 @@ describe('metadata (RSA key)', () => {
   test('META-01 AS-4 AS-5 AS-6 AS-8 CIMD-7 authorization server metadata at both discovery forms', async () => {
     const oauth = await get(handler, '/.well-known/oauth-authorization-server');
     const oidc = await get(handler, '/.well-known/openid-configuration');
-    expect(oauth.body).toBe(oidc.body);
+    // OpenID Connect discovery is the same document plus the two members OpenID Provider Metadata requires.
+    expect(oidc.json).toEqual({ ...oauth.json, subject_types_supported: ['public'], id_token_signing_alg_values_supported: ['RS256'] });
     const metadata = oauth.json;
     expect(metadata.issuer).toBe(ISSUER);
     expect(metadata.issuer.endsWith('/')).toBe(false);

@@ -73,6 +73,15 @@ describe('authorization_code grant', () => {
     expect(dbCalls.calls.length).toBeLessThanOrEqual(2);
   });
 
+  test('AS-15 a refresh token is issued only when offline_access was granted', async () => {
+    const { client } = await seedClient(stores(), clock.now);
+    const { code, verifier } = await seedCode(stores(), clock.now, client.clientId, { scope: 'mcp:tools' });
+    const response = await post('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: client.clientId });
+    expect(response.statusCode).toBe(200);
+    expect(response.json.refresh_token).toBeUndefined();
+    expect(response.json.scope).toBe('mcp:tools');
+  });
+
   test('CODE-01 a second valid redemption fails with invalid_grant and revokes the first grant', async () => {
     const { params } = await redeemable();
     const first = await post('/token', params);

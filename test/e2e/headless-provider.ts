@@ -1,0 +1,54 @@
+import { playBrowser } from '../support/browser-player';
+
+export const REDIRECT_URI = 'http://127.0.0.1:33418/callback';
+
+/**
+ * An OAuthClientProvider (the shape both SDK generations use) whose redirectToAuthorization plays the
+ * user's browser: upstream sign-in as `username`, consent approved, code captured from the redirect.
+ */
+export class HeadlessOAuthProvider {
+  readonly redirectUrl = REDIRECT_URI;
+  readonly clientMetadata = {
+    client_name: 'Headless end-to-end test client',
+    redirect_uris: [REDIRECT_URI],
+    grant_types: ['authorization_code', 'refresh_token'],
+    response_types: ['code'],
+    token_endpoint_auth_method: 'none',
+  };
+  private info?: unknown;
+  private saved?: { access_token: string; refresh_token?: string; scope?: string };
+  private verifier = '';
+  /** Every authorization URL the client opened, and the callback URL each one ended at. */
+  readonly authorizations: Array<{ request: URL; callback: URL }> = [];
+  /** Every token set the client saved, in order. */
+  readonly savedTokens: Array<{ access_token: string; refresh_token?: string; scope?: string }> = [];
+
+  constructor(private readonly username: string) {}
+
+  clientInformation() {
+    return this.info as never;
+  }
+  saveClientInformation(info: unknown) {
+    this.info = info;
+  }
+  tokens() {
+    return this.saved as never;
+  }
+  saveTokens(tokens: { access_token: string; refresh_token?: string; scope?: string }) {
+    this.saved = tokens;
+    this.savedTokens.push(tokens);
+  }
+  saveCodeVerifier(verifier: string) {
+    this.verifier = verifier;
+  }
+  codeVerifier() {
+    return this.verifier;
+  }
+  async redirectToAuthorization(url: URL) {
+    const callback = await playBrowser(url, { username: this.username, password: this.username, redirectUri: REDIRECT_URI });
+    this.authorizations.push({ request: url, callback });
+  }
+  get lastCallback(): URL {
+    return this.authorizations[this.authorizations.length - 1].callback;
+  }
+}

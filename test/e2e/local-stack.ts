@@ -1,0 +1,58 @@
+import { ChildProcess, spawn } from 'node:child_process';
+import { resolve } from 'node:path';
+
+/**
+ * Starts the local stack exactly as `npm start` does, in its own process, and waits for its
+ * `MCP endpoint: <url>` line. Extra environment (short token lifetimes, ...) goes to every handler.
+ */
+export interface RunningStack {
+  readonly issuer: string;
+  readonly mcpUrl: string;
+  readonly output: string[];
+  stop(): Promise<void>;
+}
+
+const ROOT = resolve(__dirname, '..', '..');
+
+export async function startStackProcess(environment: Record<string, string> = {}): Promise<RunningStack> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--port', '0'], {
+    cwd: ROOT,
+    env: { ...process.env, ...environment },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
+  const output: string[] = [];
+  const endpoint = await new Promise<string>((done, fail) => {
+    const timer = setTimeout(() => fail(new Error(`the local stack did not start:\n${output.join('')}`)), 30_000);
+    const collect = (chunk: Buffer) => {
+      output.push(chunk.toString());
+      const match = /MCP endpoint: (\S+)/.exec(output.join(''));
+      if (match) {
+        clearTimeout(timer);
+        done(match[1]);
+      }
+    };
+    child.stdout!.on('data', collect);
+    child.stderr!.on('data', collect);
+    child.on('exit', (code) => fail(new Error(`the local stack exited with ${code}:\n${output.join('')}`)));
+  });
+  return {
+    issuer: endpoint.replace(/\/mcp$/, ''),
+    mcpUrl: endpoint,
+    output,
+    stop: () =>
+      new Promise<void>((done) => {
+        if (child.exitCode !== null) return done();
+        child.once('exit', () => done());
+        child.kill('SIGTERM');
+      }),
+  };
+}
+
+/** The audit lines the stack's handlers wrote to stdout. */
+export function auditEvents(stack: RunningStack): Array<Record<string, unknown>> {
+  return stack.output
+    .join('')
+    .split('\n')
+    .filter((line) => line.startsWith('{"event"'))
+    .map((line) => JSON.parse(line));
+}

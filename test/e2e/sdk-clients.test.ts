@@ -1,0 +1,175 @@
+import * as v1Client from '@modelcontextprotocol/sdk/client/index.js';
+import * as v1Http from '@modelcontextprotocol/sdk/client/streamableHttp.js';
+import * as v2 from '@modelcontextprotocol/client';
+import { auditEvents, RunningStack, startStackProcess } from './local-stack';
+import { HeadlessOAuthProvider } from './headless-provider';
+import { DEFAULT_SCOPE_MODEL, expandScopes } from '../../lib/scopes';
+
+/**
+ * The official MCP TypeScript SDK clients of both generations against the local stack: discovery from
+ * the 401, registration, authorization (upstream sign-in and consent played headlessly), token,
+ * tools, step-up and refresh. Nothing here knows our internals: only the SDKs and HTTP.
+ */
+interface Generation {
+  readonly name: string;
+  connect(url: string, provider: HeadlessOAuthProvider): Promise<Session>;
+}
+
+interface Session {
+  callTool(name: string, args?: Record<string, unknown>): Promise<{ content: Array<{ type: string; text?: string }>; isError?: boolean }>;
+  listTools(): Promise<string[]>;
+  close(): Promise<void>;
+}
+
+/**
+ * Runs `operation`; when the SDK sent the user to authorize (the provider played the browser) and
+ * stopped, completes the authorization with the captured callback and retries.
+ */
+async function withAuthorization<T>(provider: HeadlessOAuthProvider, operation: () => Promise<T>, finish: () => Promise<void>): Promise<T> {
+  for (let attempt = 0; ; attempt++) {
+    const authorizationsBefore = provider.authorizations.length;
+    try {
+      return await operation();
+    } catch (error) {
+      if (provider.authorizations.length === authorizationsBefore || attempt >= 2) throw error;
+      await finish();
+    }
+  }
+}
+
+const V1: Generation = {
+  name: '@modelcontextprotocol/sdk 1.x',
+  async connect(url, provider) {
+    const make = () => {
+      const transport = new v1Http.StreamableHTTPClientTransport(new URL(url), { authProvider: provider as never });
+      return { transport, client: new v1Client.Client({ name: 'e2e-v1', version: '1.0.0' }) };
+    };
+    let current = make();
+    const finish = async () => {
+      await current.transport.finishAuth(provider.lastCallback.searchParams.get('code')!);
+    };
+    await withAuthorization(provider, () => current.client.connect(current.transport), async () => {
+      await finish();
+      current = make();
+    });
+    return {
+      callTool: (name, args = {}) => withAuthorization(provider, () => current.client.callTool({ name, arguments: args }) as never, finish),
+      listTools: async () => (await current.client.listTools()).tools.map((tool) => tool.name),
+      close: () => current.client.close(),
+    };
+  },
+};
+
+const V2: Generation = {
+  name: '@modelcontextprotocol/client 2.x',
+  async connect(url, provider) {
+    const make = () => {
+      const transport = new v2.StreamableHTTPClientTransport(new URL(url), { authProvider: provider as never });
+      return { transport, client: new v2.Client({ name: 'e2e-v2', version: '2.0.0' }) };
+    };
+    let current = make();
+    // The 2.x client validates the callback's iss against the discovered issuer (RFC 9207) here.
+    const finish = () => current.transport.finishAuth(provider.lastCallback.searchParams);
+    await withAuthorization(provider, () => current.client.connect(current.transport), async () => {
+      await finish();
+      current = make();
+    });
+    return {
+      callTool: (name, args = {}) => withAuthorization(provider, () => current.client.callTool({ name, arguments: args }) as never, finish),
+      listTools: async () => (await current.client.listTools()).tools.map((tool) => tool.name),
+      close: () => current.client.close(),
+    };
+  },
+};
+
+const text = (result: { content: Array<{ type: string; text?: string }> }) => result.content.map((block) => block.text ?? '').join('');
+
+let stack: RunningStack;
+beforeAll(async () => {
+  stack = await startStackProcess();
+}, 60_000);
+afterAll(() => stack?.stop());
+
+describe.each([V1, V2])('$name against the local stack', (generation) => {
+  test('C-1..C-5 401 -> metadata -> discovery -> registration -> authorize -> token -> tools; whoami answers alice', async () => {
+    const provider = new HeadlessOAuthProvider('alice');
+    const session = await generation.connect(stack.mcpUrl, provider);
+    expect(await session.listTools()).toEqual(expect.arrayContaining(['echo', 'whoami']));
+    expect(text(await session.callTool('echo', { text: 'hello from the test' }))).toContain('hello from the test');
+    const whoami = text(await session.callTool('whoami'));
+    expect(whoami).toContain('alice');
+    // The authorization request carried PKCE S256 and the exact resource (C-5), and the callback the issuer.
+    const { request, callback } = provider.authorizations[0];
+    expect(request.searchParams.get('code_challenge_method')).toBe('S256');
+    expect(request.searchParams.get('resource')).toBe(stack.mcpUrl);
+    expect(callback.searchParams.get('iss')).toBe(stack.issuer);
+    await session.close();
+  }, 60_000);
+
+  test('step-up: alice with mcp:tools calls admin_stats, re-authorizes for the union of scopes and succeeds', async () => {
+    const provider = new HeadlessOAuthProvider('alice');
+    const session = await generation.connect(stack.mcpUrl, provider);
+    expect(provider.savedTokens[0].scope).toBe('mcp:tools');
+    const result = await session.callTool('admin_stats');
+    expect(result.isError).not.toBe(true);
+    // C-6: the step-up authorization asked for the union of the old and the new scopes.
+    const stepUp = provider.authorizations[provider.authorizations.length - 1].request;
+    expect(stepUp.searchParams.get('scope')?.split(' ')).toEqual(expect.arrayContaining(['mcp:admin']));
+    // 2.x asks for the union of old and new scopes; 1.x for the challenge's scope alone, which still
+    // covers the old one here because mcp:admin implies mcp:tools (RS-8).
+    const last = provider.savedTokens[provider.savedTokens.length - 1];
+    expect([...expandScopes(DEFAULT_SCOPE_MODEL, last.scope!.split(' '))]).toEqual(expect.arrayContaining(['mcp:admin', 'mcp:tools']));
+    expect(text(await session.callTool('echo', { text: 'still allowed' }))).toContain('still allowed');
+    await session.close();
+  }, 60_000);
+
+  test('bob never obtains mcp:admin', async () => {
+    const provider = new HeadlessOAuthProvider('bob');
+    const session = await generation.connect(stack.mcpUrl, provider);
+    await expect(session.callTool('admin_stats')).rejects.toThrow();
+    for (const tokens of provider.savedTokens) expect(tokens.scope ?? '').not.toContain('mcp:admin');
+    await session.close();
+  }, 60_000);
+});
+
+describe('refresh with short-lived access tokens', () => {
+  let shortLived: RunningStack;
+  beforeAll(async () => {
+    shortLived = await startStackProcess({ ACCESS_TOKEN_TTL_SECONDS: '5', CLOCK_TOLERANCE_SECONDS: '0', REFRESH_GRACE_SECONDS: '0' });
+  }, 60_000);
+  afterAll(() => shortLived?.stop());
+
+  test('@modelcontextprotocol/client 2.x asks for offline_access; the token expires, the client refreshes and carries on; the old refresh token is refused', async () => {
+    const provider = new HeadlessOAuthProvider('alice');
+    const session = await V2.connect(shortLived.mcpUrl, provider);
+    expect(provider.authorizations[0].request.searchParams.get('scope')?.split(' ')).toContain('offline_access');
+    expect(text(await session.callTool('echo', { text: 'before expiry' }))).toContain('before expiry');
+    const first = provider.savedTokens[provider.savedTokens.length - 1];
+    await new Promise((done) => setTimeout(done, 6500));
+    expect(text(await session.callTool('echo', { text: 'after expiry' }))).toContain('after expiry');
+    const second = provider.savedTokens[provider.savedTokens.length - 1];
+    expect(second.access_token).not.toBe(first.access_token);
+    expect(second.refresh_token).not.toBe(first.refresh_token);
+    expect(provider.authorizations).toHaveLength(1);
+    const clientId = (provider.clientInformation() as unknown as { client_id: string }).client_id;
+    const reuse = await fetch(`${shortLived.issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded' },
+      body: new URLSearchParams({ grant_type: 'refresh_token', refresh_token: first.refresh_token!, client_id: clientId }),
+    });
+    expect(reuse.status).toBe(400);
+    expect(((await reuse.json()) as { error: string }).error).toBe('invalid_grant');
+    expect(auditEvents(shortLived).some((event) => event.event === 'security.refresh_reuse')).toBe(true);
+    await session.close();
+  }, 60_000);
+
+  test('AS-15 @modelcontextprotocol/sdk 1.x never asks for offline_access, gets no refresh token and re-authorizes when the token expires', async () => {
+    const provider = new HeadlessOAuthProvider('alice');
+    const session = await V1.connect(shortLived.mcpUrl, provider);
+    expect(provider.savedTokens[0].refresh_token).toBeUndefined();
+    await new Promise((done) => setTimeout(done, 6500));
+    expect(text(await session.callTool('echo', { text: 'after expiry' }))).toContain('after expiry');
+    expect(provider.authorizations).toHaveLength(2);
+    await session.close();
+  }, 60_000);
+});
