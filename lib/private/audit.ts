@@ -1,0 +1,178 @@
+import { Duration } from 'aws-cdk-lib';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import { Construct } from 'constructs';
+
+/**
+ * Security alarms from the handlers' audit events. Every handler writes one JSON line per security
+ * decision to stdout (lambda/shared/audit.ts), so its function log group is the audit log: a metric
+ * filter per event and log group publishes into one metric per event, and an alarm with actions watches it.
+ */
+
+/** The function log groups the audit events appear in. */
+export type AuditSource = 'token' | 'register' | 'authorize' | 'metadata' | 'authorizer';
+
+export interface AuditAlarmDefinition {
+  /** Construct id of the alarm (part of the public contract) and the key in `SecureMcpServer.alarms`. */
+  readonly id: string;
+  readonly metricName: string;
+  readonly description: string;
+  readonly filterPattern: logs.IFilterPattern;
+  readonly sources: readonly AuditSource[];
+  /** Sum over five minutes at or above which the alarm fires. */
+  readonly threshold: number;
+}
+
+const event = (name: string) => logs.FilterPattern.stringValue('$.event', '=', name);
+
+/**
+ * The audited events worth waking someone for. A replayed code or a reused refresh token is an attack
+ * on a live grant: one is enough. Spikes (registrations, authorizer denials) and user-facing failures
+ * (CSRF, rejected callbacks) alarm above a level ordinary clients do not reach.
+ */
+export const AUDIT_ALARMS: readonly AuditAlarmDefinition[] = [
+  {
+    id: 'CodeReplayAlarm',
+    metricName: 'CodeReplays',
+    description: 'An authorization code was presented twice (security.code_replay): the grant was revoked; investigate the client.',
+    filterPattern: event('security.code_replay'),
+    sources: ['token'],
+    threshold: 1,
+  },
+  {
+    id: 'RefreshTokenReuseAlarm',
+    metricName: 'RefreshTokenReuse',
+    description: 'A rotated refresh token was reused (security.refresh_reuse): the token family was revoked; a refresh token may have leaked.',
+    filterPattern: event('security.refresh_reuse'),
+    sources: ['token'],
+    threshold: 1,
+  },
+  {
+    id: 'RegistrationSpikeAlarm',
+    metricName: 'ClientRegistrations',
+    description: 'Unusually many dynamic client registrations (register.created) in five minutes.',
+    filterPattern: event('register.created'),
+    sources: ['register'],
+    threshold: 50,
+  },
+  {
+    id: 'AuthorizerDenialSpikeAlarm',
+    metricName: 'AuthorizerDenials',
+    description: 'Unusually many requests to the MCP endpoint were denied by the authorizer (rs.denied) in five minutes.',
+    filterPattern: event('rs.denied'),
+    sources: ['authorizer'],
+    threshold: 500,
+  },
+  {
+    id: 'KmsFaultAlarm',
+    metricName: 'KmsFaults',
+    description: 'KMS calls failed (infra.fault, dependency kms): tokens cannot be signed or the JWKS cannot be published. Check the signing key state and KMS quotas.',
+    filterPattern: logs.FilterPattern.all(event('infra.fault'), logs.FilterPattern.stringValue('$.dependency', '=', 'kms')),
+    sources: ['token', 'metadata'],
+    threshold: 1,
+  },
+  {
+    id: 'ServerFaultAlarm',
+    metricName: 'ServerFaults',
+    description: 'The authorization server answered 5xx (infra.fault: DynamoDB, KMS, the upstream identity provider or an unexpected error).',
+    filterPattern: event('infra.fault'),
+    sources: ['token', 'register', 'authorize', 'metadata'],
+    threshold: 5,
+  },
+  {
+    id: 'ConsentCsrfAlarm',
+    metricName: 'ConsentCsrfFailures',
+    description: 'Consent form submissions failed the CSRF check (consent.csrf_failed).',
+    filterPattern: event('consent.csrf_failed'),
+    sources: ['authorize'],
+    threshold: 5,
+  },
+  {
+    id: 'UpstreamCallbackRejectedAlarm',
+    metricName: 'UpstreamCallbackRejections',
+    description: 'Sign-ins returning from the upstream identity provider were rejected (upstream.callback_rejected: state, nonce, issuer or ID token checks).',
+    filterPattern: event('upstream.callback_rejected'),
+    sources: ['authorize'],
+    threshold: 5,
+  },
+];
+
+export const ALARM_PERIOD = Duration.minutes(5);
+
+export interface AuditAlarmOptions {
+  readonly namespace: string;
+  readonly logGroups: Readonly<Record<AuditSource, logs.ILogGroup>>;
+  readonly topic: sns.ITopic;
+}
+
+function alarmOn(scope: Construct, id: string, metric: cloudwatch.IMetric, threshold: number, description: string, topic: sns.ITopic): cloudwatch.Alarm {
+  const alarm = new cloudwatch.Alarm(scope, id, {
+    metric,
+    threshold,
+    evaluationPeriods: 1,
+    comparisonOperator: cloudwatch.ComparisonOperator.GREATER_THAN_OR_EQUAL_TO_THRESHOLD,
+    // No audit line in a period means nothing happened, not that the data is missing.
+    treatMissingData: cloudwatch.TreatMissingData.NOT_BREACHING,
+    alarmDescription: description,
+  });
+  alarm.addAlarmAction(new actions.SnsAction(topic));
+  return alarm;
+}
+
+export function createAuditAlarms(scope: Construct, options: AuditAlarmOptions): Record<string, cloudwatch.Alarm> {
+  const alarms: Record<string, cloudwatch.Alarm> = {};
+  for (const definition of AUDIT_ALARMS) {
+    for (const source of definition.sources) {
+      new logs.MetricFilter(scope, `${definition.metricName}${source[0].toUpperCase()}${source.slice(1)}Filter`, {
+        logGroup: options.logGroups[source],
+        filterPattern: definition.filterPattern,
+        metricNamespace: options.namespace,
+        metricName: definition.metricName,
+        metricValue: '1',
+      });
+    }
+    const metric = new cloudwatch.Metric({ namespace: options.namespace, metricName: definition.metricName, statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD });
+    alarms[definition.id] = alarmOn(scope, definition.id, metric, definition.threshold, definition.description, options.topic);
+  }
+  return alarms;
+}
+
+/** Blocked requests on the construct's own web ACL (all rules). */
+export function createWafAlarm(scope: Construct, webAclName: string, region: string, topic: sns.ITopic): cloudwatch.Alarm {
+  const metric = new cloudwatch.Metric({
+    namespace: 'AWS/WAFV2',
+    metricName: 'BlockedRequests',
+    dimensionsMap: { WebACL: webAclName, Region: region, Rule: 'ALL' },
+    statistic: cloudwatch.Stats.SUM,
+    period: ALARM_PERIOD,
+  });
+  return alarmOn(scope, 'WafBlockedRequestsAlarm', metric, 1000, 'AWS WAF blocked unusually many requests in five minutes (rate limits or managed rules).', topic);
+}
+
+/** KMS key disablement or scheduled deletion anywhere in the account and Region, from the construct's trail. */
+export function createKeyStateAlarm(scope: Construct, namespace: string, trailLogGroup: logs.ILogGroup, topic: sns.ITopic): cloudwatch.Alarm {
+  new logs.MetricFilter(scope, 'KmsKeyStateChangeFilter', {
+    logGroup: trailLogGroup,
+    filterPattern: logs.FilterPattern.all(
+      logs.FilterPattern.stringValue('$.eventSource', '=', 'kms.amazonaws.com'),
+      logs.FilterPattern.any(
+        logs.FilterPattern.stringValue('$.eventName', '=', 'DisableKey'),
+        logs.FilterPattern.stringValue('$.eventName', '=', 'ScheduleKeyDeletion'),
+      ),
+    ),
+    metricNamespace: namespace,
+    metricName: 'KmsKeyStateChanges',
+    metricValue: '1',
+  });
+  const metric = new cloudwatch.Metric({ namespace, metricName: 'KmsKeyStateChanges', statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD });
+  return alarmOn(
+    scope,
+    'KmsKeyStateChangeAlarm',
+    metric,
+    1,
+    'A KMS key in this account and Region was disabled or scheduled for deletion. If it is the token signing key, every new token and the JWKS fail.',
+    topic,
+  );
+}

@@ -1,0 +1,820 @@
+import { Annotations, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
+import * as lambda from 'aws-cdk-lib/aws-lambda';
+import * as logs from 'aws-cdk-lib/aws-logs';
+import * as s3 from 'aws-cdk-lib/aws-s3';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as sns from 'aws-cdk-lib/aws-sns';
+import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
+import { Construct } from 'constructs';
+import { AUTHORIZER_ENV, authorizerCaching, GUARD_ENV, MAX_AUTHORIZER_CACHE_TTL_SECONDS } from '../lambda/runtime/edge';
+import { IdentityProvider } from './identity-provider';
+import { AuditSource, createAuditAlarms, createKeyStateAlarm, createWafAlarm } from './private/audit';
+import { HANDLER_ENV } from './private/environment';
+import { createWebAcl, REGIONAL_WEB_ACL_ARN } from './private/firewall';
+import { checkEnvironmentSize, HandlerFunction } from './private/handler-function';
+import { accessLogFormat, addGatewayResponses, addMethodSettings, addRoutes, DEFAULT_MCP_THROTTLING, DEFAULT_THROTTLING } from './private/rest-api';
+import { createSigningKey, grantGetPublicKey, grantPublicKeyRead, grantSign } from './private/signing-key';
+import { checkBroughtTable, createTable } from './private/storage';
+import { createTrail } from './private/trail';
+import { isHostName, isOrigin, Problems } from './private/validation';
+import { MCP_PATH, PROTECTED_RESOURCE_METADATA_PATH } from './routes';
+import { DEFAULT_SCOPE_MODEL, defaultScopes, ScopeDefinition, ScopeEntitlement, ScopeModel, validateScopeModel } from './scopes';
+import { TableName, TABLES } from './tables';
+
+/** The JWS algorithm access tokens are signed with, and the KMS key it needs. */
+export class SigningAlgorithm {
+  /** RSASSA-PKCS1-v1_5 with SHA-256 on an RSA_2048 key: cheaper KMS signing, faster verification, accepted by API Gateway JWT authorizers. */
+  public static readonly RS256 = new SigningAlgorithm('RS256', kms.KeySpec.RSA_2048, 'RSASSA_PKCS1_V1_5_SHA_256');
+  /** ECDSA P-256 with SHA-256 on an ECC_NIST_P256 key: smaller tokens. */
+  public static readonly ES256 = new SigningAlgorithm('ES256', kms.KeySpec.ECC_NIST_P256, 'ECDSA_SHA_256');
+
+  private constructor(
+    /** The JWS `alg`. */
+    public readonly jwsAlgorithm: string,
+    /** The KMS key spec a signing key for this algorithm has. */
+    public readonly keySpec: kms.KeySpec,
+    /** The KMS `SigningAlgorithm`, which the token function's `kms:Sign` permission is conditioned on. */
+    public readonly kmsSigningAlgorithm: string,
+  ) {}
+}
+
+/** Requests per client IP in each five-minute window before AWS WAF blocks that IP on the path. */
+export interface ManagedFirewallOptions {
+  /** @default 20 */
+  readonly registrationRateLimit?: number;
+  /** @default 1000 */
+  readonly tokenRateLimit?: number;
+  /** @default 300 */
+  readonly authorizationRateLimit?: number;
+}
+
+/** Which AWS WAF web ACL protects the API stage. */
+export class Firewall {
+  /** A web ACL created for the stage: per-IP rate limits on /register, /token and /authorize, the AWS managed Common and KnownBadInputs rule groups, and logging. */
+  public static managed(options: ManagedFirewallOptions = {}): Firewall {
+    return new Firewall('managed', options);
+  }
+
+  /** An existing regional web ACL, associated with the stage; its rules and logging are yours. */
+  public static fromWebAclArn(webAclArn: string): Firewall {
+    return new Firewall('existing', {}, webAclArn);
+  }
+
+  /** No web ACL. The stage is then exposed to floods that only API Gateway throttling limits. */
+  public static disabled(): Firewall {
+    return new Firewall('disabled', {});
+  }
+
+  private constructor(
+    /** @internal */ public readonly _mode: 'managed' | 'existing' | 'disabled',
+    /** @internal */ public readonly _options: ManagedFirewallOptions,
+    /** @internal */ public readonly _webAclArn?: string,
+  ) {}
+}
+
+/** Where the API calls on the signing key and the construct's tables are recorded. */
+export class AuditTrail {
+  /**
+   * A new single-Region trail: management events (KMS included), DynamoDB data events for the
+   * construct's tables, log file validation, KMS encryption, CloudWatch Logs delivery, and an SSL-only,
+   * versioned, access-logged bucket.
+   */
+  public static create(): AuditTrail {
+    return new AuditTrail('create');
+  }
+
+  /**
+   * A trail you already run (for example an organization trail). The construct creates none and cannot
+   * change yours: it must record management events, KMS included, and DynamoDB data events for the
+   * tables in `SecureMcpServer.tables`.
+   */
+  public static existing(trail: cloudtrail.ITrailRef): AuditTrail {
+    return new AuditTrail('existing', trail);
+  }
+
+  /** No trail. KMS key use and table access are then not recorded. */
+  public static disabled(): AuditTrail {
+    return new AuditTrail('disabled');
+  }
+
+  private constructor(
+    /** @internal */ public readonly _mode: 'create' | 'existing' | 'disabled',
+    /** @internal */ public readonly _trail?: cloudtrail.ITrailRef,
+  ) {}
+}
+
+export interface SecureMcpServerProps {
+  /** The team's MCP server: a Lambda function serving stateless Streamable HTTP on POST /mcp, behind the authorizer. */
+  readonly handler: lambda.IFunction;
+
+  /** Where users sign in: `IdentityProvider.oidc(...)` or `IdentityProvider.cognito(...)`. */
+  readonly identityProvider: IdentityProvider;
+
+  /**
+   * The scopes clients may request. Those marked `isDefault` are advertised in the protected resource
+   * metadata and 401 challenges and suffice for every operation without a more specific rule.
+   * @default - `mcp:tools` (default) and `mcp:admin` (implies `mcp:tools`)
+   */
+  readonly scopes?: ScopeDefinition[];
+
+  /**
+   * Tool name to every scope a `tools/call` of it needs; unlisted tools need the default scopes.
+   * @default - `{ admin_stats: ['mcp:admin'] }` when `scopes` is not set, otherwise none
+   */
+  readonly toolScopes?: Record<string, string[]>;
+
+  /**
+   * Restricts scopes to users whose upstream ID token has a claim value. Scopes that appear in no
+   * entitlement are open to every signed-in user.
+   * @default - `mcp:admin` for users whose `groups` claim contains `admins` when `scopes` is not set, otherwise none
+   */
+  readonly entitlements?: ScopeEntitlement[];
+
+  /**
+   * Lifetime of access tokens: 5 to 30 minutes.
+   * @default Duration.minutes(10)
+   */
+  readonly accessTokenTtl?: Duration;
+
+  /**
+   * Absolute lifetime of a refresh-token family: 1 hour to 365 days.
+   * @default Duration.days(30)
+   */
+  readonly refreshTokenTtl?: Duration;
+
+  /**
+   * A refresh-token family unused for this long expires: 10 minutes to `refreshTokenTtl`.
+   * @default Duration.days(7)
+   */
+  readonly refreshTokenIdleTtl?: Duration;
+
+  /**
+   * A registered client that completes no authorization within this long is deleted: 10 minutes to 365 days.
+   * @default Duration.days(1)
+   */
+  readonly unusedClientTtl?: Duration;
+
+  /**
+   * How long a user's consent to a client, redirect URI and scope set is remembered; `Duration.seconds(0)` asks every time. Up to 365 days.
+   * @default Duration.days(30)
+   */
+  readonly rememberConsentFor?: Duration;
+
+  /**
+   * The access-token signature algorithm.
+   * @default SigningAlgorithm.RS256
+   */
+  readonly signingAlgorithm?: SigningAlgorithm;
+
+  /**
+   * An existing asymmetric SIGN_VERIFY key matching `signingAlgorithm`. Its key policy must let IAM
+   * policies in the account grant `kms:Sign` and `kms:GetPublicKey`.
+   * @default - a new key (RSA_2048 or ECC_NIST_P256), retained on stack deletion, whose key policy grants signing to the token function only
+   */
+  readonly signingKey?: kms.IKey;
+
+  /**
+   * Keys whose public halves stay in the JWKS after a key rotation, so tokens they signed keep verifying until they expire.
+   * @default - none
+   */
+  readonly previousSigningKeys?: kms.IKey[];
+
+  /**
+   * Accept Client ID Metadata Documents (https URLs as `client_id`). The authorize function then fetches
+   * them, with SSRF protections, from the internet.
+   * @default true
+   */
+  readonly clientIdMetadataDocuments?: boolean;
+
+  /**
+   * Host names that https redirect URIs of registered and CIMD clients must use (loopback URIs stay allowed).
+   * @default - any host
+   */
+  readonly allowedRedirectHosts?: string[];
+
+  /**
+   * Dotless private-use URI schemes accepted as redirect URIs besides reverse-domain ones, e.g. `cursor`.
+   * @default - none
+   */
+  readonly extraRedirectSchemes?: string[];
+
+  /**
+   * Caps dynamic client registrations per UTC day.
+   * @default - no daily cap (WAF and API Gateway throttling still limit the rate)
+   */
+  readonly maxRegistrationsPerDay?: number;
+
+  /**
+   * Browser origins (`https://app.example.com`) allowed to call the MCP endpoint. The construct sets
+   * them on `handler` for the runtime guard, which refuses any other `Origin` with 403.
+   * @default - none: requests carrying an `Origin` header are refused; native clients send none
+   */
+  readonly allowedOrigins?: string[];
+
+  /**
+   * How long API Gateway caches an authorizer decision, at most 5 minutes (and never beyond an access
+   * token's lifetime). With caching on, the decision is keyed on the Authorization header alone:
+   * per-tool scopes are then enforced by the runtime guard rather than at the edge, and a revoked key
+   * or token keeps working until the cached decision expires.
+   * @default Duration.seconds(0) - every request is authorized on its own headers, per tool
+   */
+  readonly authorizerCacheTtl?: Duration;
+
+  /**
+   * The REST API stage name; it is part of the issuer on the execute-api URL.
+   * @default 'prod'
+   */
+  readonly stageName?: string;
+
+  /**
+   * A custom domain (with an ACM certificate in the same Region) and optional base path. The issuer
+   * becomes `https://<domain>/<basePath>`, the execute-api endpoint is disabled, and the root
+   * well-known URLs become reachable. Create the DNS record for `SecureMcpServer.domain` yourself.
+   * @default - the execute-api stage URL is the issuer
+   */
+  readonly domainName?: apigateway.DomainNameOptions;
+
+  /**
+   * An existing REST API to add the routes to, at its root, on its deployment stage. Its stage settings
+   * (access logging, execution logging, default throttling) stay yours; the construct adds per-method
+   * throttling, gateway responses, the authorizer and (unless disabled) the WAF association.
+   * @default - a new regional REST API
+   */
+  readonly restApi?: apigateway.RestApi;
+
+  /**
+   * Create the account-level IAM role API Gateway needs for execution logging (one per account and
+   * Region, shared by all APIs). Set false when another stack already manages it.
+   * @default true
+   */
+  readonly cloudWatchRole?: boolean;
+
+  /**
+   * Steady-state rate and burst for POST /mcp.
+   * @default { rateLimit: 100, burstLimit: 200 }
+   */
+  readonly mcpThrottling?: apigateway.ThrottleSettings;
+
+  /** @default - a new table: on-demand, TTL, point-in-time recovery, encrypted, deletion-protected and retained */
+  readonly clientsTable?: dynamodb.ITable;
+  /** @default - a new table: on-demand, TTL, point-in-time recovery, encrypted, deletion-protected and retained */
+  readonly codesTable?: dynamodb.ITable;
+  /** @default - a new table: on-demand, TTL, point-in-time recovery, encrypted, deletion-protected and retained */
+  readonly grantsTable?: dynamodb.ITable;
+  /** @default - a new table: on-demand, TTL, point-in-time recovery, encrypted, deletion-protected and retained */
+  readonly pendingTable?: dynamodb.ITable;
+  /** @default - a new table: on-demand, TTL, point-in-time recovery, encrypted, deletion-protected and retained */
+  readonly consentsTable?: dynamodb.ITable;
+
+  /**
+   * The AWS WAF web ACL of the stage.
+   * @default Firewall.managed()
+   */
+  readonly firewall?: Firewall;
+
+  /**
+   * The CloudTrail trail recording KMS and DynamoDB activity.
+   * @default AuditTrail.create()
+   */
+  readonly auditTrail?: AuditTrail;
+
+  /**
+   * Where security alarms are sent.
+   * @default - a new SNS topic (SSL-only); subscribe to `SecureMcpServer.alarmTopic`
+   */
+  readonly alarmTopic?: sns.ITopic;
+
+  /**
+   * Retention of every log group the construct creates (functions, access logs, WAF, trail).
+   * @default logs.RetentionDays.ONE_YEAR
+   */
+  readonly logRetention?: logs.RetentionDays;
+
+  /**
+   * What happens to the tables, the signing key and the log groups when they leave the stack. With
+   * DESTROY, deletion protection is off too. The trail bucket and its key are always retained.
+   * @default RemovalPolicy.RETAIN
+   */
+  readonly removalPolicy?: RemovalPolicy;
+
+  /**
+   * Reserve concurrency for the token and register functions: a guaranteed share for token issuance
+   * and a hard ceiling for registration. Lambda keeps at least 100 executions of an account unreserved,
+   * so accounts with a concurrency quota below about 160 (new accounts can start at 10) must set false.
+   * @default true
+   */
+  readonly reserveConcurrency?: boolean;
+
+  /**
+   * Reserved concurrency of the token function.
+   * @default 50
+   */
+  readonly tokenReservedConcurrency?: number;
+
+  /**
+   * Reserved concurrency of the register function.
+   * @default 5
+   */
+  readonly registerReservedConcurrency?: number;
+}
+
+/** Every table of the construct, by its name in lib/tables.ts. */
+export type SecureMcpServerTables = Readonly<Record<TableName, dynamodb.ITable>>;
+
+const TABLE_PROPS: Readonly<Record<TableName, keyof SecureMcpServerProps>> = {
+  clients: 'clientsTable',
+  codes: 'codesTable',
+  grants: 'grantsTable',
+  pending: 'pendingTable',
+  consents: 'consentsTable',
+};
+
+const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
+const BASE_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
+const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+-]*$/;
+
+/**
+ * An OAuth 2.1 authorization server and a Lambda authorizer in front of a team's MCP server on Lambda.
+ *
+ * ```ts
+ * const mcp = new SecureMcpServer(this, 'Mcp', {
+ *   handler: mcpFunction,
+ *   identityProvider: IdentityProvider.oidc({ issuerUrl: 'https://login.example.com', clientId: 'abc', clientSecret: secret }),
+ * });
+ * new CfnOutput(this, 'McpUrl', { value: mcp.mcpUrl });
+ * ```
+ */
+export class SecureMcpServer extends Construct {
+  /** The authorization server's issuer: the base URL, no trailing slash (the stage URL or `https://<domain>/<basePath>`). */
+  public readonly issuer: string;
+  /** The MCP endpoint clients connect to, and the `aud` of every access token: `issuer + /mcp`. */
+  public readonly mcpUrl: string;
+  /** RFC 9728 protected resource metadata, named in every 401 challenge. */
+  public readonly protectedResourceMetadataUrl: string;
+  /** The redirect URI to register at the upstream identity provider: `issuer + /callback`. */
+  public readonly callbackUrl: string;
+  /** The scope model every handler and the authorizer enforce. */
+  public readonly scopeModel: ScopeModel;
+  /** The environment the runtime guard reads in the MCP function (ISSUER, SCOPE_MODEL, MCP_ALLOWED_ORIGINS); set automatically on a `lambda.Function` in the same stack. */
+  public readonly mcpFunctionEnvironment: Readonly<Record<string, string>>;
+
+  public readonly restApi: apigateway.RestApi;
+  public readonly stage: apigateway.Stage;
+  /** The custom domain, when `domainName` is set: point a DNS alias at it. */
+  public readonly domain?: apigateway.DomainName;
+  /** The stage's JSON access log, when the construct created the REST API. */
+  public readonly accessLogGroup?: logs.LogGroup;
+  public readonly authorizer: apigateway.RequestAuthorizer;
+  /** Every method built from the routes manifest, keyed `METHOD /path`. */
+  public readonly methods: ReadonlyMap<string, apigateway.Method>;
+
+  public readonly metadataFunction: lambda.Function;
+  public readonly registerFunction: lambda.Function;
+  public readonly tokenFunction: lambda.Function;
+  public readonly authorizeFunction: lambda.Function;
+  public readonly authorizerFunction: lambda.Function;
+
+  public readonly signingKey: kms.IKey;
+  /** Keys still published in the JWKS after a rotation (`previousSigningKeys`). */
+  public readonly previousSigningKeys: readonly kms.IKey[];
+  public readonly signingAlgorithm: SigningAlgorithm;
+  public readonly tables: SecureMcpServerTables;
+  public readonly clientsTable: dynamodb.ITable;
+  public readonly codesTable: dynamodb.ITable;
+  public readonly grantsTable: dynamodb.ITable;
+  public readonly pendingTable: dynamodb.ITable;
+  public readonly consentsTable: dynamodb.ITable;
+  /** The upstream client secret, readable by the authorize function only. */
+  public readonly upstreamClientSecret: secretsmanager.ISecret;
+
+  /** The ARN of the web ACL associated with the stage, unless the firewall is disabled. */
+  public readonly webAclArn?: string;
+  /** The web ACL, when the construct created it. */
+  public readonly webAcl?: wafv2.CfnWebACL;
+  public readonly webAclLogGroup?: logs.LogGroup;
+
+  /** The trail the construct created (`AuditTrail.create()`). */
+  public readonly trail?: cloudtrail.Trail;
+  /** The trail you passed to `AuditTrail.existing()`. */
+  public readonly existingTrail?: cloudtrail.ITrailRef;
+  public readonly trailBucket?: s3.Bucket;
+  public readonly trailAccessLogsBucket?: s3.Bucket;
+  public readonly trailKey?: kms.Key;
+  public readonly trailLogGroup?: logs.LogGroup;
+
+  public readonly alarmTopic: sns.ITopic;
+  /** The CloudWatch namespace of the audit-event metrics. */
+  public readonly metricNamespace: string;
+  /** Every security alarm, keyed by construct id (`CodeReplayAlarm`, `KmsFaultAlarm`, ...). */
+  public readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
+
+  constructor(scope: Construct, id: string, props: SecureMcpServerProps) {
+    super(scope, id);
+    const stack = Stack.of(this);
+
+    // ---- Validate every prop before creating any resource.
+    const problems = new Problems();
+    this.scopeModel = resolveScopeModel(props, problems);
+    const accessTokenTtl = props.accessTokenTtl ?? Duration.minutes(10);
+    const refreshTokenTtl = props.refreshTokenTtl ?? Duration.days(30);
+    const refreshTokenIdleTtl = props.refreshTokenIdleTtl ?? Duration.days(7);
+    const unusedClientTtl = props.unusedClientTtl ?? Duration.days(1);
+    const rememberConsentFor = props.rememberConsentFor ?? Duration.days(30);
+    const authorizerCacheTtl = props.authorizerCacheTtl ?? Duration.seconds(0);
+    problems.duration('accessTokenTtl', accessTokenTtl, Duration.minutes(5), Duration.minutes(30), '5 and 30 minutes');
+    problems.duration('refreshTokenTtl', refreshTokenTtl, Duration.hours(1), Duration.days(365), '1 hour and 365 days');
+    problems.duration('refreshTokenIdleTtl', refreshTokenIdleTtl, Duration.minutes(10), Duration.days(365), '10 minutes and 365 days');
+    if (exceeds(refreshTokenIdleTtl, refreshTokenTtl)) {
+      problems.add(`refreshTokenIdleTtl must not exceed refreshTokenTtl (${refreshTokenTtl.toHumanString()}), got ${refreshTokenIdleTtl.toHumanString()}`);
+    }
+    problems.duration('unusedClientTtl', unusedClientTtl, Duration.minutes(10), Duration.days(365), '10 minutes and 365 days');
+    problems.duration('rememberConsentFor', rememberConsentFor, Duration.seconds(0), Duration.days(365), '0 seconds and 365 days');
+    problems.duration('authorizerCacheTtl', authorizerCacheTtl, Duration.seconds(0), Duration.seconds(MAX_AUTHORIZER_CACHE_TTL_SECONDS), `0 and ${MAX_AUTHORIZER_CACHE_TTL_SECONDS} seconds`);
+    if (exceeds(authorizerCacheTtl, accessTokenTtl)) {
+      problems.add(`authorizerCacheTtl must not exceed accessTokenTtl (${accessTokenTtl.toHumanString()}), got ${authorizerCacheTtl.toHumanString()}`);
+    }
+    // Stage.stageName is a token; the issuer needs the literal name the stage was created with.
+    const stageName = props.restApi ? (props.restApi.deploymentStage?.node.defaultChild as apigateway.CfnStage | undefined)?.stageName : (props.stageName ?? 'prod');
+    if (props.restApi && props.stageName !== undefined) problems.add(`stageName must not be set with restApi: the stage is restApi.deploymentStage ("${stageName}"), got "${props.stageName}"`);
+    if (props.restApi && !props.restApi.deploymentStage) problems.add('restApi must have a deployment stage (create it with deploy: true, the default)');
+    if (stageName !== undefined && (Token.isUnresolved(stageName) || !STAGE_NAME.test(stageName))) {
+      problems.add(`stageName must be 1 to 128 letters, digits, hyphens or underscores, got ${JSON.stringify(stageName)}`);
+    }
+    const basePath = props.domainName?.basePath;
+    if (basePath !== undefined && (Token.isUnresolved(basePath) || !BASE_PATH.test(basePath))) {
+      problems.add(`domainName.basePath must be path segments of letters, digits, '.', '_' or '-' without leading or trailing '/', got ${JSON.stringify(basePath)}`);
+    }
+    if (props.domainName?.securityPolicy === apigateway.SecurityPolicy.TLS_1_0) problems.add('domainName.securityPolicy must be TLS 1.2 or later, got TLS_1_0');
+    for (const origin of props.allowedOrigins ?? []) {
+      if (!Token.isUnresolved(origin) && !isOrigin(origin)) problems.add(`allowedOrigins must hold origins like https://app.example.com (no path, no trailing slash, lower case), got ${JSON.stringify(origin)}`);
+    }
+    for (const host of props.allowedRedirectHosts ?? []) {
+      if (!Token.isUnresolved(host) && !isHostName(host)) problems.add(`allowedRedirectHosts must hold lower-case host names like app.example.com, got ${JSON.stringify(host)}`);
+    }
+    for (const scheme of props.extraRedirectSchemes ?? []) {
+      if (!Token.isUnresolved(scheme) && !PRIVATE_USE_SCHEME.test(scheme)) problems.add(`extraRedirectSchemes must hold dotless lower-case URI schemes like cursor, got ${JSON.stringify(scheme)}`);
+    }
+    problems.integer('maxRegistrationsPerDay', props.maxRegistrationsPerDay, 1, 10_000_000);
+    problems.integer('tokenReservedConcurrency', props.tokenReservedConcurrency, 1, 1000);
+    problems.integer('registerReservedConcurrency', props.registerReservedConcurrency, 1, 1000);
+    if (props.reserveConcurrency === false) {
+      for (const name of ['tokenReservedConcurrency', 'registerReservedConcurrency'] as const) {
+        if (props[name] !== undefined) problems.add(`${name} has no effect with reserveConcurrency: false, got ${props[name]}`);
+      }
+    }
+    const mcpThrottling = { ...DEFAULT_MCP_THROTTLING, ...props.mcpThrottling };
+    problems.integer('mcpThrottling.burstLimit', mcpThrottling.burstLimit, 1, 5000);
+    if (!Token.isUnresolved(mcpThrottling.rateLimit) && !(mcpThrottling.rateLimit > 0 && mcpThrottling.rateLimit <= 10000)) {
+      problems.add(`mcpThrottling.rateLimit must be above 0 and at most 10000 requests per second, got ${mcpThrottling.rateLimit}`);
+    }
+    const algorithm = props.signingAlgorithm ?? SigningAlgorithm.RS256;
+    if (props.signingKey) checkBroughtSigningKey(props.signingKey, algorithm, problems);
+    for (const definition of TABLES) {
+      const brought = props[TABLE_PROPS[definition.name]] as dynamodb.ITable | undefined;
+      if (brought) checkBroughtTable(TABLE_PROPS[definition.name], brought, definition).forEach((problem) => problems.add(problem));
+    }
+    const firewall = props.firewall ?? Firewall.managed();
+    if (firewall._mode === 'existing' && !Token.isUnresolved(firewall._webAclArn) && !REGIONAL_WEB_ACL_ARN.test(firewall._webAclArn!)) {
+      problems.add(`Firewall.fromWebAclArn needs a regional WAFv2 web ACL ARN (arn:aws:wafv2:<region>:<account>:regional/webacl/<name>/<id>), got ${JSON.stringify(firewall._webAclArn)}`);
+    }
+    const firewallOptions = firewall._options;
+    const rateLimits = {
+      register: firewallOptions.registrationRateLimit ?? 20,
+      token: firewallOptions.tokenRateLimit ?? 1000,
+      authorize: firewallOptions.authorizationRateLimit ?? 300,
+    };
+    // WAF accepts rate limits from 10 to 2,000,000,000 per evaluation window.
+    problems.integer('Firewall.managed registrationRateLimit', rateLimits.register, 10, 2_000_000_000);
+    problems.integer('Firewall.managed tokenRateLimit', rateLimits.token, 10, 2_000_000_000);
+    problems.integer('Firewall.managed authorizationRateLimit', rateLimits.authorize, 10, 2_000_000_000);
+    problems.throwIfAny(this.node.path);
+
+    const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
+    const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
+    const reserve = props.reserveConcurrency ?? true;
+    const scopeModelJson = JSON.stringify(this.scopeModel);
+    this.signingAlgorithm = algorithm;
+
+    // ---- The REST API first: the issuer is built from its id (never from the Stage, which would
+    // make every function depend on the deployment, and the deployment on the functions).
+    if (props.restApi) {
+      this.restApi = props.restApi;
+    } else {
+      this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
+      this.restApi = new apigateway.RestApi(this, 'Api', {
+        restApiName: Names.uniqueResourceName(this, { maxLength: 255, separator: '-' }),
+        description: `MCP server with its OAuth 2.1 authorization server (${this.node.path})`,
+        endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
+        // With a custom domain the issuer is the domain: a second URL would serve metadata naming the wrong issuer.
+        disableExecuteApiEndpoint: props.domainName !== undefined,
+        cloudWatchRole: props.cloudWatchRole ?? true,
+        cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+        deployOptions: {
+          stageName,
+          accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
+          accessLogFormat: accessLogFormat(),
+          loggingLevel: apigateway.MethodLoggingLevel.ERROR,
+          // Full request/response logging would write tokens, codes and client secrets to CloudWatch.
+          dataTraceEnabled: false,
+          metricsEnabled: true,
+          cachingEnabled: false,
+          tracingEnabled: false,
+          throttlingRateLimit: DEFAULT_THROTTLING.rateLimit,
+          throttlingBurstLimit: DEFAULT_THROTTLING.burstLimit,
+        },
+      });
+      Validations.of(this.restApi.deploymentStage).acknowledge(
+        {
+          id: 'NIST.800.53.R5-APIGWCacheEnabledAndEncrypted',
+          reason: 'Caching is deliberately off on every method: OAuth and MCP responses are per client and per token, and must never be served from a cache',
+        },
+        {
+          id: 'NIST.800.53.R5-APIGWSSLEnabled',
+          reason: 'Client certificates authenticate API Gateway to HTTP backends; every integration here is a Lambda proxy or MOCK integration, which do not use them',
+        },
+      );
+      // RestApi adds an `Endpoint` stack output; the stack's outputs are its owner's to choose, and with a
+      // custom domain that URL is disabled anyway. `mcpUrl` and `issuer` are the URLs to publish.
+      this.restApi.node.tryRemoveChild('Endpoint');
+      const accountRole = this.restApi.node.tryFindChild('CloudWatchRole');
+      if (accountRole) {
+        Validations.of(accountRole).acknowledge({
+          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
+          reason: 'The account-level role API Gateway uses to write execution and access logs; AWS maintains this policy for exactly that purpose',
+        });
+      }
+    }
+    this.stage = this.restApi.deploymentStage;
+    if (props.domainName) {
+      // Explicit TLS 1.2: without it the template leaves the policy to API Gateway's default.
+      this.domain = new apigateway.DomainName(this, 'CustomDomain', {
+        ...props.domainName,
+        securityPolicy: props.domainName.securityPolicy ?? apigateway.SecurityPolicy.TLS_1_2,
+        mapping: this.restApi,
+      });
+    }
+    const region = Stack.of(this.restApi).region;
+    const stageUrl = `https://${this.restApi.restApiId}.execute-api.${region}.${Stack.of(this.restApi).urlSuffix}/${stageName}`;
+    this.issuer = props.domainName ? `https://${props.domainName.domainName}${basePath ? `/${basePath}` : ''}` : stageUrl;
+    this.mcpUrl = `${this.issuer}${MCP_PATH}`;
+    this.protectedResourceMetadataUrl = `${this.issuer}${PROTECTED_RESOURCE_METADATA_PATH}`;
+    this.callbackUrl = `${this.issuer}/callback`;
+
+    // ---- Keys, tables and the upstream identity provider.
+    this.signingKey = props.signingKey ?? createSigningKey(this, 'SigningKey', { keySpec: algorithm.keySpec, removalPolicy });
+    const previousKeys = props.previousSigningKeys ?? [];
+    this.previousSigningKeys = previousKeys;
+    const tables = {} as Record<TableName, dynamodb.ITable>;
+    for (const definition of TABLES) {
+      tables[definition.name] = (props[TABLE_PROPS[definition.name]] as dynamodb.ITable | undefined) ?? createTable(this, definition, removalPolicy);
+    }
+    this.tables = tables;
+    this.clientsTable = tables.clients;
+    this.codesTable = tables.codes;
+    this.grantsTable = tables.grants;
+    this.pendingTable = tables.pending;
+    this.consentsTable = tables.consents;
+    const upstream = props.identityProvider.bind(this, { callbackUrl: this.callbackUrl });
+    this.upstreamClientSecret = upstream.clientSecret;
+
+    // ---- Function configuration: each function gets exactly the variables (and tables) it uses.
+    const common = { [HANDLER_ENV.issuer]: this.issuer, [HANDLER_ENV.scopeModel]: scopeModelJson };
+    const signing = {
+      [HANDLER_ENV.signingKeyArn]: this.signingKey.keyArn,
+      [HANDLER_ENV.signingAlgorithm]: algorithm.jwsAlgorithm,
+      ...(previousKeys.length > 0 ? { [HANDLER_ENV.previousSigningKeyArns]: previousKeys.map((key) => key.keyArn).join(',') } : {}),
+    };
+    const redirectPolicy = {
+      ...(props.allowedRedirectHosts?.length ? { [HANDLER_ENV.allowedRedirectHosts]: props.allowedRedirectHosts.join(',') } : {}),
+    };
+    const cimd = { [HANDLER_ENV.cimdEnabled]: String(props.clientIdMetadataDocuments ?? true) };
+    const caching = authorizerCaching(authorizerCacheTtl.toSeconds());
+    const environments = {
+      metadata: { ...common, ...signing, ...cimd },
+      register: {
+        ...common,
+        [HANDLER_ENV.clientsTable]: tables.clients.tableName,
+        [HANDLER_ENV.unusedClientTtl]: String(unusedClientTtl.toSeconds()),
+        ...redirectPolicy,
+        ...(props.extraRedirectSchemes?.length ? { [HANDLER_ENV.extraRedirectSchemes]: props.extraRedirectSchemes.join(',') } : {}),
+        ...(props.maxRegistrationsPerDay !== undefined ? { [HANDLER_ENV.maxRegistrationsPerDay]: String(props.maxRegistrationsPerDay) } : {}),
+      },
+      token: {
+        ...common,
+        ...signing,
+        [HANDLER_ENV.accessTokenTtl]: String(accessTokenTtl.toSeconds()),
+        [HANDLER_ENV.refreshTokenTtl]: String(refreshTokenTtl.toSeconds()),
+        [HANDLER_ENV.refreshTokenIdleTtl]: String(refreshTokenIdleTtl.toSeconds()),
+        [HANDLER_ENV.clientsTable]: tables.clients.tableName,
+        [HANDLER_ENV.codesTable]: tables.codes.tableName,
+        [HANDLER_ENV.grantsTable]: tables.grants.tableName,
+      },
+      authorize: {
+        ...common,
+        ...cimd,
+        ...redirectPolicy,
+        [HANDLER_ENV.clientsTable]: tables.clients.tableName,
+        [HANDLER_ENV.codesTable]: tables.codes.tableName,
+        [HANDLER_ENV.pendingTable]: tables.pending.tableName,
+        [HANDLER_ENV.consentsTable]: tables.consents.tableName,
+        [HANDLER_ENV.consentTtl]: String(rememberConsentFor.toSeconds()),
+        [HANDLER_ENV.upstreamIssuer]: upstream.issuerUrl,
+        [HANDLER_ENV.upstreamClientId]: upstream.clientId,
+        // The ARN, never the value: the function reads the secret from Secrets Manager at run time.
+        [HANDLER_ENV.upstreamClientSecretArn]: upstream.clientSecret.secretArn,
+        [HANDLER_ENV.upstreamScopes]: upstream.scopes.join(' '),
+      },
+      authorizer: {
+        ...common,
+        ...signing,
+        // Fetched once per container; the authorizer makes no AWS call at all. It does not read the key
+        // ARNs above: they are there so that a change of the published key set (a rotation, a removed
+        // previous key) changes its configuration, and every container reloads the JWKS (JWT-20).
+        [AUTHORIZER_ENV.jwksUri]: `${this.issuer}/jwks.json`,
+        ...caching.environment,
+      },
+    } satisfies Record<string, Record<string, string>>;
+    // The one check that needs the assembled configuration; it still runs before any function exists.
+    for (const [name, environment] of Object.entries(environments)) {
+      const problem = checkEnvironmentSize(name, environment);
+      if (problem) problems.add(problem);
+    }
+    problems.throwIfAny(this.node.path);
+
+    const handlerFunction = (functionId: keyof typeof environments, description: string, memorySize: number, timeout: Duration, reservedConcurrentExecutions?: number) =>
+      new HandlerFunction(this, functionId[0].toUpperCase() + functionId.slice(1), {
+        bundle: functionId,
+        description,
+        memorySize,
+        timeout,
+        environment: environments[functionId],
+        logRetention,
+        removalPolicy,
+        reservedConcurrentExecutions,
+      });
+    const metadata = handlerFunction('metadata', 'OAuth/OIDC discovery documents, protected resource metadata and the JWKS', 256, Duration.seconds(10));
+    const register = handlerFunction(
+      'register',
+      'Dynamic client registration (RFC 7591) and client management (RFC 7592)',
+      256,
+      Duration.seconds(10),
+      reserve ? (props.registerReservedConcurrency ?? 5) : undefined,
+    );
+    const token = handlerFunction('token', 'Token, revocation and introspection endpoints; signs access tokens with KMS', 512, Duration.seconds(10), reserve ? (props.tokenReservedConcurrency ?? 50) : undefined);
+    // Upstream calls are budgeted well inside API Gateway's 29-second integration timeout.
+    const authorize = handlerFunction('authorize', 'Authorization endpoint, upstream OpenID Connect sign-in and consent', 512, Duration.seconds(25));
+    const authorizer = handlerFunction('authorizer', 'Lambda REQUEST authorizer of the MCP endpoint: verifies access tokens locally', 512, Duration.seconds(10));
+    this.metadataFunction = metadata.function;
+    this.registerFunction = register.function;
+    this.tokenFunction = token.function;
+    this.authorizeFunction = authorize.function;
+    this.authorizerFunction = authorizer.function;
+
+    // ---- Least privilege: exactly the KMS, DynamoDB and Secrets Manager actions each handler calls.
+    grantSign(this.signingKey, token.role, algorithm.kmsSigningAlgorithm);
+    grantGetPublicKey([this.signingKey, ...previousKeys], token.role, 'TokenFunctionPublicKeyRead');
+    grantGetPublicKey([this.signingKey, ...previousKeys], metadata.role, 'MetadataFunctionPublicKeyRead');
+    tables.clients.grant(token.role, 'dynamodb:GetItem', 'dynamodb:BatchGetItem');
+    tables.codes.grant(token.role, 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem');
+    tables.grants.grant(token.role, 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
+    tables.clients.grant(register.role, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem');
+    tables.clients.grant(authorize.role, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    tables.codes.grant(authorize.role, 'dynamodb:PutItem');
+    tables.pending.grant(authorize.role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem');
+    tables.consents.grant(authorize.role, 'dynamodb:GetItem', 'dynamodb:PutItem');
+    upstream.clientSecret.grantRead(authorize.role);
+
+    // ---- Routes, authorizer, gateway responses, throttling.
+    this.authorizer = new apigateway.RequestAuthorizer(this, 'RequestAuthorizer', {
+      handler: this.authorizerFunction,
+      identitySources: [...caching.identitySources],
+      resultsCacheTtl: Duration.seconds(caching.resultsCacheTtlSeconds),
+    });
+    if (caching.identitySources.length === 0) {
+      // Without caching, no identity source is required: a request without a token still reaches the
+      // authorizer (and is audited as rs.denied) instead of being refused by API Gateway unseen.
+      (this.authorizer.node.defaultChild as apigateway.CfnAuthorizer).addPropertyDeletionOverride('IdentitySource');
+    }
+    const routes = addRoutes({
+      api: this.restApi,
+      functions: { metadata: this.metadataFunction, register: this.registerFunction, token: this.tokenFunction, authorize: this.authorizeFunction, mcp: props.handler },
+      authorizer: this.authorizer,
+    });
+    this.methods = routes.methods;
+    addGatewayResponses(this.restApi, this.protectedResourceMetadataUrl, defaultScopes(this.scopeModel));
+    addMethodSettings(this.stage, mcpThrottling, apigateway.MethodLoggingLevel.ERROR);
+
+    // ---- The team's MCP function: what the runtime guard reads.
+    this.mcpFunctionEnvironment = {
+      [HANDLER_ENV.issuer]: this.issuer,
+      [HANDLER_ENV.scopeModel]: scopeModelJson,
+      ...(props.allowedOrigins?.length ? { [GUARD_ENV.allowedOrigins]: props.allowedOrigins.join(',') } : {}),
+    };
+    if (props.handler instanceof lambda.Function && Stack.of(props.handler) === stack) {
+      for (const [name, value] of Object.entries(this.mcpFunctionEnvironment)) props.handler.addEnvironment(name, value);
+    } else {
+      Annotations.of(this).addInfo(
+        `The MCP handler is not a lambda.Function in this stack: set ${Object.keys(this.mcpFunctionEnvironment).join(', ')} on it from SecureMcpServer.mcpFunctionEnvironment for the runtime guard.`,
+      );
+    }
+
+    // ---- Firewall.
+    const pathPrefixes = [
+      ...(props.domainName ? [basePath ? `/${basePath}` : ''] : []),
+      ...(!props.domainName || props.restApi ? [`/${stageName}`] : []),
+    ];
+    let webAclName: string | undefined;
+    if (firewall._mode === 'managed') {
+      const created = createWebAcl(this, { pathPrefixes, rateLimits, logRetention, removalPolicy });
+      this.webAcl = created.webAcl;
+      webAclName = created.webAclName;
+      this.webAclLogGroup = created.logGroup;
+      this.webAclArn = created.webAcl.attrArn;
+    } else if (firewall._mode === 'existing') {
+      this.webAclArn = firewall._webAclArn;
+    } else {
+      Validations.of(this.stage).acknowledge({
+        id: 'AwsSolutions-APIG3',
+        reason: 'The SecureMcpServer was configured with Firewall.disabled(): the stage is protected by API Gateway throttling only',
+      });
+    }
+    if (this.webAclArn) {
+      new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.stage.stageArn, webAclArn: this.webAclArn });
+    }
+
+    // ---- Audit: alarms on the audit events, the WAF and (with a trail) key state changes.
+    this.alarmTopic = props.alarmTopic ?? new sns.Topic(this, 'AlarmTopic', { displayName: `Security alarms of ${this.node.path}`, enforceSSL: true });
+    this.metricNamespace = `SecureMcpServer/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
+    const logGroups: Record<AuditSource, logs.ILogGroup> = {
+      token: token.logGroup,
+      register: register.logGroup,
+      authorize: authorize.logGroup,
+      metadata: metadata.logGroup,
+      authorizer: authorizer.logGroup,
+    };
+    const alarms = createAuditAlarms(this, { namespace: this.metricNamespace, logGroups, topic: this.alarmTopic });
+    if (webAclName) alarms.WafBlockedRequestsAlarm = createWafAlarm(this, webAclName, region, this.alarmTopic);
+
+    const auditTrail = props.auditTrail ?? AuditTrail.create();
+    if (auditTrail._mode === 'create') {
+      const created = createTrail(this, { tables: Object.values(tables), logRetention, removalPolicy });
+      this.trail = created.trail;
+      this.trailBucket = created.bucket;
+      this.trailAccessLogsBucket = created.accessLogsBucket;
+      this.trailKey = created.key;
+      this.trailLogGroup = created.logGroup;
+      alarms.KmsKeyStateChangeAlarm = createKeyStateAlarm(this, this.metricNamespace, created.logGroup, this.alarmTopic);
+    } else if (auditTrail._mode === 'existing') {
+      this.existingTrail = auditTrail._trail;
+    }
+    this.alarms = alarms;
+
+  }
+
+  /**
+   * Lets `grantee` read the public keys of the signing key (and previous keys) from KMS, e.g. a
+   * service that verifies the access tokens without fetching the JWKS.
+   */
+  public grantReadPublicKeys(grantee: iam.IGrantable): void {
+    // The signing key's policy names every principal that may read it (see private/signing-key.ts), so
+    // the grant goes into the key policy as well as the grantee's own policy.
+    grantPublicKeyRead([this.signingKey, ...this.previousSigningKeys], grantee.grantPrincipal);
+  }
+
+  /** Lets `grantee` read the registered clients (for example an admin dashboard); secrets are stored only as hashes. */
+  public grantReadRegisteredClients(grantee: iam.IGrantable): iam.Grant {
+    return this.clientsTable.grant(grantee, 'dynamodb:GetItem', 'dynamodb:Query', 'dynamodb:Scan', 'dynamodb:DescribeTable');
+  }
+}
+
+/** True when both durations are known at synth time and the first is longer. */
+function exceeds(duration: Duration, limit: Duration): boolean {
+  const value = duration.toSeconds({ integral: false });
+  const bound = limit.toSeconds({ integral: false });
+  return !Token.isUnresolved(value) && !Token.isUnresolved(bound) && value > bound;
+}
+
+function resolveScopeModel(props: SecureMcpServerProps, problems: Problems): ScopeModel {
+  const model: ScopeModel =
+    props.scopes === undefined
+      ? { scopes: DEFAULT_SCOPE_MODEL.scopes, toolScopes: props.toolScopes ?? DEFAULT_SCOPE_MODEL.toolScopes, entitlements: props.entitlements ?? DEFAULT_SCOPE_MODEL.entitlements }
+      : { scopes: props.scopes, toolScopes: props.toolScopes ?? {}, entitlements: props.entitlements ?? [] };
+  for (const problem of validateScopeModel(model)) problems.add(`the scope model is invalid: ${problem}`);
+  return model;
+}
+
+function checkBroughtSigningKey(key: kms.IKey, algorithm: SigningAlgorithm, problems: Problems): void {
+  const cfn = key.node.defaultChild;
+  if (!(cfn instanceof kms.CfnKey)) return;
+  if (cfn.keySpec !== algorithm.keySpec || cfn.keyUsage !== kms.KeyUsage.SIGN_VERIFY) {
+    problems.add(
+      `signingKey must be a SIGN_VERIFY key with key spec ${algorithm.keySpec} for ${algorithm.jwsAlgorithm}, got ${String(cfn.keyUsage ?? 'ENCRYPT_DECRYPT')} ${String(cfn.keySpec ?? 'SYMMETRIC_DEFAULT')}`,
+    );
+  }
+}

@@ -1,0 +1,27 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { BundleName, BUNDLES, bundleDirectory, findPackageRoot } from '../../lib/private/assets';
+import { ROUTES } from '../../lib/routes';
+
+describe('the prebuilt handler bundles the construct deploys', () => {
+  it('are found relative to the package root, from the source layout as from dist/', () => {
+    expect(findPackageRoot()).toBe(join(__dirname, '..', '..'));
+    for (const name of BUNDLES) expect(existsSync(join(bundleDirectory(name), 'index.mjs'))).toBe(true);
+  });
+
+  it('are exactly the ones scripts/bundle.mjs builds', () => {
+    const script = readFileSync(join(__dirname, '..', '..', 'scripts', 'bundle.mjs'), 'utf8');
+    const built = JSON.parse(/export const HANDLERS = (\[[^\]]*\])/.exec(script)![1].replace(/'/g, '"')) as string[];
+    expect([...built].sort()).toEqual([...BUNDLES].sort());
+  });
+
+  it('cover every handler of the routes manifest', () => {
+    for (const route of ROUTES) expect(BUNDLES).toContain(route.handler === 'mcp' ? 'example-mcp' : route.handler);
+  });
+
+  it('fail the synth with the fix when a bundle was never built', () => {
+    expect(() => bundleDirectory('not-built' as BundleName)).toThrow(
+      'The not-built handler bundle is missing: expected assets/not-built/index.mjs in the cdk-secure-mcp-server package. In a source checkout, run `npm run build` (or `node scripts/bundle.mjs`) first.',
+    );
+  });
+});
