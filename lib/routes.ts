@@ -42,6 +42,15 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: MCP_PATH, handler: 'mcp', authorization: 'bearer' },
 ];
 
+/** Request headers browser-based MCP clients send cross-origin (answered by the CORS preflight). */
+export const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'MCP-Protocol-Version', 'Mcp-Method', 'Mcp-Name', 'Mcp-Session-Id', 'Last-Event-ID'];
+/** Response headers a browser-based client must be able to read: the challenge above all. */
+export const CORS_EXPOSE_HEADERS = ['WWW-Authenticate', 'Mcp-Session-Id'];
+
+/** The bodies API Gateway answers itself: an unknown path under the stage, and another method on a known path. */
+export const NOT_FOUND_BODY = { error: 'not_found', error_description: 'No such endpoint.' };
+export const METHOD_NOT_ALLOWED_BODY = { error: 'invalid_request', error_description: 'Method not allowed.' };
+
 /** Matches a concrete path against a manifest path with `{param}` segments; returns the parameters or undefined. */
 export function matchRoutePath(pattern: string, path: string): Record<string, string> | undefined {
   const patternSegments = pattern.split('/');

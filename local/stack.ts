@@ -5,7 +5,18 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { findRoute, HandlerName, MCP_PATH, PROTECTED_RESOURCE_METADATA_PATH, ROUTES } from '../lib/routes';
+import {
+  CORS_ALLOW_HEADERS,
+  CORS_EXPOSE_HEADERS,
+  findRoute,
+  HandlerName,
+  matchRoutePath,
+  MCP_PATH,
+  METHOD_NOT_ALLOWED_BODY,
+  NOT_FOUND_BODY,
+  PROTECTED_RESOURCE_METADATA_PATH,
+  ROUTES,
+} from '../lib/routes';
 import { defaultScopes } from '../lib/scopes';
 import { parseScopeModel } from '../lambda/shared/config';
 import { authorizerGatewayResponses, renderGatewayResponse } from '../lambda/runtime/edge';
@@ -126,19 +137,43 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const scopeModel = parseScopeModel(process.env.SCOPE_MODEL);
   const [unauthorized, accessDenied] = authorizerGatewayResponses(`${issuer}${PROTECTED_RESOURCE_METADATA_PATH}`, defaultScopes(scopeModel));
 
+  // What API Gateway itself answers, mirroring the construct (lib/private/rest-api.ts).
+  const noStoreJson = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult => ({
+    statusCode,
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
+    body: JSON.stringify(body),
+  });
+  const challengeCors = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': CORS_EXPOSE_HEADERS.join(',') };
+  const withCors = (response: { statusCode: number; headers: Record<string, string>; body: string }) => ({
+    ...response,
+    headers: { ...response.headers, ...challengeCors },
+  });
+
   async function serve(request: IncomingMessage): Promise<APIGatewayProxyResult> {
     const url = new URL(request.url ?? '/', baseUrl);
     const prefix = `/${stage}`;
     if (!url.pathname.startsWith(`${prefix}/`)) return FORBIDDEN;
     const path = url.pathname.slice(prefix.length);
     const method = request.method ?? 'GET';
-    if (method === 'OPTIONS') return preflight(path);
-    const match = findRoute(method, path);
-    if (!match) {
-      // API Gateway answers 403 for a path it does not know, and 405 here mirrors the MCP route's MOCK.
-      if (path === MCP_PATH) return { statusCode: 405, headers: { Allow: 'POST' }, body: '' };
-      return FORBIDDEN;
+    const pathRoutes = ROUTES.filter((route) => matchRoutePath(route.path, path));
+    if (pathRoutes.length === 0) return noStoreJson(404, NOT_FOUND_BODY);
+    const preflight = pathRoutes.some((route) => route.cors === true || route.authorization === 'bearer');
+    const allowed = [...new Set(pathRoutes.map((route) => route.method)), ...(preflight ? ['OPTIONS'] : [])];
+    if (method === 'OPTIONS' && preflight) {
+      return {
+        statusCode: 204,
+        headers: {
+          'Access-Control-Allow-Origin': '*',
+          'Access-Control-Allow-Methods': allowed.join(','),
+          'Access-Control-Allow-Headers': CORS_ALLOW_HEADERS.join(','),
+          'Access-Control-Expose-Headers': CORS_EXPOSE_HEADERS.join(','),
+          'Access-Control-Max-Age': '600',
+        },
+        body: '',
+      };
     }
+    const match = findRoute(method, path);
+    if (!match) return noStoreJson(405, METHOD_NOT_ALLOWED_BODY, { Allow: allowed.join(', ') });
     const body = await readBody(request);
     const event = toProxyEvent(request, body, { resource: match.route.path, stage, stagePath: path, pathParameters: match.pathParameters });
     if (match.route.authorization === 'bearer') {
@@ -161,33 +196,15 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       try {
         result = await authorizer(authorizerEvent, lambdaContext());
       } catch (error) {
-        if ((error as Error).message === 'Unauthorized') return renderGatewayResponse(unauthorized);
-        return { statusCode: 500, headers: { 'Content-Type': 'application/json' }, body: '{"message":null}' };
+        if ((error as Error).message === 'Unauthorized') return withCors(renderGatewayResponse(unauthorized));
+        return noStoreJson(500, { error: 'server_error', error_description: 'An unexpected error occurred.' });
       }
       const context = Object.fromEntries(Object.entries(result.context ?? {}).map(([k, v]) => [k, String(v)]));
-      const allowed = result.policyDocument.Statement.some((statement) => 'Effect' in statement && statement.Effect === 'Allow');
-      if (!allowed) return renderGatewayResponse(accessDenied, context);
+      const allowedByPolicy = result.policyDocument.Statement.some((statement) => 'Effect' in statement && statement.Effect === 'Allow');
+      if (!allowedByPolicy) return withCors(renderGatewayResponse(accessDenied, context));
       event.requestContext.authorizer = { ...context, principalId: result.principalId };
     }
     return (await proxyHandler(match.route.handler))(event, lambdaContext());
-  }
-
-  function preflight(path: string): APIGatewayProxyResult {
-    const routes = ROUTES.filter((route) => route.path === path || findRoute(route.method, path)?.route === route);
-    if (routes.length === 0) return FORBIDDEN;
-    const corsEnabled = routes.some((route) => route.cors || route.authorization === 'bearer');
-    if (!corsEnabled) return { statusCode: 204, headers: {}, body: '' };
-    return {
-      statusCode: 204,
-      headers: {
-        'Access-Control-Allow-Origin': '*',
-        'Access-Control-Allow-Methods': [...new Set(routes.map((route) => route.method)), 'OPTIONS'].join(','),
-        'Access-Control-Allow-Headers': 'Authorization,Content-Type,MCP-Protocol-Version,Mcp-Method,Mcp-Name,Mcp-Session-Id,Last-Event-ID',
-        'Access-Control-Expose-Headers': 'WWW-Authenticate,Mcp-Session-Id',
-        'Access-Control-Max-Age': '600',
-      },
-      body: '',
-    };
   }
 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {

@@ -2,7 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { authorizerGatewayResponses } from '../../lambda/runtime/edge';
-import { HandlerName, Route, ROUTES } from '../routes';
+import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, HandlerName, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, Route, ROUTES } from '../routes';
 
 /**
  * Builds API Gateway from the routes manifest (lib/routes.ts): every route, and only those, becomes a
@@ -32,10 +32,6 @@ export const DEFAULT_THROTTLING: Required<apigateway.ThrottleSettings> = { rateL
 
 export const DEFAULT_MCP_THROTTLING: Required<apigateway.ThrottleSettings> = { rateLimit: 100, burstLimit: 200 };
 
-/** Request headers a browser-based MCP client sends (Streamable HTTP plus the 2026-07-28 request-metadata headers). */
-export const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'MCP-Protocol-Version', 'Mcp-Method', 'Mcp-Name', 'Mcp-Session-Id', 'Last-Event-ID'];
-/** Response headers a browser-based client must be able to read: the challenge above all. */
-export const CORS_EXPOSE_HEADERS = ['WWW-Authenticate', 'Mcp-Session-Id'];
 
 /**
  * JSON access log lines. Identifiers and outcomes only: no header, query string or body can reach them
@@ -103,7 +99,7 @@ export function addGatewayResponses(api: apigateway.IRestApi, resourceMetadataUr
       responseHeaders: { 'Cache-Control': NO_STORE, ...extraHeaders },
       templates: { [JSON_CONTENT]: JSON.stringify(body) },
     });
-  generic('NotFoundResponse', apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, { error: 'not_found', error_description: 'No such endpoint.' }, '404');
+  generic('NotFoundResponse', apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, NOT_FOUND_BODY, '404');
   generic('ThrottledResponse', apigateway.ResponseType.THROTTLED, { error: 'temporarily_unavailable', error_description: 'Too many requests. Try again shortly.' }, '429', {
     'Retry-After': quoted('1'),
   });
@@ -223,7 +219,7 @@ function addMethodNotAllowed(resource: apigateway.Resource, allowed: readonly st
         {
           statusCode: '405',
           responseParameters: headers,
-          responseTemplates: { [JSON_CONTENT]: JSON.stringify({ error: 'invalid_request', error_description: 'Method not allowed.' }) },
+          responseTemplates: { [JSON_CONTENT]: JSON.stringify(METHOD_NOT_ALLOWED_BODY) },
         },
       ],
     }),

@@ -14,8 +14,8 @@ export interface RunningStack {
 
 const ROOT = resolve(__dirname, '..', '..');
 
-export async function startStackProcess(environment: Record<string, string> = {}): Promise<RunningStack> {
-  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--port', '0'], {
+export async function startStackProcess(environment: Record<string, string> = {}, args: string[] = []): Promise<RunningStack> {
+  const child: ChildProcess = spawn(process.execPath, ['--import', 'tsx', 'local/start.ts', '--port', '0', ...args], {
     cwd: ROOT,
     env: { ...process.env, ...environment },
     stdio: ['ignore', 'pipe', 'pipe'],

@@ -111,7 +111,7 @@ app.synth();
   }, 120_000);
 
   it('lets the MCP function import the runtime guard from the installed package', () => {
-    const exported = execFileSync(process.execPath, ['-e', "console.log(Object.keys(require('cdk-secure-mcp-server/dist/lambda/runtime')).sort().join(','))"], {
+    const exported = execFileSync(process.execPath, ['-e', "console.log(Object.keys(require('cdk-secure-mcp-server/runtime')).sort().join(','))"], {
       cwd: appDir,
       env: bareEnvironment(),
       encoding: 'utf8',

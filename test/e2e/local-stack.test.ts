@@ -1,0 +1,71 @@
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { RunningStack, startStackProcess } from './local-stack';
+
+/** The local stack's contract (README): what tests and tools rely on. */
+let stack: RunningStack;
+beforeAll(async () => {
+  stack = await startStackProcess();
+}, 60_000);
+afterAll(() => stack?.stop());
+
+test('it prints one "MCP endpoint: <url>" line, on 127.0.0.1 under the stage base path', () => {
+  const lines = stack.output.join('').split('\n').filter((line) => line.startsWith('MCP endpoint: '));
+  expect(lines).toHaveLength(1);
+  expect(stack.mcpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/prod\/mcp$/);
+});
+
+test('paths outside the base path answer 403 {"message":"Forbidden"} as API Gateway does', async () => {
+  const root = new URL(stack.issuer).origin;
+  for (const path of ['/', '/mcp', '/.well-known/oauth-authorization-server', '/dev/mcp']) {
+    const response = await fetch(`${root}${path}`);
+    expect(response.status).toBe(403);
+    expect(await response.json()).toEqual({ message: 'Forbidden' });
+  }
+});
+
+test('unknown paths under the stage are 404 and other methods on known paths 405, as the construct deploys them', async () => {
+  const unknown = await fetch(`${stack.issuer}/nope`);
+  expect(unknown.status).toBe(404);
+  expect(await unknown.json()).toEqual({ error: 'not_found', error_description: 'No such endpoint.' });
+  for (const method of ['GET', 'DELETE']) {
+    const response = await fetch(stack.mcpUrl, { method });
+    expect(response.status).toBe(405);
+    expect(response.headers.get('allow')).toContain('POST');
+  }
+  expect((await fetch(`${stack.issuer}/token`)).status).toBe(405);
+});
+
+test('RS-2 the 401 carries the resource_metadata challenge, readable cross-origin; metadata answers CORS preflights', async () => {
+  const response = await fetch(stack.mcpUrl, { method: 'POST', headers: { 'content-type': 'application/json' }, body: '{}' });
+  expect(response.status).toBe(401);
+  expect(response.headers.get('www-authenticate')).toBe(
+    `Bearer resource_metadata="${stack.issuer}/.well-known/oauth-protected-resource/mcp", scope="mcp:tools"`,
+  );
+  expect(response.headers.get('access-control-expose-headers')).toContain('WWW-Authenticate');
+  const preflight = await fetch(`${stack.issuer}/.well-known/oauth-protected-resource/mcp`, { method: 'OPTIONS' });
+  expect(preflight.status).toBe(204);
+  expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+});
+
+test('--data-dir keeps registrations across restarts', async () => {
+  const dir = mkdtempSync(join(tmpdir(), 'mcp-local-'));
+  try {
+    const first = await startStackProcess({}, ['--data-dir', dir]);
+    const registered = (await (
+      await fetch(`${first.issuer}/register`, {
+        method: 'POST',
+        headers: { 'content-type': 'application/json' },
+        body: JSON.stringify({ redirect_uris: ['http://127.0.0.1:3000/callback'], token_endpoint_auth_method: 'none' }),
+      })
+    ).json()) as { client_id: string; registration_access_token: string };
+    await first.stop();
+    const second = await startStackProcess({}, ['--data-dir', dir]);
+    const read = await fetch(`${second.issuer}/register/${registered.client_id}`, { headers: { authorization: `Bearer ${registered.registration_access_token}` } });
+    await second.stop();
+    expect(read.status).toBe(200);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
+}, 60_000);
