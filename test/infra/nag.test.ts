@@ -22,7 +22,7 @@ const NAG_RULE = /^(AwsSolutions|NIST\.800\.53\.R5|Serverless)-/;
 /**
  * NIST 800-53 rev 5 and Serverless findings the construct leaves to the organisation deploying it
  * (encryption keys for logs and topics, backup plans, replication, reserved concurrency everywhere):
- * docs/CONSTRUCT.md explains each and how to meet it. They are pinned here so a new one is noticed.
+ * README.md (section cdk-nag) explains each and how to meet it. They are pinned here so a new one is noticed.
  */
 const ORGANISATION_CHOICES = [
   'NIST.800.53.R5-CloudWatchLogGroupEncrypted (error)',
