@@ -41,7 +41,7 @@ function withSegment(token: string, index: number, segment: string): string {
   return parts.join('.');
 }
 
-describe('well-formed tokens', () => {
+describe('RS-5 signature, issuer, expiry and audience = this server: well-formed tokens', () => {
   test.each(['RS256', 'ES256'] as const)('a token exactly as the token endpoint issues it verifies (%s)', (alg) => {
     const key = alg === 'RS256' ? rsa : ec;
     const result = alg === 'RS256' ? verifyAccessToken(mint(key), rsaKeys, rsaConfig, NOW) : verifyAccessToken(mint(key), ecKeys, ecConfig, NOW);
@@ -183,7 +183,7 @@ describe('JWT-08 nbf and iat', () => {
   });
 });
 
-describe('JWT-09 audience', () => {
+describe('JWT-09 RS-5 audience', () => {
   test.each([
     ['another MCP server', 'https://other.example/mcp'],
     ['a trailing slash', `${RESOURCE}/`],
