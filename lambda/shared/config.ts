@@ -1,45 +1,12 @@
 import { DEFAULT_SCOPE_MODEL, ScopeModel, validateScopeModel } from '../../lib/scopes';
 import { MCP_PATH, PROTECTED_RESOURCE_METADATA_PATH } from '../../lib/routes';
+import { ENV } from '../../lib/environment';
 
 /**
  * Handler configuration, read from environment variables once per container (fail fast on a missing
- * variable). The construct and the local stack set exactly these names; `ENV` is the contract.
+ * variable). The names (`ENV`) live in lib/environment.ts, shared with the construct that sets them.
  */
-export const ENV = {
-  issuer: 'ISSUER',
-  scopeModel: 'SCOPE_MODEL',
-  clientsTable: 'CLIENTS_TABLE',
-  codesTable: 'CODES_TABLE',
-  grantsTable: 'GRANTS_TABLE',
-  pendingTable: 'PENDING_TABLE',
-  consentsTable: 'CONSENTS_TABLE',
-  signingKeyArn: 'SIGNING_KEY_ARN',
-  signingAlgorithm: 'SIGNING_ALGORITHM',
-  /** Comma-separated KMS key ARNs still published in the JWKS after a rotation (besides the signing key). */
-  previousSigningKeyArns: 'PREVIOUS_SIGNING_KEY_ARNS',
-  accessTokenTtl: 'ACCESS_TOKEN_TTL_SECONDS',
-  refreshTokenTtl: 'REFRESH_TOKEN_TTL_SECONDS',
-  refreshTokenIdleTtl: 'REFRESH_TOKEN_IDLE_TTL_SECONDS',
-  refreshGrace: 'REFRESH_GRACE_SECONDS',
-  unusedClientTtl: 'UNUSED_CLIENT_TTL_SECONDS',
-  /** Optional cap on registrations per UTC day (a counter item, no Scan). */
-  maxRegistrationsPerDay: 'MAX_REGISTRATIONS_PER_DAY',
-  allowedRedirectHosts: 'ALLOWED_REDIRECT_HOSTS',
-  /** Comma-separated dotless private-use schemes an operator accepts, e.g. `cursor` (off by default: REG-08). */
-  extraRedirectSchemes: 'EXTRA_REDIRECT_SCHEMES',
-  cimdEnabled: 'CIMD_ENABLED',
-  /** The upstream OpenID Connect provider users sign in at (authorize handler only). */
-  upstreamIssuer: 'UPSTREAM_ISSUER',
-  upstreamClientId: 'UPSTREAM_CLIENT_ID',
-  /** Secrets Manager ARN of the upstream client secret (read at run time; never the secret itself). */
-  upstreamClientSecretArn: 'UPSTREAM_CLIENT_SECRET_ARN',
-  /** Space-separated scopes requested upstream; `openid` is always included. */
-  upstreamScopes: 'UPSTREAM_SCOPES',
-  /** Budget for all upstream calls of one request (discovery, token, JWKS). */
-  upstreamTimeout: 'UPSTREAM_TIMEOUT_SECONDS',
-  /** How long a user's consent for a client, redirect URI and scope set is remembered; 0 = always ask. */
-  consentTtl: 'CONSENT_TTL_SECONDS',
-} as const;
+export { ENV };
 
 export type SigningAlgorithm = 'RS256' | 'ES256';
 

@@ -1,0 +1,40 @@
+/**
+ * The environment variables the handlers read: the contract between the construct (and the local
+ * stack), which sets them, and lambda/shared/config.ts, which reads them. Plain data, so both the
+ * construct library and the handler bundles import this one definition.
+ */
+export const ENV = {
+  issuer: 'ISSUER',
+  scopeModel: 'SCOPE_MODEL',
+  clientsTable: 'CLIENTS_TABLE',
+  codesTable: 'CODES_TABLE',
+  grantsTable: 'GRANTS_TABLE',
+  pendingTable: 'PENDING_TABLE',
+  consentsTable: 'CONSENTS_TABLE',
+  signingKeyArn: 'SIGNING_KEY_ARN',
+  signingAlgorithm: 'SIGNING_ALGORITHM',
+  /** Comma-separated KMS key ARNs still published in the JWKS after a rotation (besides the signing key). */
+  previousSigningKeyArns: 'PREVIOUS_SIGNING_KEY_ARNS',
+  accessTokenTtl: 'ACCESS_TOKEN_TTL_SECONDS',
+  refreshTokenTtl: 'REFRESH_TOKEN_TTL_SECONDS',
+  refreshTokenIdleTtl: 'REFRESH_TOKEN_IDLE_TTL_SECONDS',
+  refreshGrace: 'REFRESH_GRACE_SECONDS',
+  unusedClientTtl: 'UNUSED_CLIENT_TTL_SECONDS',
+  /** Optional cap on registrations per UTC day (a counter item, no Scan). */
+  maxRegistrationsPerDay: 'MAX_REGISTRATIONS_PER_DAY',
+  allowedRedirectHosts: 'ALLOWED_REDIRECT_HOSTS',
+  /** Comma-separated dotless private-use schemes an operator accepts, e.g. `cursor` (off by default: REG-08). */
+  extraRedirectSchemes: 'EXTRA_REDIRECT_SCHEMES',
+  cimdEnabled: 'CIMD_ENABLED',
+  /** The upstream OpenID Connect provider users sign in at (authorize handler only). */
+  upstreamIssuer: 'UPSTREAM_ISSUER',
+  upstreamClientId: 'UPSTREAM_CLIENT_ID',
+  /** Secrets Manager ARN of the upstream client secret (read at run time; never the secret itself). */
+  upstreamClientSecretArn: 'UPSTREAM_CLIENT_SECRET_ARN',
+  /** Space-separated scopes requested upstream; `openid` is always included. */
+  upstreamScopes: 'UPSTREAM_SCOPES',
+  /** Budget for all upstream calls of one request (discovery, token, JWKS). */
+  upstreamTimeout: 'UPSTREAM_TIMEOUT_SECONDS',
+  /** How long a user's consent for a client, redirect URI and scope set is remembered; 0 = always ask. */
+  consentTtl: 'CONSENT_TTL_SECONDS',
+} as const;
