@@ -7,6 +7,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { authorizerEvent, ISSUER, jwksOf, mint, testKey } from './support/tokens';
+// The exact esbuild options of scripts/bundle.mjs, so the test builds what is deployed.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { bundleOptions } = require('../../scripts/bundle-options.cjs');
 
 // The authorizer as Lambda runs it: an ES module bundle loaded in a fresh Node process, configured only
 // through its environment. Tokens are minted for the real clock here, since the bundle uses it.
@@ -24,21 +27,7 @@ let metafile: Metafile;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'authorizer-bundle-'));
   bundle = join(dir, 'index.mjs');
-  // The options of scripts/bundle.mjs.
-  ({ metafile } = await build({
-    metafile: true,
-    entryPoints: ['lambda/authorizer/index.ts'],
-    outfile: bundle,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-    legalComments: 'none',
-    logLevel: 'silent',
-  }));
+  ({ metafile } = await build({ ...bundleOptions('lambda/authorizer/index.ts', bundle), logLevel: 'silent' }));
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));

@@ -5,6 +5,9 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { allowContext, ISSUER, proxyEvent, rpc, toolCall } from '../runtime/support';
+// The exact esbuild options of scripts/bundle.mjs, so the test builds what is deployed.
+// eslint-disable-next-line @typescript-eslint/no-require-imports
+const { bundleOptions } = require('../../scripts/bundle-options.cjs');
 
 // The example server as Lambda runs it: the ES module bundle in a fresh Node process, configured only
 // through the environment the construct sets (ISSUER, SCOPE_MODEL, MCP_ALLOWED_ORIGINS).
@@ -16,20 +19,7 @@ let bundle: string;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'example-mcp-bundle-'));
   bundle = join(dir, 'index.mjs');
-  // The options of scripts/bundle.mjs.
-  await build({
-    entryPoints: ['lambda/example-mcp/index.ts'],
-    outfile: bundle,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    mainFields: ['module', 'main'],
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-    legalComments: 'none',
-    logLevel: 'silent',
-  });
+  await build({ ...bundleOptions('lambda/example-mcp/index.ts', bundle), logLevel: 'silent' });
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
