@@ -27,7 +27,7 @@ let metafile: Metafile;
 beforeAll(async () => {
   dir = mkdtempSync(join(tmpdir(), 'authorizer-bundle-'));
   bundle = join(dir, 'index.mjs');
-  ({ metafile } = await build({ ...bundleOptions('lambda/authorizer/index.ts', bundle), logLevel: 'silent' }));
+  metafile = (await build({ ...bundleOptions('lambda/authorizer/index.ts', bundle), logLevel: 'silent' })).metafile!;
 });
 
 afterAll(() => rmSync(dir, { recursive: true, force: true }));
