@@ -1,6 +1,5 @@
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
 import { generateKeyPairSync, KeyObject, randomUUID, sign as cryptoSign } from 'node:crypto';
-import type { AddressInfo } from 'node:net';
+import { AwsJsonServer, AwsServiceFault as KmsFault } from './aws-json-server';
 
 /**
  * A KMS-compatible endpoint for local runs and tests: Sign, GetPublicKey and DescribeKey over the KMS
@@ -23,20 +22,14 @@ const ALGORITHMS: Record<LocalKeySpec, string[]> = {
   ECC_NIST_P256: ['ECDSA_SHA_256'],
 };
 
-class KmsFault extends Error {
-  constructor(readonly type: string, message: string) {
-    super(message);
-  }
-}
-
-export class LocalKms {
+export class LocalKms extends AwsJsonServer {
   private readonly keys = new Map<string, LocalKey>();
-  private server?: Server;
   /** Every operation served, in order (tests count calls and inspect what was asked). */
   readonly calls: { operation: string; keyId?: string }[] = [];
-  endpoint = '';
 
-  constructor(private readonly region = 'us-east-1', private readonly account = '000000000000') {}
+  constructor(private readonly region = 'us-east-1', private readonly account = '000000000000') {
+    super();
+  }
 
   createKey(spec: LocalKeySpec = 'RSA_2048'): string {
     const keyId = randomUUID();
@@ -58,19 +51,6 @@ export class LocalKms {
     return this.find(arn).publicKey;
   }
 
-  async start(port = 0): Promise<string> {
-    this.server = createServer((req, res) => void this.serve(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this.endpoint;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-  }
-
   private find(keyIdOrArn: unknown): LocalKey {
     if (typeof keyIdOrArn !== 'string') throw new KmsFault('ValidationException', 'KeyId is required');
     const keyId = keyIdOrArn.startsWith('arn:') ? keyIdOrArn.split('/').pop()! : keyIdOrArn;
@@ -79,26 +59,8 @@ export class LocalKms {
     return key;
   }
 
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const operation = String(req.headers['x-amz-target'] ?? '').replace('TrentService.', '');
-    let status = 200;
-    let body: unknown;
-    try {
-      const input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}');
-      this.calls.push({ operation, keyId: input.KeyId });
-      body = this.handle(operation, input);
-    } catch (error) {
-      status = 400;
-      const fault = error instanceof KmsFault ? error : new KmsFault('ValidationException', 'Malformed request');
-      body = { __type: fault.type, message: fault.message };
-    }
-    res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.1' });
-    res.end(JSON.stringify(body));
-  }
-
-  private handle(operation: string, input: Record<string, unknown>): unknown {
+  protected handle(operation: string, input: Record<string, unknown>): unknown {
+    this.calls.push({ operation, keyId: typeof input.KeyId === 'string' ? input.KeyId : undefined });
     switch (operation) {
       case 'Sign':
         return this.sign(input);

@@ -1,18 +1,17 @@
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
+import { AwsJsonServer, AwsServiceFault } from './aws-json-server';
 
 /**
  * A Secrets Manager-compatible endpoint for the local stack: GetSecretValue over the AWS JSON 1.1
  * protocol, so the authorize handler reads the upstream client secret through the real
  * @aws-sdk/client-secrets-manager path, by ARN, exactly as deployed.
  */
-export class LocalSecretsManager {
+export class LocalSecretsManager extends AwsJsonServer {
   private readonly secrets = new Map<string, string>();
-  private server?: Server;
-  endpoint = '';
 
-  constructor(private readonly region = 'us-east-1', private readonly account = '000000000000') {}
+  constructor(private readonly region = 'us-east-1', private readonly account = '000000000000') {
+    super();
+  }
 
   /** Stores a secret string; returns its ARN. */
   put(name: string, value: string): string {
@@ -21,42 +20,11 @@ export class LocalSecretsManager {
     return arn;
   }
 
-  async start(port = 0): Promise<string> {
-    this.server = createServer((req, res) => void this.serve(req, res));
-    await new Promise<void>((resolve) => this.server!.listen(port, '127.0.0.1', resolve));
-    this.endpoint = `http://127.0.0.1:${(this.server.address() as AddressInfo).port}`;
-    return this.endpoint;
-  }
-
-  async stop(): Promise<void> {
-    if (!this.server) return;
-    this.server.closeAllConnections();
-    await new Promise<void>((resolve) => this.server!.close(() => resolve()));
-  }
-
-  private async serve(req: IncomingMessage, res: ServerResponse): Promise<void> {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const operation = String(req.headers['x-amz-target'] ?? '');
-    let status = 200;
-    let body: unknown;
-    try {
-      const input = JSON.parse(Buffer.concat(chunks).toString('utf8') || '{}') as { SecretId?: string };
-      const value = input.SecretId === undefined ? undefined : this.secrets.get(input.SecretId);
-      if (operation !== 'secretsmanager.GetSecretValue') {
-        status = 400;
-        body = { __type: 'UnsupportedOperation', message: `${operation} is not implemented locally` };
-      } else if (value === undefined) {
-        status = 400;
-        body = { __type: 'ResourceNotFoundException', message: "Secrets Manager can't find the specified secret." };
-      } else {
-        body = { ARN: input.SecretId, Name: input.SecretId!.split(':').pop(), SecretString: value, VersionId: 'local', CreatedDate: 0 };
-      }
-    } catch {
-      status = 400;
-      body = { __type: 'ValidationException', message: 'Malformed request' };
-    }
-    res.writeHead(status, { 'Content-Type': 'application/x-amz-json-1.1' });
-    res.end(JSON.stringify(body));
+  protected handle(operation: string, input: Record<string, unknown>): unknown {
+    if (operation !== 'GetSecretValue') throw new AwsServiceFault('UnsupportedOperation', `${operation} is not implemented locally`);
+    const secretId = typeof input.SecretId === 'string' ? input.SecretId : undefined;
+    const value = secretId === undefined ? undefined : this.secrets.get(secretId);
+    if (value === undefined) throw new AwsServiceFault('ResourceNotFoundException', "Secrets Manager can't find the specified secret.");
+    return { ARN: secretId, Name: secretId!.split(':').pop(), SecretString: value, VersionId: 'local', CreatedDate: 0 };
   }
 }
