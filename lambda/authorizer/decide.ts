@@ -27,7 +27,8 @@ export interface Operation {
 }
 
 export type Decision =
-  | { readonly effect: 'allow'; readonly claims: AccessTokenClaims }
+  /** `operation`: the tool the edge decided for (2026-07-28+ headers), recorded in the access log. */
+  | { readonly effect: 'allow'; readonly claims: AccessTokenClaims; readonly operation?: Operation }
   /** 401. `tokenPresented` says whether a bearer token was sent (RFC 6750 §3.1: no error code when none was). */
   | { readonly effect: 'unauthorized'; readonly reason: UnauthorizedReason; readonly tokenPresented: boolean }
   /** 403 insufficient_scope: `requiredScopes` is every scope the operation needs (RS-7). */
@@ -79,5 +80,5 @@ export function decide(source: HeaderSource, keys: VerificationKeys, config: Aut
   if (!config.satisfies(verified.claims.scopes, requiredScopes)) {
     return { effect: 'forbidden', reason: 'scope', requiredScopes, claims: verified.claims, operation };
   }
-  return { effect: 'allow', claims: verified.claims };
+  return { effect: 'allow', claims: verified.claims, operation };
 }

@@ -4,7 +4,7 @@ import type { Clock } from '../shared/clock';
 import { ALLOW_CONTEXT } from '../runtime/caller';
 import { insufficientScopeDenyContext } from '../runtime/edge';
 import type { AuthorizerConfig } from './config';
-import { decide, type Decision } from './decide';
+import { decide, type Decision, type Operation } from './decide';
 import type { VerificationKeys } from './keys';
 import type { AccessTokenClaims } from './verify';
 
@@ -38,7 +38,7 @@ function policy(claims: AccessTokenClaims, effect: 'Allow' | 'Deny', methodArn: 
   };
 }
 
-function allowContext(claims: AccessTokenClaims): Record<string, string> {
+function allowContext(claims: AccessTokenClaims, operation: Operation | undefined): Record<string, string> {
   const context: Record<string, string> = {
     [ALLOW_CONTEXT.sub]: claims.sub,
     [ALLOW_CONTEXT.clientId]: claims.clientId,
@@ -47,6 +47,9 @@ function allowContext(claims: AccessTokenClaims): Record<string, string> {
     [ALLOW_CONTEXT.expiresAt]: String(claims.exp),
   };
   if (claims.username !== undefined) context[ALLOW_CONTEXT.username] = claims.username;
+  // Bounded: these strings come from request headers and end up in the access log.
+  if (operation) context[ALLOW_CONTEXT.mcpMethod] = operation.method.slice(0, 64);
+  if (operation?.name !== undefined) context[ALLOW_CONTEXT.mcpName] = operation.name.slice(0, 128);
   return context;
 }
 
@@ -66,7 +69,7 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     const pending = dependencies.keys();
     const keys = pending instanceof Promise ? await pending : pending;
     const decision = safeDecide(event, keys, config, clock());
-    if (decision.effect === 'allow') return policy(decision.claims, 'Allow', event.methodArn, allowContext(decision.claims));
+    if (decision.effect === 'allow') return policy(decision.claims, 'Allow', event.methodArn, allowContext(decision.claims, decision.operation));
 
     const audit = createAudit(
       {

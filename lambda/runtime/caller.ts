@@ -13,6 +13,9 @@ export const ALLOW_CONTEXT = {
   username: 'username',
   /** The token's `exp`: lets the guard refuse a cached Allow that outlived its token (docs/AUTHORIZER.md). */
   expiresAt: 'exp',
+  /** The operation the edge decided for (2026-07-28+ headers): the API access log traces each call to its tool. */
+  mcpMethod: 'mcp_method',
+  mcpName: 'mcp_name',
 } as const;
 
 /** The context of the Deny the authorizer returns for an insufficient scope; the ACCESS_DENIED gateway response maps it. */

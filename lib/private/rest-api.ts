@@ -61,6 +61,8 @@ export function accessLogFormat(): apigateway.AccessLogFormat {
       clientId: '$context.authorizer.client_id',
       scope: '$context.authorizer.scope',
       jti: '$context.authorizer.jti',
+      mcpMethod: '$context.authorizer.mcp_method',
+      mcpName: '$context.authorizer.mcp_name',
       requiredScope: '$context.authorizer.required_scope',
     }),
   );

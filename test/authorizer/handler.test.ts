@@ -55,6 +55,15 @@ async function outcome(handler: ReturnType<typeof authorizer>['handler'], option
 }
 
 describe('authorizer responses as API Gateway REST expects them', () => {
+  test('an allowed 2026-07-28 call carries its tool in the context, so the access log traces user, client and tool', async () => {
+    const { handler } = authorizer();
+    const token = mint(rsa, { claims: { scope: 'mcp:tools' } });
+    const result = await handler(authorizerEvent({ authorization: `Bearer ${token}`, headers: modern('echo') }));
+    expect(result.context).toMatchObject({ sub: 'user-123', client_id: 'client-abc', mcp_method: 'tools/call', mcp_name: 'echo' });
+    const legacy = await handler(authorizerEvent({ authorization: `Bearer ${token}`, headers: { 'MCP-Protocol-Version': '2025-11-25', 'Mcp-Method': 'tools/call', 'Mcp-Name': 'echo' } }));
+    expect(legacy.context).not.toHaveProperty('mcp_name');
+  });
+
   test('an allowed request gets an Allow for exactly this method ARN, with the caller as string context and never the token', async () => {
     const { handler, audit } = authorizer();
     const token = mint(rsa, { claims: { preferred_username: 'ada', scope: 'mcp:tools extra:scope' } });
