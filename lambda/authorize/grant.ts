@@ -1,5 +1,6 @@
 import { randomToken, sha256 } from '../shared/crypto';
 import { redirectUriMatches } from '../shared/redirect-uri';
+import { grantIdForCode } from '../shared/stores';
 import type { HttpResult } from '../shared/http';
 import type { AuthorizingClient } from './clients';
 import { consentCookieName, setCookie } from './cookies';
@@ -61,8 +62,9 @@ export async function issueCode(
   const now = deps.clock();
   if (client.source === 'registered' && client.unused) await deps.stores.markClientUsed(client.clientId);
   const code = randomToken(32);
+  const codeHash = sha256(code);
   const created = await deps.stores.createCode({
-    codeHash: sha256(code),
+    codeHash,
     clientId: request.clientId,
     redirectUri: request.redirectUri,
     codeChallenge: request.codeChallenge,
@@ -76,6 +78,13 @@ export async function issueCode(
   });
   // A collision of 256 random bits does not happen; if it did, the existing code must stay untouched.
   if (!created) throw new Error('Authorization code collision');
-  deps.audit('authorize.code_issued', { client_id: request.clientId, sub: user.sub, scope: user.grantedScope, resource: request.resource });
+  deps.audit('authorize.code_issued', {
+    client_id: request.clientId,
+    sub: user.sub,
+    scope: user.grantedScope,
+    resource: request.resource,
+    // The grant the code becomes when redeemed: token.issued carries the same id (AUDIT-03).
+    grant_id: grantIdForCode(codeHash),
+  });
   return redirect(responseLocation(request.redirectUri, { code, state: request.state, iss: deps.config.issuer }), cookies);
 }

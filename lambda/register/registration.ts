@@ -6,7 +6,7 @@ import type { AuthServerConfig } from '../shared/config';
 import { constantTimeEqual, randomToken, sha256 } from '../shared/crypto';
 import { ClientMetadata, RegistrationPolicy, validateRegistrationRequest } from '../shared/client-metadata';
 import { OAuthError } from '../shared/oauth-error';
-import type { ClientRecord, Stores } from '../shared/stores';
+import { type ClientRecord, isClientId, type Stores } from '../shared/stores';
 
 /**
  * RFC 7591 dynamic registration and the RFC 7592 client configuration endpoint. Identifiers and
@@ -28,9 +28,6 @@ export function registrationPolicy(config: AuthServerConfig): RegistrationPolicy
     redirectUris: { allowedHosts: config.registration.allowedRedirectHosts, extraPrivateUseSchemes: config.registration.extraRedirectSchemes },
   };
 }
-
-/** The shape of the client ids this server generates (128 random bits, base64url). */
-const SERVER_CLIENT_ID = /^[A-Za-z0-9_-]{22}$/;
 
 const invalidToken = () =>
   new OAuthError(401, 'invalid_token', 'registration_token_invalid', 'The registration access token is invalid.', { 'WWW-Authenticate': 'Bearer' });
@@ -84,7 +81,7 @@ export async function registerClient(body: Record<string, unknown>, deps: Regist
 /** Authenticates an RFC 7592 request. Unknown clients and wrong tokens look the same (401). */
 async function authorizedClient(clientId: string, bearer: string | undefined, deps: RegistrationDeps): Promise<ClientRecord> {
   const match = bearer ? /^Bearer ([A-Za-z0-9_-]{1,128})$/i.exec(bearer) : null;
-  if (!match || !SERVER_CLIENT_ID.test(clientId)) throw invalidToken();
+  if (!match || !isClientId(clientId)) throw invalidToken();
   const client = await deps.stores.getClient(clientId, deps.clock());
   if (!client?.registrationTokenHash || !constantTimeEqual(sha256(match[1]), client.registrationTokenHash)) throw invalidToken();
   return client;

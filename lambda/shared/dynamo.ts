@@ -19,9 +19,23 @@ const TRANSIENT = new Set([
   'TransactionConflictException',
   'TimeoutError',
   'RequestTimeout',
-  'ECONNREFUSED',
-  'ECONNRESET',
 ]);
+
+/** Socket and DNS failures: DynamoDB could not be reached (the SDK's own retry classes them as transient). */
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'EPIPE', 'ETIMEDOUT', 'EHOSTUNREACH', 'ENETUNREACH', 'ENOTFOUND', 'EAI_AGAIN']);
+
+/** An answer from below the API (a load balancer's 5xx, a 429) carries no modeled error name, only its status. */
+const TRANSIENT_STATUS = new Set([429, 500, 502, 503, 504]);
+
+/** The stable name of a transient fault for the audit log, or undefined when the error is not transient. */
+function transientCause(error: unknown): string | undefined {
+  const { name = '', code = '', $retryable, $metadata } = (error ?? {}) as { name?: string; code?: string; $retryable?: unknown; $metadata?: { httpStatusCode?: number } };
+  const status = $metadata?.httpStatusCode;
+  if (NETWORK_CODES.has(code)) return code;
+  if (TRANSIENT.has(name) || $retryable) return name;
+  if (status !== undefined && TRANSIENT_STATUS.has(status)) return `HTTP${status}`;
+  return undefined;
+}
 
 export function isConditionFailure(error: unknown): boolean {
   return (error as Error)?.name === 'ConditionalCheckFailedException';
@@ -37,11 +51,8 @@ export async function send<T>(client: DynamoDBClient, command: any): Promise<T |
     return (await client.send(command)) as T;
   } catch (error) {
     if (isConditionFailure(error)) return false;
-    const name = (error as { name?: string; code?: string }).name ?? '';
-    const code = (error as { code?: string }).code ?? '';
-    if (TRANSIENT.has(name) || TRANSIENT.has(code) || (error as { $retryable?: unknown }).$retryable) {
-      throw new TemporarilyUnavailableError('dynamodb', name || code);
-    }
+    const cause = transientCause(error);
+    if (cause !== undefined) throw new TemporarilyUnavailableError('dynamodb', cause);
     throw error;
   }
 }

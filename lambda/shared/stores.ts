@@ -8,6 +8,7 @@ import {
   PutItemCommand,
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
+import { sha256 } from './crypto';
 import { fromItem, keyOf, send, toItem } from './dynamo';
 import { TemporarilyUnavailableError } from './oauth-error';
 import { TTL_ATTRIBUTE } from '../../lib/tables';
@@ -81,6 +82,25 @@ export interface GrantRecord {
   readonly revokedReason?: string;
 }
 
+/**
+ * The shape of every client id in the clients table: server-generated, 128 random bits in base64url
+ * (REG-10). Nothing else is looked up there: not the registration counter item that shares the table,
+ * and not a presented client_id DynamoDB would refuse as a key (over 2,048 UTF-8 bytes), which would
+ * otherwise turn a bad request into a 500.
+ */
+const CLIENT_ID = /^[A-Za-z0-9_-]{22}$/;
+
+export function isClientId(value: string): boolean {
+  return CLIENT_ID.test(value);
+}
+
+/**
+ * The grant behind an authorization code. Deriving it from the code makes the grant's conditional
+ * creation the code's single-use consumption (CODE-02), lets one read find an earlier redemption, and
+ * lets the audit log link a code's issuance to the grant it becomes (AUDIT-03).
+ */
+export const grantIdForCode = (codeHash: string) => sha256(`grant:${codeHash}`);
+
 export const MAX_CODE_FAILURES = 5;
 /** How many retired refresh-token hashes a family remembers for reuse detection (about 1 KB). */
 export const RETIRED_HASHES_KEPT = 20;
@@ -141,6 +161,7 @@ export class Stores {
   }
 
   async getClient(clientId: string, now: number): Promise<ClientRecord | undefined> {
+    if (!isClientId(clientId)) return undefined;
     const result = await send<GetItemCommandOutput>(
       this.db,
       new GetItemCommand({ TableName: this.tables.clients, Key: keyOf(clientId), ConsistentRead: true }),
@@ -304,7 +325,7 @@ export class Stores {
     };
     if (request.codeHash) add(this.tables.codes, request.codeHash);
     if (request.grantId) add(this.tables.grants, request.grantId);
-    if (request.clientId) add(this.tables.clients, request.clientId);
+    if (request.clientId && isClientId(request.clientId)) add(this.tables.clients, request.clientId);
     if (Object.keys(items).length === 0) return {};
     const result = await send<BatchGetItemCommandOutput>(this.db, new BatchGetItemCommand({ RequestItems: items }));
     if (!result) return {};

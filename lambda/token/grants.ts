@@ -9,7 +9,7 @@ import type { FormParameters } from '../shared/http';
 import { invalidGrant, invalidRequest, invalidScope, invalidTarget, OAuthError } from '../shared/oauth-error';
 import { isPkceValue, s256Challenge } from '../shared/pkce';
 import type { JwtSigner } from '../shared/signer';
-import { ClientRecord, GrantRecord, MAX_CODE_FAILURES, RETIRED_HASHES_KEPT, Stores } from '../shared/stores';
+import { ClientRecord, GrantRecord, grantIdForCode, MAX_CODE_FAILURES, RETIRED_HASHES_KEPT, Stores } from '../shared/stores';
 
 export interface TokenDeps {
   readonly config: AuthServerConfig;
@@ -30,10 +30,6 @@ export interface TokenResponse {
 /** Our codes and refresh-token secrets are 43 characters; anything far longer is not ours (CODE-07). */
 const MAX_CODE_LENGTH = 256;
 const B64URL_43 = /^[A-Za-z0-9_-]{43}$/;
-
-/** The grant behind an authorization code. Deriving it from the code makes the grant's conditional
- *  creation the code's single-use consumption (CODE-02), and lets one read find an earlier redemption. */
-export const grantIdForCode = (codeHash: string) => sha256(`grant:${codeHash}`);
 
 /** Refresh tokens are `<grant id>.<256 random bits>`: opaque to clients, stored only as a hash. */
 function newRefreshToken(grantId: string): string {

@@ -282,7 +282,7 @@ describe('after the redirect URI: errors go back to the client with state and is
     expect(fixture.audit.named('security.pkce_constant_challenge')).toHaveLength(1);
   });
 
-  test('AS-17 resource absent means the MCP resource; an unknown or second resource is invalid_target', async () => {
+  test('RES-01 RES-02 AS-17 resource absent means the MCP resource; an unknown or second resource is invalid_target', async () => {
     const result = await agent().authorize(params({ resource: undefined }));
     consentRedirect(result);
     const handle = new URL(header(result, 'location')!).searchParams.get('request')!;
