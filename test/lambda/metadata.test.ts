@@ -136,7 +136,7 @@ describe('JWT-19 DER to r||s conversion', () => {
         expect(raw).toHaveLength(64);
         expect(cryptoVerify('sha256', message, { key: publicKey, dsaEncoding: 'ieee-p1363' }, raw)).toBe(true);
       }),
-      { numRuns: 2000 },
+      { numRuns: 10_000 },
     );
     expect(sawShortOrPadded).toBe(true);
   });
