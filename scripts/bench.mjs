@@ -1,7 +1,7 @@
 // `npm run bench`: prints the figures the issues budget (bundle sizes, module load times, and each
 // scripts/bench/*.mjs module's own figures). It measures and prints; it never asserts.
 import { execFileSync } from 'node:child_process';
-import { readdirSync, statSync } from 'node:fs';
+import { mkdirSync, readFileSync, readdirSync, statSync, writeFileSync } from 'node:fs';
 import { pathToFileURL } from 'node:url';
 import { bundleAll } from './bundle.mjs';
 
@@ -29,16 +29,29 @@ function loadTimeMs(file, runs = 15) {
   return samples[Math.floor(samples.length / 2)];
 }
 
+/**
+ * The part of a load that is Node's own: a module importing just the built-ins the bundle imports.
+ * Shown next to each bundle so the figures say what the bundle's code adds.
+ */
+function builtinsLoadTimeMs(file) {
+  const builtins = [...new Set(readFileSync(file, 'utf8').match(/from"node:[a-z_/0-9]+"/g) ?? [])];
+  mkdirSync('node_modules/.cache/bench', { recursive: true });
+  const probe = `node_modules/.cache/bench/builtins-${file.split('/')[1]}.mjs`;
+  writeFileSync(probe, builtins.map((spec) => `import ${spec.slice(4)};`).join('\n'));
+  return loadTimeMs(probe);
+}
+
 console.log(`node ${process.version} on ${process.arch}`);
 await bundleAll({ quiet: true });
-console.log('\nHandler bundles (minified ESM; median module load of 15 cold processes)');
+console.log('\nHandler bundles (minified ESM; median module load of 15 cold processes; node built-ins = the same imports of Node\'s own modules alone)');
 for (const name of readdirSync('assets').sort()) {
   const file = `assets/${name}/index.mjs`;
   const kb = statSync(file).size / 1024;
   const ms = loadTimeMs(file);
+  const builtins = builtinsLoadTimeMs(file);
   const budget = BUDGETS[name];
   const note = budget ? `  (budget ${budget.kb} KB, ${budget.loadMs} ms: ${kb <= budget.kb && ms <= budget.loadMs ? 'within' : 'OVER'})` : '';
-  console.log(`  ${name.padEnd(12)} ${kb.toFixed(1).padStart(7)} KB  ${ms.toFixed(1).padStart(6)} ms${note}`);
+  console.log(`  ${name.padEnd(12)} ${kb.toFixed(1).padStart(7)} KB  ${ms.toFixed(1).padStart(6)} ms  (node built-ins ${builtins.toFixed(1)} ms)${note}`);
 }
 
 // The issue's reference point, measured the same way in the same run: the two SDK clients alone,
