@@ -1,4 +1,4 @@
-import { createServer, IncomingMessage, Server, ServerResponse } from 'node:http';
+import { createServer, IncomingMessage, ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { randomUUID } from 'node:crypto';
 import { pathToFileURL } from 'node:url';
@@ -232,4 +232,3 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   };
 }
 
-export type { Server };
