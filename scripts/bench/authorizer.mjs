@@ -8,6 +8,9 @@ import { existsSync, mkdtempSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
+import bundleOptionsModule from '../bundle-options.cjs';
+
+const { bundleOptions } = bundleOptionsModule;
 
 const ISSUER = 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod';
 const METHOD_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/POST/mcp';
@@ -24,17 +27,9 @@ async function loadAuthorizerModules(dir) {
     `export { createAuthorizerHandler } from ${from('lambda/authorizer/handler.ts')};`,
   ].join('\n');
   const outfile = join(dir, 'authorizer-bench.mjs');
-  await build({
-    stdin: { contents, resolveDir: process.cwd(), loader: 'ts' },
-    outfile,
-    bundle: true,
-    minify: true,
-    platform: 'node',
-    target: 'node24',
-    format: 'esm',
-    banner: { js: "import{createRequire as __cr}from'node:module';const require=__cr(import.meta.url);" },
-    logLevel: 'silent',
-  });
+  // The deployed bundle's options (scripts/bundle-options.cjs), with the bench's entry points instead of the handler.
+  const { entryPoints: _handlerEntry, ...options } = bundleOptions('lambda/authorizer/index.ts', outfile);
+  await build({ ...options, stdin: { contents, resolveDir: process.cwd(), loader: 'ts' }, logLevel: 'silent' });
   return import(pathToFileURL(outfile).href);
 }
 
