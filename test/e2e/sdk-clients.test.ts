@@ -37,50 +37,55 @@ async function withAuthorization<T>(provider: HeadlessOAuthProvider, operation: 
   }
 }
 
-const V1: Generation = {
-  name: '@modelcontextprotocol/sdk 1.x',
-  async connect(url, provider) {
-    const make = () => {
-      const transport = new v1Http.StreamableHTTPClientTransport(new URL(url), { authProvider: provider as never });
-      return { transport, client: new v1Client.Client({ name: 'e2e-v1', version: '1.0.0' }) };
-    };
-    let current = make();
-    const finish = async () => {
-      await current.transport.finishAuth(provider.lastCallback.searchParams.get('code')!);
-    };
-    await withAuthorization(provider, () => current.client.connect(current.transport), async () => {
-      await finish();
-      current = make();
-    });
-    return {
-      callTool: (name, args = {}) => withAuthorization(provider, () => current.client.callTool({ name, arguments: args }) as never, finish),
-      listTools: async () => (await current.client.listTools()).tools.map((tool) => tool.name),
-      close: () => current.client.close(),
-    };
-  },
-};
+/** The parts of an SDK generation the tests use: the same shape in 1.x and 2.x, different classes. */
+interface SdkClient {
+  connect(transport: unknown): Promise<void>;
+  callTool(request: { name: string; arguments: Record<string, unknown> }): Promise<unknown>;
+  listTools(): Promise<{ tools: Array<{ name: string }> }>;
+  close(): Promise<void>;
+}
 
-const V2: Generation = {
-  name: '@modelcontextprotocol/client 2.x',
-  async connect(url, provider) {
-    const make = () => {
-      const transport = new v2.StreamableHTTPClientTransport(new URL(url), { authProvider: provider as never });
-      return { transport, client: new v2.Client({ name: 'e2e-v2', version: '2.0.0' }) };
-    };
-    let current = make();
-    // The 2.x client validates the callback's iss against the discovered issuer (RFC 9207) here.
-    const finish = () => current.transport.finishAuth(provider.lastCallback.searchParams);
-    await withAuthorization(provider, () => current.client.connect(current.transport), async () => {
-      await finish();
-      current = make();
-    });
-    return {
-      callTool: (name, args = {}) => withAuthorization(provider, () => current.client.callTool({ name, arguments: args }) as never, finish),
-      listTools: async () => (await current.client.listTools()).tools.map((tool) => tool.name),
-      close: () => current.client.close(),
-    };
-  },
-};
+function generation(
+  name: string,
+  make: (url: URL, provider: HeadlessOAuthProvider) => { transport: unknown; client: SdkClient },
+  finishAuth: (transport: never, callback: URL) => Promise<void>,
+): Generation {
+  return {
+    name,
+    async connect(url, provider) {
+      let current = make(new URL(url), provider);
+      const finish = () => finishAuth(current.transport as never, provider.lastCallback);
+      await withAuthorization(provider, () => current.client.connect(current.transport), async () => {
+        await finish();
+        current = make(new URL(url), provider);
+      });
+      return {
+        callTool: (tool, args = {}) => withAuthorization(provider, () => current.client.callTool({ name: tool, arguments: args }) as never, finish),
+        listTools: async () => (await current.client.listTools()).tools.map((tool) => tool.name),
+        close: () => current.client.close(),
+      };
+    },
+  };
+}
+
+const V1 = generation(
+  '@modelcontextprotocol/sdk 1.x',
+  (url, provider) => ({
+    transport: new v1Http.StreamableHTTPClientTransport(url, { authProvider: provider as never }),
+    client: new v1Client.Client({ name: 'e2e-v1', version: '1.0.0' }) as unknown as SdkClient,
+  }),
+  (transport: v1Http.StreamableHTTPClientTransport, callback) => transport.finishAuth(callback.searchParams.get('code')!),
+);
+
+const V2 = generation(
+  '@modelcontextprotocol/client 2.x',
+  (url, provider) => ({
+    transport: new v2.StreamableHTTPClientTransport(url, { authProvider: provider as never }),
+    client: new v2.Client({ name: 'e2e-v2', version: '2.0.0' }) as unknown as SdkClient,
+  }),
+  // The 2.x client validates the callback's iss against the discovered issuer (RFC 9207) here.
+  (transport: v2.StreamableHTTPClientTransport, callback) => transport.finishAuth(callback.searchParams),
+);
 
 const text = (result: { content: Array<{ type: string; text?: string }> }) => result.content.map((block) => block.text ?? '').join('');
 
