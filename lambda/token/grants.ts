@@ -83,6 +83,11 @@ const mayRefresh = (client: ClientRecord) => client.metadata.grant_types.include
  */
 const grantsOfflineAccess = (scope: string) => scope.split(' ').includes(OFFLINE_ACCESS);
 
+/** One access token for this deployment: our issuer, the configured lifetime, one KMS Sign. */
+function mint(deps: TokenDeps, now: number, subject: { resource: string; sub: string; clientId: string; scope: string; username?: string }) {
+  return mintAccessToken(deps.signer, { ...subject, issuer: deps.config.issuer, now, lifetime: deps.config.lifetimes.accessToken });
+}
+
 export async function exchangeToken(form: FormParameters, authorization: string | undefined, deps: TokenDeps): Promise<TokenResponse> {
   const grantType = form.get('grant_type');
   switch (grantType) {
@@ -137,15 +142,12 @@ async function redeemCode(form: FormParameters, authorization: string | undefine
   }
 
   // Sign first, then commit: a KMS failure leaves the code redeemable (FAULT-03).
-  const { token, claims } = await mintAccessToken(deps.signer, {
-    issuer: config.issuer,
+  const { token, claims } = await mint(deps, now, {
     resource: record.resource,
     sub: record.sub,
     clientId: client.clientId,
     scope: accessTokenScope(record.scope),
     username: record.username,
-    now,
-    lifetime: config.lifetimes.accessToken,
   });
   const refreshToken = mayRefresh(client) && grantsOfflineAccess(record.scope) ? newRefreshToken(grantId) : undefined;
   const created = await stores.createGrant({
@@ -226,15 +228,12 @@ async function refresh(form: FormParameters, authorization: string | undefined, 
     }
     checkResource(form, grant.resource);
     const scope = narrowedScope(form, grant.scope);
-    signed ??= await mintAccessToken(deps.signer, {
-      issuer: config.issuer,
+    signed ??= await mint(deps, now, {
       resource: grant.resource,
       sub: grant.sub,
       clientId: client.clientId,
       scope: accessTokenScope(scope),
       username: grant.username,
-      now,
-      lifetime: config.lifetimes.accessToken,
     });
     const next = newRefreshToken(grant.grantId);
     const retire = presentation === 'current' ? hash : grant.currentHash!;
@@ -272,15 +271,7 @@ async function clientCredentials(form: FormParameters, authorization: string | u
   if (!requested || requested.length === 0 || requested.some((scope) => !allowed.includes(scope))) {
     throw invalidScope('scope_not_allowed');
   }
-  const { token, claims } = await mintAccessToken(deps.signer, {
-    issuer: config.issuer,
-    resource: config.resource,
-    sub: client.clientId,
-    clientId: client.clientId,
-    scope: formatScopes(requested),
-    now,
-    lifetime: config.lifetimes.accessToken,
-  });
+  const { token, claims } = await mint(deps, now, { resource: config.resource, sub: client.clientId, clientId: client.clientId, scope: formatScopes(requested) });
   audit('token.issued', { ...issuedAudit(claims, undefined), grant_type: 'client_credentials' });
   return respond(claims, token);
 }
