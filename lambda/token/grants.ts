@@ -1,7 +1,7 @@
 import { formatScopes, OFFLINE_ACCESS, parseScopeParameter } from '../../lib/scopes';
 import { mintAccessToken, AccessTokenClaims } from '../shared/access-token';
 import type { Audit } from '../shared/audit';
-import { authenticateClient, isConfidential, presentedClient, storedClientId, tokenEndpointClient, unauthorizedClient } from '../shared/client-auth';
+import { authenticateClient, isConfidential, PresentedClient, presentedClient, storedClientId, tokenEndpointClient, unauthorizedClient } from '../shared/client-auth';
 import type { Clock } from '../shared/clock';
 import type { AuthServerConfig } from '../shared/config';
 import { randomToken, sha256 } from '../shared/crypto';
@@ -9,7 +9,7 @@ import type { FormParameters } from '../shared/http';
 import { invalidGrant, invalidRequest, invalidScope, invalidTarget, OAuthError } from '../shared/oauth-error';
 import { isPkceValue, s256Challenge } from '../shared/pkce';
 import type { JwtSigner } from '../shared/signer';
-import { ClientRecord, GrantRecord, grantIdForCode, MAX_CODE_FAILURES, RETIRED_HASHES_KEPT, Stores } from '../shared/stores';
+import { ClientRecord, CodeRecord, GrantRecord, grantIdForCode, MAX_CODE_FAILURES, RETIRED_HASHES_KEPT, Stores } from '../shared/stores';
 
 export interface TokenDeps {
   readonly config: AuthServerConfig;
@@ -83,6 +83,21 @@ const mayRefresh = (client: ClientRecord) => client.metadata.grant_types.include
  */
 const grantsOfflineAccess = (scope: string) => scope.split(' ').includes(OFFLINE_ACCESS);
 
+/**
+ * The token endpoint's one read (code and/or grant with the client, a single BatchGetItem) followed by
+ * client authentication. Shared by every grant, revocation and introspection.
+ */
+export async function readAuthenticated(
+  presented: PresentedClient,
+  lookup: { codeHash?: string; grantId?: string },
+  deps: Pick<TokenDeps, 'stores' | 'config'>,
+  now: number,
+): Promise<{ client: ClientRecord; code?: CodeRecord; grant?: GrantRecord }> {
+  const read = await deps.stores.readForToken({ ...lookup, clientId: storedClientId(presented) }, now);
+  const client = authenticateClient(presented, tokenEndpointClient(presented, read.client, deps.config.cimdEnabled));
+  return { client, code: read.code, grant: read.grant };
+}
+
 /** One access token for this deployment: our issuer, the configured lifetime, one KMS Sign. */
 function mint(deps: TokenDeps, now: number, subject: { resource: string; sub: string; clientId: string; scope: string; username?: string }) {
   return mintAccessToken(deps.signer, { ...subject, issuer: deps.config.issuer, now, lifetime: deps.config.lifetimes.accessToken });
@@ -113,8 +128,7 @@ async function redeemCode(form: FormParameters, authorization: string | undefine
   if (code === undefined) throw invalidRequest('code_missing', 'code is required.');
   const codeHash = sha256(code.length > MAX_CODE_LENGTH ? code.slice(0, MAX_CODE_LENGTH) : code);
   const grantId = grantIdForCode(codeHash);
-  const { code: record, client: found, grant: earlier } = await stores.readForToken({ codeHash, grantId, clientId: storedClientId(presented) }, now);
-  const client = authenticateClient(presented, tokenEndpointClient(presented, found, config.cimdEnabled));
+  const { code: record, client, grant: earlier } = await readAuthenticated(presented, { codeHash, grantId }, deps, now);
   if (!client.metadata.grant_types.includes('authorization_code')) throw unauthorizedClient('grant_not_registered');
 
   if (!record || code.length > MAX_CODE_LENGTH) throw invalidGrant('code_unknown');
@@ -206,8 +220,8 @@ async function refresh(form: FormParameters, authorization: string | undefined, 
   const refreshToken = form.get('refresh_token');
   if (refreshToken === undefined) throw invalidRequest('refresh_token_missing', 'refresh_token is required.');
   const parsed = parseRefreshToken(refreshToken);
-  const read = await stores.readForToken({ grantId: parsed?.grantId, clientId: storedClientId(presented) }, now);
-  const client = authenticateClient(presented, tokenEndpointClient(presented, read.client, config.cimdEnabled));
+  const read = await readAuthenticated(presented, { grantId: parsed?.grantId }, deps, now);
+  const client = read.client;
   if (!mayRefresh(client)) throw unauthorizedClient('grant_not_registered');
   let grant = read.grant;
   if (!parsed || !grant) throw invalidGrant('refresh_unknown');
@@ -257,11 +271,10 @@ async function refresh(form: FormParameters, authorization: string | undefined, 
 
 /** client_credentials: confidential clients only, scopes limited to the client's registered set. */
 async function clientCredentials(form: FormParameters, authorization: string | undefined, deps: TokenDeps): Promise<TokenResponse> {
-  const { config, stores, clock, audit } = deps;
+  const { config, clock, audit } = deps;
   const now = clock();
   const presented = presentedClient(form, authorization);
-  const { client: found } = await stores.readForToken({ clientId: storedClientId(presented) }, now);
-  const client = authenticateClient(presented, tokenEndpointClient(presented, found, config.cimdEnabled));
+  const { client } = await readAuthenticated(presented, {}, deps, now);
   if (!isConfidential(client)) throw unauthorizedClient('public_client_credentials');
   if (!client.metadata.grant_types.includes('client_credentials')) throw unauthorizedClient('grant_not_registered');
   checkResource(form, config.resource);

@@ -1,12 +1,12 @@
-import { keysFromJwks, VerificationKeys } from '../authorizer/keys';
+import { keysFromJwks, pinKeys, VerificationKeys } from '../authorizer/keys';
 import { verifyAccessToken } from '../authorizer/verify';
 import { CLOCK_TOLERANCE_SECONDS } from '../authorizer/config';
-import { authenticateClient, isConfidential, presentedClient, storedClientId, tokenEndpointClient } from '../shared/client-auth';
+import { isConfidential, presentedClient } from '../shared/client-auth';
 import { sha256 } from '../shared/crypto';
 import type { FormParameters } from '../shared/http';
 import { invalidClient, invalidRequest } from '../shared/oauth-error';
 import type { KmsJwksProvider } from '../shared/signer';
-import { parseRefreshToken, TokenDeps } from './grants';
+import { parseRefreshToken, readAuthenticated, TokenDeps } from './grants';
 
 export interface IntrospectionDeps extends TokenDeps {
   readonly jwks: Pick<KmsJwksProvider, 'jwks'>;
@@ -15,19 +15,35 @@ export interface IntrospectionDeps extends TokenDeps {
 const INACTIVE = { active: false } as const;
 
 /**
+ * Verification keys built once per JWKS document: the provider returns the same cached document for
+ * the container's life, so KeyObjects are not rebuilt on every introspection.
+ */
+const pinnedByJwks = new WeakMap<object, VerificationKeys>();
+
+async function verificationKeys(deps: IntrospectionDeps): Promise<VerificationKeys> {
+  const jwks = await deps.jwks.jwks();
+  let keys = pinnedByJwks.get(jwks);
+  if (!keys) {
+    keys = pinKeys(deps.config.signing.algorithm, keysFromJwks(jwks, deps.config.signing.algorithm));
+    pinnedByJwks.set(jwks, keys);
+  }
+  return keys;
+}
+
+/**
  * RFC 7662 introspection, for authenticated confidential clients only. Access tokens are checked with
  * the same verifier as the Lambda authorizer (signature, iss, aud, typ, expiry); refresh tokens are
  * active only for the client they were issued to, while current and not revoked or expired.
  * Anything unknown, expired or revoked is `{"active": false}` and reveals nothing more.
  */
 export async function introspect(form: FormParameters, authorization: string | undefined, deps: IntrospectionDeps) {
-  const { config, stores, clock } = deps;
+  const { config, clock } = deps;
   const now = clock();
   const presented = presentedClient(form, authorization);
   const token = form.get('token');
   const refresh = token === undefined ? undefined : parseRefreshToken(token);
-  const read = await stores.readForToken({ grantId: refresh?.grantId, clientId: storedClientId(presented) }, now);
-  const client = authenticateClient(presented, tokenEndpointClient(presented, read.client, config.cimdEnabled));
+  const read = await readAuthenticated(presented, { grantId: refresh?.grantId }, deps, now);
+  const client = read.client;
   if (!isConfidential(client)) throw invalidClient('introspection_public_client');
   if (token === undefined) throw invalidRequest('token_missing', 'token is required.');
 
@@ -40,8 +56,7 @@ export async function introspect(form: FormParameters, authorization: string | u
     return { active: true, token_type: 'refresh_token', client_id: grant.clientId, sub: grant.sub, scope: grant.scope, exp: grant.expiresAt, iss: config.issuer };
   }
 
-  const keys: VerificationKeys = { algorithm: config.signing.algorithm, byKid: keysFromJwks(await deps.jwks.jwks(), config.signing.algorithm) };
-  const verified = verifyAccessToken(token, keys, { issuer: config.issuer, resource: config.resource, clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS }, now);
+  const verified = verifyAccessToken(token, await verificationKeys(deps), { issuer: config.issuer, resource: config.resource, clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS }, now);
   if (!verified.ok || verified.claims.exp <= now) return INACTIVE;
   const { claims } = verified;
   return {

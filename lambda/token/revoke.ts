@@ -1,8 +1,8 @@
-import { authenticateClient, presentedClient, storedClientId, tokenEndpointClient } from '../shared/client-auth';
+import { presentedClient } from '../shared/client-auth';
 import { sha256 } from '../shared/crypto';
 import type { FormParameters } from '../shared/http';
 import { invalidRequest } from '../shared/oauth-error';
-import { parseRefreshToken, TokenDeps } from './grants';
+import { parseRefreshToken, readAuthenticated, TokenDeps } from './grants';
 
 /**
  * RFC 7009 revocation. Revoking a refresh token (current or any remembered earlier one) revokes its
@@ -15,9 +15,7 @@ export async function revokeToken(form: FormParameters, authorization: string | 
   const token = form.get('token');
   if (token === undefined) throw invalidRequest('token_missing', 'token is required.');
   const parsed = parseRefreshToken(token);
-  const read = await deps.stores.readForToken({ grantId: parsed?.grantId, clientId: storedClientId(presented) }, now);
-  const client = authenticateClient(presented, tokenEndpointClient(presented, read.client, deps.config.cimdEnabled));
-  const grant = read.grant;
+  const { client, grant } = await readAuthenticated(presented, { grantId: parsed?.grantId }, deps, now);
   if (!parsed || !grant || grant.clientId !== client.clientId || grant.revokedAt !== undefined) return;
   const hash = sha256(token);
   const known = hash === grant.currentHash || hash === grant.previousHash || (grant.retiredHashes ?? []).includes(hash);

@@ -180,7 +180,8 @@ describe('ROB-03 arbitrary requests to every endpoint', () => {
         if (result.statusCode !== 200) expect(made.filter((w) => !isFailureCount(w) && !isRevocation(w))).toEqual([]);
         if (route === '/introspect') expect(made).toEqual([]);
       }),
-      ROB03,
+      // A valid introspection always runs first, so the 200 branch is exercised on every run.
+      { ...ROB03, examples: [['/introspect', 'POST', {}, new URLSearchParams({ token: known.accessToken, client_id: known.confidentialId, client_secret: known.secret }).toString(), false, true]] },
     );
     expect(ok).toBeGreaterThan(0);
   });
@@ -219,7 +220,12 @@ describe('ROB-03 arbitrary requests to every endpoint', () => {
           else expect(made).toEqual([]);
         },
       ),
-      ROB03,
+      // A known-good registration always runs first (fast-check examples), so the success branch is
+      // exercised on every run rather than depending on what the random draw happens to produce.
+      {
+        ...ROB03,
+        examples: [['POST', undefined, {}, JSON.stringify({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', client_name: 'Fuzz' }), true]],
+      },
     );
     expect(succeeded).toBeGreaterThan(0);
   });
@@ -240,17 +246,18 @@ describe('ROB-03 arbitrary requests to every endpoint', () => {
     const params = ['response_type', 'client_id', 'redirect_uri', 'code_challenge', 'code_challenge_method', 'state', 'scope', 'resource', 'request', 'csrf', 'decision', 'code', 'iss', 'error'];
     const randomQuery = fc.dictionary(fc.oneof(fc.constantFrom(...params), fc.string({ maxLength: 6 })), fc.array(value(), { minLength: 1, maxLength: 2 }), { maxKeys: 9 });
     // A valid authorization request with up to three parameters dropped, replaced or repeated: reaches every check.
+    const validQuery = (): Record<string, string[]> => ({
+      response_type: ['code'],
+      client_id: [known.publicId],
+      redirect_uri: [REDIRECT],
+      code_challenge: [s256Challenge(known.verifier)],
+      code_challenge_method: ['S256'],
+      state: ['client-state'],
+      scope: ['mcp:tools'],
+      resource: [RESOURCE],
+    });
     const mutatedQuery = fc.array(fc.tuple(fc.constantFrom(...params), fc.option(fc.array(value(), { minLength: 1, maxLength: 2 }), { nil: undefined })), { maxLength: 3 }).map((changes) => {
-      const query: Record<string, string[]> = {
-        response_type: ['code'],
-        client_id: [known.publicId],
-        redirect_uri: [REDIRECT],
-        code_challenge: [s256Challenge(known.verifier)],
-        code_challenge_method: ['S256'],
-        state: ['client-state'],
-        scope: ['mcp:tools'],
-        resource: [RESOURCE],
-      };
+      const query = validQuery();
       for (const [name, values] of changes) {
         if (values === undefined) delete query[name];
         else query[name] = values;
@@ -279,7 +286,15 @@ describe('ROB-03 arbitrary requests to every endpoint', () => {
         expect(made).toEqual([]);
         seen.errorRedirect++;
       }),
-      ROB03,
+      // A valid request and one with an unsupported response_type always run first, so both redirect
+      // branches are exercised on every run.
+      {
+        ...ROB03,
+        examples: [
+          ['GET /authorize', validQuery(), {}, ''],
+          ['GET /authorize', { ...validQuery(), response_type: ['token'] }, {}, ''],
+        ],
+      },
     );
     // The generated requests reached both the consent step and the client-facing error redirects.
     expect(seen.consent).toBeGreaterThan(0);
