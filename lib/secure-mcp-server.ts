@@ -19,6 +19,7 @@ import { HANDLER_ENV } from './private/environment';
 import { createWebAcl, REGIONAL_WEB_ACL_ARN } from './private/firewall';
 import { checkEnvironmentSize, HandlerFunction } from './private/handler-function';
 import { accessLogFormat, addGatewayResponses, addMethodSettings, addRoutes, DEFAULT_MCP_THROTTLING, DEFAULT_THROTTLING } from './private/rest-api';
+import { checkMachineClients, createMachineClients } from './private/machine-clients';
 import { createSigningKey, grantGetPublicKey, grantPublicKeyRead, grantSign } from './private/signing-key';
 import { checkBroughtTable, createTable } from './private/storage';
 import { createTrail } from './private/trail';
@@ -322,6 +323,46 @@ export interface SecureMcpServerProps {
    * @default 5
    */
   readonly registerReservedConcurrency?: number;
+
+  /**
+   * The clients that may use the client_credentials grant (tokens without a user), each with its scope
+   * ceiling. Open registration never creates such a client.
+   * @default - none: every token has a signed-in user behind it
+   */
+  readonly machineClients?: MachineClientOptions[];
+}
+
+/**
+ * A client that obtains tokens without a user (the client_credentials grant): a batch job, another
+ * service. Only the operator creates these; open registration never does.
+ */
+export interface MachineClientOptions {
+  /** Lower-case letters, digits and '-'; the client id is `machine.<name>`. */
+  readonly name: string;
+  /**
+   * The scope ceiling: every token this client obtains carries only scopes from this list. Scopes
+   * restricted by entitlements (for users) reach a machine token only when listed here.
+   */
+  readonly scopes: string[];
+  /**
+   * The secret whose SecretString is the client secret.
+   * @default - a new secret with a generated 48-character value (read it with `aws secretsmanager get-secret-value`)
+   */
+  readonly secret?: secretsmanager.ISecret;
+  /**
+   * May introspect (RFC 7662) every token this server issued, as a resource server would. Without it,
+   * a client learns about its own tokens only.
+   * @default false
+   */
+  readonly introspection?: boolean;
+}
+
+/** A machine client the construct configured: its client id and where its secret lives. */
+export interface MachineClient {
+  readonly name: string;
+  /** `machine.<name>`: what the client sends as its client_id (client_secret_basic or client_secret_post). */
+  readonly clientId: string;
+  readonly secret: secretsmanager.ISecret;
 }
 
 /** Every table of the construct, by its name in lib/tables.ts. */
@@ -392,6 +433,8 @@ export class SecureMcpServer extends Construct {
   public readonly consentsTable: dynamodb.ITable;
   /** The upstream client secret, readable by the authorize function only. */
   public readonly upstreamClientSecret: secretsmanager.ISecret;
+  /** The machine clients from `machineClients`, with their client ids and secrets. */
+  public readonly machineClients: MachineClient[];
 
   /** The ARN of the web ACL associated with the stage, unless the firewall is disabled. */
   public readonly webAclArn?: string;
@@ -493,6 +536,7 @@ export class SecureMcpServer extends Construct {
     problems.integer('Firewall.managed registrationRateLimit', rateLimits.register, 10, 2_000_000_000);
     problems.integer('Firewall.managed tokenRateLimit', rateLimits.token, 10, 2_000_000_000);
     problems.integer('Firewall.managed authorizationRateLimit', rateLimits.authorize, 10, 2_000_000_000);
+    checkMachineClients(props.machineClients ?? [], this.scopeModel, problems);
     problems.throwIfAny(this.node.path);
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
@@ -582,6 +626,8 @@ export class SecureMcpServer extends Construct {
     this.consentsTable = tables.consents;
     const upstream = props.identityProvider.bind(this, { callbackUrl: this.callbackUrl });
     this.upstreamClientSecret = upstream.clientSecret;
+    const machineClients = createMachineClients(this, props.machineClients ?? []);
+    this.machineClients = machineClients.clients;
 
     // ---- Function configuration: each function gets exactly the variables (and tables) it uses.
     const common = { [HANDLER_ENV.issuer]: this.issuer, [HANDLER_ENV.scopeModel]: scopeModelJson };
@@ -614,6 +660,7 @@ export class SecureMcpServer extends Construct {
         [HANDLER_ENV.clientsTable]: tables.clients.tableName,
         [HANDLER_ENV.codesTable]: tables.codes.tableName,
         [HANDLER_ENV.grantsTable]: tables.grants.tableName,
+        ...(machineClients.config.length > 0 ? { [HANDLER_ENV.machineClients]: JSON.stringify(machineClients.config) } : {}),
       },
       authorize: {
         ...common,
@@ -689,6 +736,7 @@ export class SecureMcpServer extends Construct {
     tables.pending.grant(authorize.role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem');
     tables.consents.grant(authorize.role, 'dynamodb:GetItem', 'dynamodb:PutItem');
     upstream.clientSecret.grantRead(authorize.role);
+    for (const client of this.machineClients) client.secret.grantRead(token.role);
 
     // ---- Routes, authorizer, gateway responses, throttling.
     this.authorizer = new apigateway.RequestAuthorizer(this, 'RequestAuthorizer', {

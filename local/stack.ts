@@ -45,6 +45,8 @@ export interface LocalStackOptions {
   readonly assetsDir?: string;
   /** The users of the embedded upstream OpenID Connect provider. @default LOCAL_USERS */
   readonly users?: Readonly<Record<string, UpstreamUser>>;
+  /** The secret of the local machine client `machine.local-batch`. @default - a random one */
+  readonly machineClientSecret?: string;
 }
 
 /**
@@ -62,6 +64,8 @@ export interface LocalStack {
   readonly mcpUrl: string;
   /** The embedded upstream OpenID Connect provider's issuer. */
   readonly upstreamIssuer: string;
+  /** The local machine client (client_credentials, `mcp:tools`); its secret lives in the local Secrets Manager. */
+  readonly machineClient: { readonly clientId: string; readonly secret: string };
   stop(): Promise<void>;
 }
 
@@ -100,6 +104,11 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   const secrets = new LocalSecretsManager();
   await secrets.start();
   const secretArn = secrets.put('local/upstream-client-secret', upstreamClient.client_secret);
+  // One machine client (client_credentials), declared as an operator would on the construct.
+  const machineClient = { clientId: 'machine.local-batch', secret: options.machineClientSecret ?? randomToken(32) };
+  const machineClients = [
+    { clientId: machineClient.clientId, secretArn: secrets.put('local/machine-client-local-batch', machineClient.secret), scopes: ['mcp:tools'], introspection: false },
+  ];
 
   // The bundles read their configuration from the environment at import, as on Lambda; the SDK
   // clients inside them find the local endpoints through the standard AWS_ENDPOINT_URL_* variables.
@@ -124,6 +133,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     UPSTREAM_CLIENT_SECRET_ARN: secretArn,
     // `groups` puts the claim the default scope model's entitlements read (admins -> mcp:admin) into the ID token.
     UPSTREAM_SCOPES: 'openid profile email groups',
+    MACHINE_CLIENTS: JSON.stringify(machineClients),
     ...options.environment,
   });
 
@@ -221,6 +231,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     issuer,
     mcpUrl: `${issuer}${MCP_PATH}`,
     upstreamIssuer: upstream.issuer,
+    machineClient,
     async stop() {
       server.closeAllConnections();
       await new Promise<void>((done) => server.close(() => done()));

@@ -16,9 +16,11 @@ async function main() {
   });
   const port = Number(values.port);
   if (!Number.isInteger(port) || port < 0 || port > 65535) throw new Error(`--port must be a port number, got ${values.port}`);
-  const stack = await startLocalStack({ port, dataDir: values['data-dir'] });
+  // LOCAL_MACHINE_CLIENT_SECRET fixes the local machine client's secret (else random, never printed).
+  const stack = await startLocalStack({ port, dataDir: values['data-dir'], machineClientSecret: process.env.LOCAL_MACHINE_CLIENT_SECRET || undefined });
   process.stdout.write(`Issuer: ${stack.issuer}\n`);
   process.stdout.write(`Upstream sign-in: ${stack.upstreamIssuer} (users: alice, bob; password = username; local only)\n`);
+  process.stdout.write(`Machine client: ${stack.machineClient.clientId} (client_credentials, mcp:tools; secret: LOCAL_MACHINE_CLIENT_SECRET)\n`);
   process.stdout.write(`MCP endpoint: ${stack.mcpUrl}\n`);
   const shutdown = () => void stack.stop().then(() => process.exit(0));
   process.on('SIGINT', shutdown);

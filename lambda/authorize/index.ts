@@ -7,7 +7,7 @@ import { loadConfig, requireTable, requireUpstream } from '../shared/config';
 import { Stores } from '../shared/stores';
 import { FlowStore } from './flow-store';
 import { buildAuthorizeHandler } from './handler';
-import { noSecret, secretsManagerSecret } from './secret';
+import { noSecret, secretsManagerSecret } from '../shared/secrets';
 import { OidcUpstream } from './upstream';
 
 // Configuration, SDK clients, the upstream's discovery and JWKS cache and the CIMD cache live at

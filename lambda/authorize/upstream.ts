@@ -1,7 +1,7 @@
 import * as oauth from 'oauth4webapi';
 import type { UpstreamConfig } from '../shared/config';
 import { sha256 } from '../shared/crypto';
-import type { SecretSource } from './secret';
+import type { SecretSource } from '../shared/secrets';
 
 /**
  * The authorization server as an OpenID Connect relying party of the platform's identity provider

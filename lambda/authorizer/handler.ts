@@ -45,6 +45,7 @@ function allowContext(claims: AccessTokenClaims, operation: Operation | undefine
     [ALLOW_CONTEXT.scope]: claims.scope,
     [ALLOW_CONTEXT.jti]: claims.jti,
     [ALLOW_CONTEXT.expiresAt]: String(claims.exp),
+    [ALLOW_CONTEXT.callerType]: claims.machine ? 'machine' : 'user',
   };
   if (claims.username !== undefined) context[ALLOW_CONTEXT.username] = claims.username;
   // Bounded: these strings come from request headers and end up in the access log.

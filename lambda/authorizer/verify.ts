@@ -1,5 +1,6 @@
 import { verify } from 'node:crypto';
 import { parseScopeParameter } from '../../lib/scopes';
+import { MACHINE_GRANT_CLAIM } from '../../lib/machine-clients';
 import type { AuthorizerConfig } from './config';
 import { MAX_KID_LENGTH, type VerificationKey, type VerificationKeys } from './keys';
 
@@ -42,6 +43,8 @@ export interface AccessTokenClaims {
   readonly iat: number;
   readonly exp: number;
   readonly username?: string;
+  /** The token was obtained without a user (an operator's machine client, `gty: client_credentials`). */
+  readonly machine: boolean;
 }
 
 export type VerifyResult = { readonly ok: true; readonly claims: AccessTokenClaims } | { readonly ok: false; readonly reason: TokenFailure };
@@ -182,5 +185,6 @@ export function verifyAccessToken(token: string, keys: VerificationKeys, config:
   if (scope !== undefined && typeof scope !== 'string') return { ok: false, reason: 'claims' };
   const scopes = parseScopeParameter(scope ?? '');
   if (!scopes) return { ok: false, reason: 'claims' };
-  return { ok: true, claims: { sub, clientId, scopes, scope: scopes.join(' '), jti, iat, exp, username } };
+  const machine = claims[MACHINE_GRANT_CLAIM.name] === MACHINE_GRANT_CLAIM.value;
+  return { ok: true, claims: { sub, clientId, scopes, scope: scopes.join(' '), jti, iat, exp, username, machine } };
 }

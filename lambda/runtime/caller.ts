@@ -16,6 +16,8 @@ export const ALLOW_CONTEXT = {
   /** The operation the edge decided for (2026-07-28+ headers): the API access log traces each call to its tool. */
   mcpMethod: 'mcp_method',
   mcpName: 'mcp_name',
+  /** `machine` for a token obtained without a user (client_credentials), `user` otherwise. */
+  callerType: 'caller_type',
 } as const;
 
 /** The context of the Deny the authorizer returns for an insufficient scope; the ACCESS_DENIED gateway response maps it. */
@@ -27,6 +29,11 @@ export const DENY_CONTEXT = {
 
 /** Who is calling: what the runtime guard hands the MCP server's tool handlers. Never a token (RS-9). */
 export interface McpCaller {
+  /**
+   * `user`: a person signed in and consented. `machine`: an operator-declared machine client with no
+   * user behind it (client_credentials); `sub` is then its client id.
+   */
+  readonly type: 'user' | 'machine';
   /** The display name: `preferred_username` when the token carries one, else the subject. */
   readonly user: string;
   /** The token subject; for client_credentials tokens this equals the client id. */
@@ -61,7 +68,8 @@ export function callerFromAuthorizerContext(context: Readonly<Record<string, unk
   const scopes = parseScopeParameter(scope);
   if (!scopes) return undefined;
   const username = text(context, ALLOW_CONTEXT.username) || undefined;
-  return { user: username ?? sub, sub, username, clientId, scopes, tokenId, expiresAt };
+  const type = text(context, ALLOW_CONTEXT.callerType) === 'machine' ? 'machine' : 'user';
+  return { type, user: username ?? sub, sub, username, clientId, scopes, tokenId, expiresAt };
 }
 
 /**

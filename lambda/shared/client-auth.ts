@@ -3,6 +3,7 @@ import { invalidClient, invalidRequest, OAuthError } from './oauth-error';
 import type { ClientRecord, TokenEndpointAuthMethod } from './stores';
 import type { FormParameters } from './http';
 import { isClientIdMetadataUrl } from './cimd/url';
+import { isMachineClientId, type MachineClientConfig } from '../../lib/machine-clients';
 
 /** What the caller presented to identify itself at /token, /revoke or /introspect. */
 export interface PresentedClient {
@@ -67,6 +68,33 @@ export function authenticateClient(presented: PresentedClient, client: ClientRec
   return client;
 }
 
+/** A client authenticated at the token endpoint; `machine` is set only for an operator-declared machine client. */
+export type AuthenticatedClient = ClientRecord & { readonly machine?: MachineClientConfig };
+
+/**
+ * The operator's machine client behind a presented id, if any. Its secret lives in Secrets Manager
+ * (never in the clients table), and it may use exactly one grant: client_credentials (REV-01).
+ */
+export function machineClientFor(presented: PresentedClient, machineClients: readonly MachineClientConfig[]): MachineClientConfig | undefined {
+  return isMachineClientId(presented.clientId) ? machineClients.find((client) => client.clientId === presented.clientId) : undefined;
+}
+
+/** The machine client as a client record, authenticated like any confidential client (basic or post). */
+export function machineClientRecord(machine: MachineClientConfig, presented: PresentedClient, secret: string): AuthenticatedClient {
+  return {
+    clientId: machine.clientId,
+    metadata: {
+      redirect_uris: [],
+      token_endpoint_auth_method: presented.method === 'client_secret_post' ? 'client_secret_post' : 'client_secret_basic',
+      grant_types: ['client_credentials'],
+      scope: machine.scopes.join(' '),
+    },
+    secretHash: sha256(secret),
+    createdAt: 0,
+    machine,
+  };
+}
+
 export function isConfidential(client: ClientRecord): boolean {
   return client.metadata.token_endpoint_auth_method !== 'none';
 }
@@ -90,5 +118,6 @@ export function tokenEndpointClient(presented: PresentedClient, registered: Clie
   };
 }
 
-/** The id to read from the clients table: URL-shaped ids are never stored there. */
-export const storedClientId = (presented: PresentedClient) => (isClientIdMetadataUrl(presented.clientId) ? undefined : presented.clientId);
+/** The id to read from the clients table: URL-shaped and machine ids are never stored there. */
+export const storedClientId = (presented: PresentedClient) =>
+  isClientIdMetadataUrl(presented.clientId) || isMachineClientId(presented.clientId) ? undefined : presented.clientId;

@@ -143,6 +143,14 @@ function grantTypes(body: Body): GrantType[] {
   if (value === undefined) return [...DEFAULT_GRANT_TYPES];
   const grants = enumList(value, GRANT_TYPES, 'grant_types');
   if (grants.length === 0) throw fail('grant_types');
+  // REV-01: everything validated here arrives anonymously (open registration, RFC 7592 updates,
+  // metadata documents). A client that could obtain tokens without a user is the operator's to create.
+  if (grants.includes('client_credentials')) {
+    throw invalidClientMetadata(
+      'client_credentials_not_open',
+      'client_credentials is not available to registered clients; machine clients are created by the operator of this server.',
+    );
+  }
   // A refresh token is only ever issued by an authorization_code grant here.
   if (grants.includes('refresh_token') && !grants.includes('authorization_code')) throw fail('grant_types');
   return grants;
@@ -158,12 +166,10 @@ function responseTypes(body: Body, grants: readonly GrantType[]): ResponseType[]
   return expected;
 }
 
-function authMethod(body: Body, grants: readonly GrantType[]): TokenEndpointAuthMethod {
+function authMethod(body: Body): TokenEndpointAuthMethod {
   const value = member(body, 'token_endpoint_auth_method');
   const method = value === undefined ? DEFAULT_TOKEN_ENDPOINT_AUTH_METHOD : value;
   if (typeof method !== 'string' || !(AUTH_METHODS as readonly string[]).includes(method)) throw fail('token_endpoint_auth_method');
-  // client_credentials authenticates the client itself: a public client has nothing to present.
-  if (grants.includes('client_credentials') && method === 'none') throw fail('grant_types');
   return method as TokenEndpointAuthMethod;
 }
 
@@ -209,19 +215,13 @@ export function validateRegistrationRequest(body: Record<string, unknown>, polic
   }
   const grants = grantTypes(body);
   const responses = responseTypes(body, grants);
-  const method = authMethod(body, grants);
+  const method = authMethod(body);
 
-  // Redirect URIs are required for the authorization_code grant only (a client_credentials-only
-  // client never redirects).
-  const rawRedirects = member(body, 'redirect_uris');
-  let redirectUris: string[] = [];
-  let kinds: RedirectUriKind[] = [];
-  if (grants.includes('authorization_code') || rawRedirects !== undefined) {
-    const redirects = validateRedirectUriList(rawRedirects, policy.redirectUris);
-    if (!redirects.ok) throw redirectUriError(redirects);
-    redirectUris = redirects.uris.map((accepted) => accepted.uri);
-    kinds = redirects.uris.map((accepted) => accepted.kind);
-  }
+  // Every grant open registration allows involves authorization_code, so redirect URIs are required.
+  const redirects = validateRedirectUriList(member(body, 'redirect_uris'), policy.redirectUris);
+  if (!redirects.ok) throw redirectUriError(redirects);
+  const redirectUris = redirects.uris.map((accepted) => accepted.uri);
+  const kinds: RedirectUriKind[] = redirects.uris.map((accepted) => accepted.kind);
 
   const declaredType = applicationType(body);
   const appType = declaredType ?? inferApplicationType(kinds);

@@ -1,6 +1,7 @@
 import { DEFAULT_SCOPE_MODEL, ScopeModel, validateScopeModel } from '../../lib/scopes';
 import { MCP_PATH, PROTECTED_RESOURCE_METADATA_PATH } from '../../lib/routes';
 import { ENV } from '../../lib/environment';
+import { MACHINE_CLIENT_NAME, MACHINE_CLIENT_PREFIX, type MachineClientConfig } from '../../lib/machine-clients';
 
 /**
  * Handler configuration, read from environment variables once per container (fail fast on a missing
@@ -56,6 +57,8 @@ export interface AuthServerConfig {
   readonly lifetimes: Lifetimes;
   readonly registration: { maxPerDay?: number; allowedRedirectHosts?: string[]; extraRedirectSchemes: string[] };
   readonly cimdEnabled: boolean;
+  /** The operator's machine clients (client_credentials); empty unless the construct declares some. */
+  readonly machineClients: readonly MachineClientConfig[];
   /** Present when UPSTREAM_ISSUER is set; the authorize handler requires it ({@link requireUpstream}). */
   readonly upstream?: UpstreamConfig;
 }
@@ -129,6 +132,36 @@ function parseUpstream(env: Env): UpstreamConfig | undefined {
   };
 }
 
+/** Fails fast on anything but the list the construct writes: a typo must not open or close a door silently. */
+export function parseMachineClients(raw: string | undefined, model: ScopeModel): MachineClientConfig[] {
+  if (raw === undefined || raw === '') return [];
+  const fail = (why: string): never => {
+    throw new Error(`${ENV.machineClients} is invalid: ${why}`);
+  };
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(raw);
+  } catch {
+    return fail('not JSON');
+  }
+  if (!Array.isArray(parsed)) return fail('not a JSON array');
+  const known = new Set(model.scopes.map((scope) => scope.name));
+  const ids = new Set<string>();
+  return parsed.map((entry: Record<string, unknown>) => {
+    const { clientId, secretArn, scopes, introspection } = entry ?? {};
+    if (typeof clientId !== 'string' || !clientId.startsWith(MACHINE_CLIENT_PREFIX) || !MACHINE_CLIENT_NAME.test(clientId.slice(MACHINE_CLIENT_PREFIX.length))) {
+      return fail(`clientId ${JSON.stringify(clientId)}`);
+    }
+    if (ids.has(clientId)) return fail(`duplicate clientId ${clientId}`);
+    ids.add(clientId);
+    if (typeof secretArn !== 'string' || !secretArn) return fail(`secretArn of ${clientId}`);
+    if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((scope) => typeof scope === 'string' && known.has(scope))) {
+      return fail(`scopes of ${clientId} must be a non-empty list of the scope model's scopes`);
+    }
+    return { clientId, secretArn, scopes: [...scopes] as string[], introspection: introspection === true };
+  });
+}
+
 export function issuerUrls(issuer: string) {
   checkIssuer(issuer);
   return { resource: issuer + MCP_PATH, protectedResourceMetadataUrl: issuer + PROTECTED_RESOURCE_METADATA_PATH };
@@ -142,10 +175,11 @@ export function loadConfig(env: Env = process.env): AuthServerConfig {
   }
   const maxPerDay = env[ENV.maxRegistrationsPerDay] ? integer(env, ENV.maxRegistrationsPerDay, 0, 1, 10_000_000) : undefined;
   const allowedRedirectHosts = list(env, ENV.allowedRedirectHosts);
+  const scopeModel = parseScopeModel(env[ENV.scopeModel]);
   return {
     issuer,
     ...issuerUrls(issuer),
-    scopeModel: parseScopeModel(env[ENV.scopeModel]),
+    scopeModel,
     tables: {
       clients: env[ENV.clientsTable] ?? '',
       codes: env[ENV.codesTable] ?? '',
@@ -171,6 +205,7 @@ export function loadConfig(env: Env = process.env): AuthServerConfig {
       extraRedirectSchemes: list(env, ENV.extraRedirectSchemes),
     },
     cimdEnabled: (env[ENV.cimdEnabled] ?? 'true') === 'true',
+    machineClients: parseMachineClients(env[ENV.machineClients], scopeModel),
     upstream: parseUpstream(env),
   };
 }

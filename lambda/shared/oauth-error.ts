@@ -17,7 +17,7 @@ export class OAuthError extends Error {
 
 /** Infrastructure failures (DynamoDB throttling, KMS unavailable) become 503 temporarily_unavailable. */
 export class TemporarilyUnavailableError extends Error {
-  constructor(readonly dependency: 'dynamodb' | 'kms' | 'upstream', readonly causeName: string) {
+  constructor(readonly dependency: 'dynamodb' | 'kms' | 'upstream' | 'secretsmanager', readonly causeName: string) {
     super(`${dependency} unavailable: ${causeName}`);
     this.name = 'TemporarilyUnavailableError';
   }

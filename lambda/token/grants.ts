@@ -1,12 +1,23 @@
 import { formatScopes, OFFLINE_ACCESS, parseScopeParameter } from '../../lib/scopes';
 import { mintAccessToken, AccessTokenClaims } from '../shared/access-token';
 import type { Audit } from '../shared/audit';
-import { authenticateClient, isConfidential, PresentedClient, presentedClient, storedClientId, tokenEndpointClient, unauthorizedClient } from '../shared/client-auth';
+import {
+  type AuthenticatedClient,
+  authenticateClient,
+  machineClientFor,
+  machineClientRecord,
+  PresentedClient,
+  presentedClient,
+  storedClientId,
+  tokenEndpointClient,
+  unauthorizedClient,
+} from '../shared/client-auth';
+import type { MachineClientConfig } from '../../lib/machine-clients';
 import type { Clock } from '../shared/clock';
 import type { AuthServerConfig } from '../shared/config';
 import { randomToken, sha256 } from '../shared/crypto';
 import type { FormParameters } from '../shared/http';
-import { invalidGrant, invalidRequest, invalidScope, invalidTarget, OAuthError } from '../shared/oauth-error';
+import { invalidGrant, invalidRequest, invalidScope, invalidTarget, OAuthError, TemporarilyUnavailableError } from '../shared/oauth-error';
 import { isPkceValue, s256Challenge } from '../shared/pkce';
 import type { JwtSigner } from '../shared/signer';
 import { ClientRecord, CodeRecord, GrantRecord, grantIdForCode, MAX_CODE_FAILURES, RETIRED_HASHES_KEPT, Stores } from '../shared/stores';
@@ -17,6 +28,8 @@ export interface TokenDeps {
   readonly signer: JwtSigner;
   readonly clock: Clock;
   readonly audit: Audit;
+  /** Reads a machine client's secret (Secrets Manager, cached per container); needed only when machine clients exist. */
+  readonly machineSecret?: (client: MachineClientConfig) => Promise<string>;
 }
 
 export interface TokenResponse {
@@ -90,16 +103,33 @@ const grantsOfflineAccess = (scope: string) => scope.split(' ').includes(OFFLINE
 export async function readAuthenticated(
   presented: PresentedClient,
   lookup: { codeHash?: string; grantId?: string },
-  deps: Pick<TokenDeps, 'stores' | 'config'>,
+  deps: Pick<TokenDeps, 'stores' | 'config' | 'machineSecret'>,
   now: number,
-): Promise<{ client: ClientRecord; code?: CodeRecord; grant?: GrantRecord }> {
-  const read = await deps.stores.readForToken({ ...lookup, clientId: storedClientId(presented) }, now);
-  const client = authenticateClient(presented, tokenEndpointClient(presented, read.client, deps.config.cimdEnabled));
+): Promise<{ client: AuthenticatedClient; code?: CodeRecord; grant?: GrantRecord }> {
+  const machine = machineClientFor(presented, deps.config.machineClients);
+  // A machine client's secret is read alongside the table, so it adds no round trip.
+  const [read, machineSecret] = await Promise.all([
+    deps.stores.readForToken({ ...lookup, clientId: storedClientId(presented) }, now),
+    machine ? readMachineSecret(machine, deps) : undefined,
+  ]);
+  const candidate = machine && machineSecret !== undefined
+    ? machineClientRecord(machine, presented, machineSecret)
+    : tokenEndpointClient(presented, read.client, deps.config.cimdEnabled);
+  const client = authenticateClient(presented, candidate);
   return { client, code: read.code, grant: read.grant };
 }
 
+async function readMachineSecret(machine: MachineClientConfig, deps: Pick<TokenDeps, 'machineSecret'>): Promise<string> {
+  if (!deps.machineSecret) throw new Error('machine clients are configured without a secret reader');
+  try {
+    return await deps.machineSecret(machine);
+  } catch (error) {
+    throw new TemporarilyUnavailableError('secretsmanager', error instanceof Error ? error.name : 'unknown');
+  }
+}
+
 /** One access token for this deployment: our issuer, the configured lifetime, one KMS Sign. */
-function mint(deps: TokenDeps, now: number, subject: { resource: string; sub: string; clientId: string; scope: string; username?: string }) {
+function mint(deps: TokenDeps, now: number, subject: { resource: string; sub: string; clientId: string; scope: string; username?: string; machine?: boolean }) {
   return mintAccessToken(deps.signer, { ...subject, issuer: deps.config.issuer, now, lifetime: deps.config.lifetimes.accessToken });
 }
 
@@ -269,22 +299,25 @@ async function refresh(form: FormParameters, authorization: string | undefined, 
   throw invalidGrant('refresh_race');
 }
 
-/** client_credentials: confidential clients only, scopes limited to the client's registered set. */
+/**
+ * client_credentials: only the operator's machine clients (REV-01), never a registered client, whatever
+ * its stored metadata says (records written before open registration refused the grant included).
+ * Scopes are limited to the operator's ceiling for that client.
+ */
 async function clientCredentials(form: FormParameters, authorization: string | undefined, deps: TokenDeps): Promise<TokenResponse> {
   const { config, clock, audit } = deps;
   const now = clock();
   const presented = presentedClient(form, authorization);
   const { client } = await readAuthenticated(presented, {}, deps, now);
-  if (!isConfidential(client)) throw unauthorizedClient('public_client_credentials');
-  if (!client.metadata.grant_types.includes('client_credentials')) throw unauthorizedClient('grant_not_registered');
+  if (!client.machine) throw unauthorizedClient(client.metadata.token_endpoint_auth_method === 'none' ? 'public_client_credentials' : 'not_machine_client');
   checkResource(form, config.resource);
-  const allowed = (client.metadata.scope ?? '').split(' ').filter((s) => s && s !== OFFLINE_ACCESS);
+  const allowed = client.machine.scopes;
   const raw = form.get('scope');
   const requested = raw === undefined ? allowed : parseScopeParameter(raw);
   if (!requested || requested.length === 0 || requested.some((scope) => !allowed.includes(scope))) {
     throw invalidScope('scope_not_allowed');
   }
-  const { token, claims } = await mint(deps, now, { resource: config.resource, sub: client.clientId, clientId: client.clientId, scope: formatScopes(requested) });
+  const { token, claims } = await mint(deps, now, { resource: config.resource, sub: client.clientId, clientId: client.clientId, scope: formatScopes(requested), machine: true });
   audit('token.issued', { ...issuedAudit(claims, undefined), grant_type: 'client_credentials' });
   return respond(claims, token);
 }

@@ -5,7 +5,7 @@ import { httpHandler } from '../shared/handler';
 import { HttpEvent, jsonResponse, NO_STORE, parseForm, singleHeader } from '../shared/http';
 import type { JwtSigner, KmsJwksProvider } from '../shared/signer';
 import type { Stores } from '../shared/stores';
-import { exchangeToken } from './grants';
+import { exchangeToken, type TokenDeps } from './grants';
 import { revokeToken } from './revoke';
 import { introspect } from './introspect';
 
@@ -17,6 +17,8 @@ export interface TokenHandlerDeps {
   readonly jwks: Pick<KmsJwksProvider, 'jwks'>;
   readonly clock: Clock;
   readonly sink: AuditSink;
+  /** Machine client secrets (Secrets Manager); only when the construct declares machine clients. */
+  readonly machineSecret?: TokenDeps['machineSecret'];
 }
 
 const ROUTE_EVENTS: Record<string, string> = { '/token': 'token.rejected', '/revoke': 'revoke.rejected', '/introspect': 'introspect.rejected' };
@@ -33,7 +35,7 @@ export function buildTokenHandler(deps: TokenHandlerDeps) {
       }
       const form = parseForm(event);
       const authorization = singleHeader(event, 'authorization');
-      const logic = { config: deps.config, stores: deps.stores, signer: deps.signer, clock: deps.clock, audit };
+      const logic = { config: deps.config, stores: deps.stores, signer: deps.signer, clock: deps.clock, audit, machineSecret: deps.machineSecret };
       switch (routeOf(event)) {
         case '/token':
           return jsonResponse(200, await exchangeToken(form, authorization, logic));

@@ -1,8 +1,10 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { KMSClient } from '@aws-sdk/client-kms';
+import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { stdoutSink } from '../shared/audit';
 import { systemClock } from '../shared/clock';
 import { loadConfig, requireTable } from '../shared/config';
+import { secretsManagerSecret } from '../shared/secrets';
 import { KmsJwksProvider, KmsJwtSigner } from '../shared/signer';
 import { Stores } from '../shared/stores';
 import { buildTokenHandler } from './handler';
@@ -18,4 +20,13 @@ const kms = new KMSClient({});
 const signer = new KmsJwtSigner(kms, config.signing.keyArn, config.signing.algorithm);
 const jwks = new KmsJwksProvider(kms, [config.signing.keyArn, ...config.signing.previousKeyArns], config.signing.algorithm);
 
-export const handler = buildTokenHandler({ config, stores, signer, jwks, clock: systemClock, sink: stdoutSink });
+// One cached reader per machine client; no Secrets Manager client at all when there are none.
+const secretsManager = config.machineClients.length > 0 ? new SecretsManagerClient({}) : undefined;
+const machineSecrets = new Map(config.machineClients.map((client) => [client.clientId, secretsManagerSecret(secretsManager!, client.secretArn)]));
+const machineSecret = async (client: { clientId: string }) => {
+  const secret = await machineSecrets.get(client.clientId)!(AbortSignal.timeout(5000));
+  if (secret === undefined) throw new Error('machine client secret missing');
+  return secret;
+};
+
+export const handler = buildTokenHandler({ config, stores, signer, jwks, machineSecret, clock: systemClock, sink: stdoutSink });

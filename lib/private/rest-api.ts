@@ -63,6 +63,7 @@ export function accessLogFormat(): apigateway.AccessLogFormat {
       jti: '$context.authorizer.jti',
       mcpMethod: '$context.authorizer.mcp_method',
       mcpName: '$context.authorizer.mcp_name',
+      callerType: '$context.authorizer.caller_type',
       requiredScope: '$context.authorizer.required_scope',
     }),
   );

@@ -51,7 +51,7 @@ export class AuthorizeFixture {
     this.flows = new FlowStore(this.backend.db, { pending: this.backend.tables.pending, consents: this.backend.tables.consents });
     this.authorizeHandler = this.buildAuthorize();
     const common = { config: this.config, stores: this.backend.stores(), clock: this.clock.fn, sink: this.audit.sink };
-    this.tokenHandler = buildTokenHandler({ ...common, signer: this.backend.signer(), jwks: this.backend.jwks() });
+    this.tokenHandler = buildTokenHandler({ ...common, signer: this.backend.signer(), jwks: this.backend.jwks(), machineSecret: this.backend.machine.machineSecret });
     this.registerHandler = buildRegisterHandler(common);
     return this;
   }

@@ -5,7 +5,7 @@ import { consentCookieName, readCookie, setCookie } from '../../lambda/authorize
 import { displayName, escapeHtml } from '../../lambda/authorize/pages';
 import { responseLocation } from '../../lambda/authorize/responses';
 import { grantedScope, scopesToAsk } from '../../lambda/authorize/scope-grant';
-import { secretsManagerSecret } from '../../lambda/authorize/secret';
+import { secretsManagerSecret } from '../../lambda/shared/secrets';
 import { loadConfig, requireUpstream } from '../../lambda/shared/config';
 import { DEFAULT_SCOPE_MODEL, type ScopeModel } from '../../lib/scopes';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb';

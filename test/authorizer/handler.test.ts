@@ -71,11 +71,21 @@ describe('authorizer responses as API Gateway REST expects them', () => {
     expect(result).toEqual({
       principalId: 'user-123',
       policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: METHOD_ARN }] },
-      context: { sub: 'user-123', client_id: 'client-abc', scope: 'mcp:tools extra:scope', jti: 'jti-0001', username: 'ada', exp: String(NOW + 590) },
+      context: { sub: 'user-123', client_id: 'client-abc', scope: 'mcp:tools extra:scope', jti: 'jti-0001', username: 'ada', exp: String(NOW + 590), caller_type: 'user' },
     });
     for (const value of Object.values(result.context!)) expect(typeof value).toBe('string');
     expect(JSON.stringify(result)).not.toContain(token.split('.')[2]);
     expect(audit.lines).toEqual([]);
+  });
+
+  test('REV-02 a token obtained without a user (gty: client_credentials) is passed on as a machine caller; anything else is a user', async () => {
+    const { handler } = authorizer();
+    const machine = await handler(authorizerEvent({ authorization: `Bearer ${mint(rsa, { claims: { sub: 'machine.batch', client_id: 'machine.batch', scope: 'mcp:tools', gty: 'client_credentials' } })}` }));
+    expect(machine.context).toMatchObject({ sub: 'machine.batch', caller_type: 'machine' });
+    for (const gty of [undefined, 'authorization_code', 'CLIENT_CREDENTIALS', ['client_credentials']]) {
+      const other = await handler(authorizerEvent({ authorization: `Bearer ${mint(rsa, { claims: { scope: 'mcp:tools', gty } })}` }));
+      expect(other.context!.caller_type).toBe('user');
+    }
   });
 
   test('RS-6 an invalid token makes the authorizer throw exactly "Unauthorized" (API Gateway 401)', async () => {

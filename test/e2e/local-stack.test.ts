@@ -69,3 +69,44 @@ test('--data-dir keeps registrations across restarts', async () => {
     rmSync(dir, { recursive: true, force: true });
   }
 }, 60_000);
+
+describe('REV-01 REV-02 machine clients on the running stack', () => {
+  const MACHINE_SECRET = 'local-machine-secret-for-the-e2e-test-0123456789';
+  let machineStack: RunningStack;
+  beforeAll(async () => {
+    machineStack = await startStackProcess({ LOCAL_MACHINE_CLIENT_SECRET: MACHINE_SECRET });
+  }, 60_000);
+  afterAll(() => machineStack?.stop());
+
+  const token = (body: Record<string, string>, authorization?: string) =>
+    fetch(`${machineStack.issuer}/token`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/x-www-form-urlencoded', ...(authorization ? { authorization } : {}) },
+      body: new URLSearchParams(body),
+    });
+  const basic = (id: string, secret: string) => `Basic ${Buffer.from(`${id}:${secret}`).toString('base64')}`;
+
+  test('REV-01 an anonymous registration for client_credentials is refused; the declared machine client (secret from Secrets Manager) calls the MCP endpoint', async () => {
+    const registered = await fetch(`${machineStack.issuer}/register`, {
+      method: 'POST',
+      headers: { 'content-type': 'application/json' },
+      body: JSON.stringify({ grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', scope: 'mcp:admin mcp:tools' }),
+    });
+    expect(registered.status).toBe(400);
+    expect(((await registered.json()) as { error: string }).error).toBe('invalid_client_metadata');
+
+    expect((await token({ grant_type: 'client_credentials' }, basic('machine.local-batch', 'wrong'))).status).toBe(401);
+    const wider = (await (await token({ grant_type: 'client_credentials', scope: 'mcp:admin' }, basic('machine.local-batch', MACHINE_SECRET))).json()) as { error: string };
+    expect(wider.error).toBe('invalid_scope');
+    const issued = await token({ grant_type: 'client_credentials' }, basic('machine.local-batch', MACHINE_SECRET));
+    expect(issued.status).toBe(200);
+    const { access_token: accessToken, scope } = (await issued.json()) as { access_token: string; scope: string };
+    expect(scope).toBe('mcp:tools');
+    const listed = await fetch(machineStack.mcpUrl, {
+      method: 'POST',
+      headers: { authorization: `Bearer ${accessToken}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
+      body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+    });
+    expect(listed.status).toBe(200);
+  });
+});

@@ -142,7 +142,7 @@ describe('registration request validation', () => {
   test('REG-12 inconsistent grant and response types are refused', () => {
     expect(refusal({ ...PUBLIC_CLIENT, grant_types: ['implicit'] })).toBe('invalid_client_metadata:grant_types');
     expect(refusal({ ...PUBLIC_CLIENT, grant_types: ['password'] })).toBe('invalid_client_metadata:grant_types');
-    expect(refusal({ ...PUBLIC_CLIENT, grant_types: ['client_credentials'] })).toBe('invalid_client_metadata:grant_types');
+    expect(refusal({ ...PUBLIC_CLIENT, grant_types: ['client_credentials'] })).toBe('invalid_client_metadata:client_credentials_not_open');
     expect(refusal({ ...PUBLIC_CLIENT, grant_types: ['refresh_token'] })).toBe('invalid_client_metadata:grant_types');
     expect(refusal({ ...PUBLIC_CLIENT, grant_types: [] })).toBe('invalid_client_metadata:grant_types');
     expect(refusal({ ...PUBLIC_CLIENT, grant_types: 'authorization_code' })).toBe('invalid_client_metadata:grant_types');
@@ -152,12 +152,15 @@ describe('registration request validation', () => {
     expect(refusal({ ...PUBLIC_CLIENT, response_types: ['code', 'code'] })).toBe('invalid_client_metadata:response_types');
   });
 
-  test('client_credentials needs a confidential client and no redirect URI', () => {
-    const machine = register({ grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic' });
-    expect(machine).toMatchObject({ grant_types: ['client_credentials'], response_types: [], redirect_uris: [] });
-    expect(refusal({ grant_types: ['client_credentials'], response_types: ['code'], token_endpoint_auth_method: 'client_secret_basic' })).toBe(
-      'invalid_client_metadata:response_types',
-    );
+  test('REV-01 client_credentials is refused in every form open registration could send it', () => {
+    const confidential = { ...PUBLIC_CLIENT, token_endpoint_auth_method: 'client_secret_basic' };
+    for (const grants of [['client_credentials'], ['authorization_code', 'client_credentials'], ['authorization_code', 'refresh_token', 'client_credentials']]) {
+      expect(refusal({ ...confidential, grant_types: grants })).toBe('invalid_client_metadata:client_credentials_not_open');
+      expect(refusal({ ...confidential, grant_types: grants, scope: 'mcp:admin mcp:tools' })).toBe('invalid_client_metadata:client_credentials_not_open');
+    }
+    expect(refusal({ grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_post' })).toBe('invalid_client_metadata:client_credentials_not_open');
+    // Without a grant that involves a user, there is nothing to register: redirect URIs are required.
+    expect(refusal({ token_endpoint_auth_method: 'client_secret_basic' })).toMatch(/^invalid_redirect_uri:/);
   });
 
   test('REG-13 scopes outside the model are refused, not reduced', () => {

@@ -267,3 +267,25 @@ describe('operator redirect policy', () => {
     expect((await register('https://evil.example/cb')).statusCode).toBe(400);
   });
 });
+
+describe('REV-01 open registration never yields a client that obtains tokens without a user', () => {
+  const MACHINE_REQUEST = { grant_types: ['client_credentials'], token_endpoint_auth_method: 'client_secret_basic', scope: 'mcp:admin mcp:tools' };
+
+  test('REV-01 an anonymous POST /register for client_credentials is refused with a clear description, nothing stored', async () => {
+    await expectRefused(MACHINE_REQUEST, 'invalid_client_metadata', 'client_credentials_not_open');
+    const response = await call('POST', { ...GOOD, ...MACHINE_REQUEST, grant_types: ['authorization_code', 'client_credentials'], redirect_uris: GOOD.redirect_uris });
+    expect(response.statusCode).toBe(400);
+    expect(response.json.error_description).toMatch(/machine clients are created by the operator/);
+  });
+
+  test('REV-01 an RFC 7592 PUT cannot switch a public client to client_credentials; the stored client is unchanged', async () => {
+    const created = (await call('POST', GOOD)).json;
+    const options = { clientId: created.client_id, token: created.registration_access_token };
+    const before = (await call('GET', undefined, options)).json;
+    const switched = await call('PUT', { ...GOOD, ...MACHINE_REQUEST, client_id: created.client_id }, options);
+    expect(switched.statusCode).toBe(400);
+    expect(switched.json.error).toBe('invalid_client_metadata');
+    expect(switched.json.client_secret).toBeUndefined();
+    expect((await call('GET', undefined, options)).json).toEqual(before);
+  });
+});

@@ -55,3 +55,4 @@ export async function seedCode(
   });
   return { code, verifier };
 }
+

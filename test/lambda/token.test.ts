@@ -16,7 +16,7 @@ beforeAll(async () => {
   await backend.start();
   dbCalls = instrument(backend.db);
   kmsCalls = instrument(backend.kmsClient);
-  handler = buildTokenHandler({ config: backend.config(), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink });
+  handler = buildTokenHandler({ config: backend.config(), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
 });
 afterAll(() => backend.stop());
 beforeEach(() => {
@@ -380,15 +380,62 @@ describe('refresh_token grant', () => {
 });
 
 describe('client_credentials grant', () => {
-  test('a confidential client gets a token limited to its registered scopes, without a refresh token', async () => {
-    const { client, secret } = await seedClient(stores(), clock.now, { method: 'client_secret_basic', grantTypes: ['client_credentials'], scope: 'mcp:tools' });
-    const auth = { authorization: basicAuth(client.clientId, secret!) };
-    const ok = await post('/token', { grant_type: 'client_credentials' }, auth);
+  const machine = backend.machine;
+  const basic = (name: string, secret = machine.secretOf(name)) => ({ authorization: basicAuth(machine.clientId(name), secret) });
+
+  test('REV-02 an operator-declared machine client gets a token within its ceiling, marked as user-less, without a refresh token', async () => {
+    const ok = await post('/token', { grant_type: 'client_credentials' }, basic('batch'));
     expect(ok.statusCode).toBe(200);
     expect(ok.json.refresh_token).toBeUndefined();
     const { payload } = await verifyAccessToken(ok.json.access_token);
-    expect(payload).toMatchObject({ sub: client.clientId, client_id: client.clientId, scope: 'mcp:tools' });
-    expect((await post('/token', { grant_type: 'client_credentials', scope: 'mcp:admin' }, auth)).json.error).toBe('invalid_scope');
+    expect(payload).toMatchObject({ sub: 'machine.batch', client_id: 'machine.batch', scope: 'mcp:tools', gty: 'client_credentials', aud: RESOURCE });
+    // client_secret_post works too.
+    const posted = await post('/token', { grant_type: 'client_credentials', client_id: 'machine.batch', client_secret: machine.secretOf('batch') });
+    expect(posted.statusCode).toBe(200);
+  });
+
+  test('REV-02 an entitlement-restricted scope reaches a machine token only when the operator listed it for that client', async () => {
+    const refused = await post('/token', { grant_type: 'client_credentials', scope: 'mcp:admin' }, basic('batch'));
+    expect(refused.json).toMatchObject({ error: 'invalid_scope' });
+    const ops = await post('/token', { grant_type: 'client_credentials', scope: 'mcp:admin' }, basic('ops'));
+    expect(ops.statusCode).toBe(200);
+    expect((await verifyAccessToken(ops.json.access_token)).payload.scope).toBe('mcp:admin');
+    expect((await post('/token', { grant_type: 'client_credentials', scope: 'offline_access' }, basic('ops'))).json.error).toBe('invalid_scope');
+  });
+
+  test('REV-02 a wrong secret, an undeclared machine id or the public method fail client authentication', async () => {
+    expect((await post('/token', { grant_type: 'client_credentials' }, basic('batch', machine.secretOf('ops')))).statusCode).toBe(401);
+    expect((await post('/token', { grant_type: 'client_credentials' }, basic('nobody', 'x'.repeat(43)))).statusCode).toBe(401);
+    expect((await post('/token', { grant_type: 'client_credentials', client_id: 'machine.batch' })).statusCode).toBe(401);
+  });
+
+  test('REV-01 a registered client never obtains a user-less token, whatever its stored metadata says', async () => {
+    // A record as an earlier version could have written it: confidential, client_credentials, mcp:admin.
+    const { client, secret } = await seedClient(stores(), clock.now, { method: 'client_secret_basic', grantTypes: ['client_credentials'], scope: 'mcp:admin mcp:tools' });
+    const refused = await post('/token', { grant_type: 'client_credentials', scope: 'mcp:admin' }, { authorization: basicAuth(client.clientId, secret!) });
+    expect(refused.statusCode).toBe(400);
+    expect(refused.json.error).toBe('unauthorized_client');
+    expect(audit.named('token.rejected')[0].reason).toBe('not_machine_client');
+    const { client: publicClient } = await seedClient(stores(), clock.now);
+    expect((await post('/token', { grant_type: 'client_credentials', client_id: publicClient.clientId })).json.error).toBe('unauthorized_client');
+    expect(audit.named('token.issued')).toHaveLength(0);
+  });
+
+  test('REV-02 a machine client may use no other grant', async () => {
+    const refreshed = await post('/token', { grant_type: 'refresh_token', refresh_token: `${'A'.repeat(43)}.${'B'.repeat(43)}` }, basic('batch'));
+    expect(refreshed.json.error).toBe('unauthorized_client');
+    const redeemed = await post('/token', { grant_type: 'authorization_code', code: 'c'.repeat(43), code_verifier: 'v'.repeat(43), redirect_uri: REDIRECT }, basic('batch'));
+    expect(redeemed.json.error).toBe('unauthorized_client');
+  });
+
+  test('REV-02 a Secrets Manager failure is 503 temporarily_unavailable, never a token', async () => {
+    const failing = buildTokenHandler({
+      config: backend.config(), stores: stores(), signer: backend.signer(), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink,
+      machineSecret: async () => { throw sdkError('ThrottlingException'); },
+    });
+    const result = await failing(formEvent('/token', { grant_type: 'client_credentials' }, basic('batch')), lambdaContext);
+    expect(result.statusCode).toBe(503);
+    expect(audit.named('infra.fault')[0]).toMatchObject({ dependency: 'secretsmanager' });
   });
 });
 
@@ -491,7 +538,7 @@ describe('Client ID Metadata Document clients at the token endpoint', () => {
   });
 
   test('SSRF-06 with CIMD disabled a URL-shaped client id is an unknown client', async () => {
-    const disabled = buildTokenHandler({ config: backend.config({ CIMD_ENABLED: 'false' }), stores: stores(), signer: backend.signer(), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink });
+    const disabled = buildTokenHandler({ config: backend.config({ CIMD_ENABLED: 'false' }), stores: stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
     const { code, verifier } = await seedCode(stores(), clock.now, CIMD_ID);
     const response = await disabled(formEvent('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: CIMD_ID }), lambdaContext);
     expect(response.statusCode).toBe(401);

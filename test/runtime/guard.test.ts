@@ -226,7 +226,14 @@ describe('RS-9 RS-11 the caller, never the token', () => {
     const forwarded = JSON.stringify({ headers: event.headers, multiValueHeaders: event.multiValueHeaders });
     expect(forwarded.toLowerCase()).not.toContain('authorization');
     expect(forwarded).not.toContain('canary');
-    expect(caller).toEqual({ user: 'ada', sub: 'user-123', username: 'ada', clientId: 'client-abc', scopes: ['mcp:tools'], tokenId: 'jti-0001', expiresAt: NOW + 300 });
+    expect(caller).toEqual({ type: 'user', user: 'ada', sub: 'user-123', username: 'ada', clientId: 'client-abc', scopes: ['mcp:tools'], tokenId: 'jti-0001', expiresAt: NOW + 300 });
+  });
+
+  test('REV-02 the caller says whether a user or a machine client is calling', async () => {
+    const { handler, seen } = guarded();
+    await handler({ body: toolCall('echo'), authorizer: allowContext({ sub: 'machine.batch', client_id: 'machine.batch', caller_type: 'machine' }) });
+    await handler({ body: toolCall('echo'), authorizer: allowContext({ caller_type: 'user' }) });
+    expect(seen.map(({ caller }) => [caller.type, caller.sub])).toEqual([['machine', 'machine.batch'], ['user', 'user-123']]);
   });
 
   test('RS-9 the original event is left untouched (the guard copies)', async () => {

@@ -11,6 +11,7 @@ export interface CallerContext {
   jti?: string;
   username?: string;
   exp?: string;
+  caller_type?: string;
 }
 
 /** What the authorizer puts into `requestContext.authorizer` for an allowed call (plus API Gateway's principalId). */

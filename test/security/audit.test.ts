@@ -180,10 +180,14 @@ const TOKEN: Scenario[] = [
     const { client: c } = await seedClient(stores(), now());
     return () => token('/token', { grant_type: 'client_credentials', client_id: c.clientId });
   }, [['token.rejected', 'public_client_credentials']]],
-  ['client_credentials beyond the registered scope', async () => {
-    const { client: c, secret } = await seedClient(stores(), now(), { method: 'client_secret_basic', grantTypes: ['client_credentials'], scope: 'mcp:tools' });
-    return () => token('/token', { grant_type: 'client_credentials', scope: 'mcp:admin' }, { authorization: basicAuth(c.clientId, secret!) });
+  ['client_credentials beyond the machine client\'s ceiling', async () => {
+    const machine = fixture.backend.machine;
+    return () => token('/token', { grant_type: 'client_credentials', scope: 'mcp:admin' }, { authorization: basicAuth(machine.clientId('batch'), machine.secretOf('batch')) });
   }, [['token.rejected', 'scope_not_allowed']]],
+  ['REV-01 client_credentials by a registered confidential client', async () => {
+    const { client: c, secret } = await seedClient(stores(), now(), { method: 'client_secret_basic', grantTypes: ['client_credentials'], scope: 'mcp:tools' });
+    return () => token('/token', { grant_type: 'client_credentials' }, { authorization: basicAuth(c.clientId, secret!) });
+  }, [['token.rejected', 'not_machine_client']]],
   ['RT refresh_token missing', async () => {
     const { clientId } = await session();
     return () => token('/token', { grant_type: 'refresh_token', client_id: clientId });

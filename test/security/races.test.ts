@@ -19,7 +19,7 @@ let register: ReturnType<typeof buildRegisterHandler>;
 
 beforeAll(async () => {
   await backend.start();
-  token = buildTokenHandler({ config: backend.config(), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink });
+  token = buildTokenHandler({ config: backend.config(), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
   register = buildRegisterHandler({ config: backend.config(), stores: backend.stores(), clock: clock.fn, sink: audit.sink });
 });
 afterAll(() => backend.stop());

@@ -7,6 +7,8 @@ import { LocalKeySpec, LocalKms } from '../../local/kms-server';
 import { AuthServerConfig, loadConfig } from '../../lambda/shared/config';
 import { KmsJwksProvider, KmsJwtSigner } from '../../lambda/shared/signer';
 import { Stores } from '../../lambda/shared/stores';
+import { randomToken } from '../../lambda/shared/crypto';
+import { machineClientId } from '../../lib/machine-clients';
 import type { SigningAlgorithm } from '../../lambda/shared/config';
 
 export const ISSUER = 'https://mcp.example.test/prod';
@@ -72,7 +74,32 @@ export function sdkError(name: string): Error {
  * The real parts every handler test runs against: dynalite as DynamoDB and the local KMS endpoint,
  * reached through the real AWS SDK clients.
  */
+/**
+ * Operator-declared machine clients as the construct configures them (`MACHINE_CLIENTS`), with their
+ * secrets served the way the token function reads them from Secrets Manager.
+ */
+export function machineClients(clients: { name: string; scopes: string[]; introspection?: boolean }[]) {
+  const secrets = new Map<string, string>();
+  const config = clients.map((client) => {
+    const clientId = machineClientId(client.name);
+    secrets.set(clientId, randomToken(32));
+    return { clientId, secretArn: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${client.name}-AbCdEf`, scopes: client.scopes, introspection: client.introspection ?? false };
+  });
+  return {
+    env: { MACHINE_CLIENTS: JSON.stringify(config) },
+    clientId: (name: string) => machineClientId(name),
+    secretOf: (name: string) => secrets.get(machineClientId(name))!,
+    machineSecret: async (client: { clientId: string }) => secrets.get(client.clientId)!,
+  };
+}
+
 export class Backend {
+  /** The machine clients every test backend declares: `batch` (mcp:tools), `ops` (mcp:admin), `gateway` (a resource server). */
+  readonly machine = machineClients([
+    { name: 'batch', scopes: ['mcp:tools'] },
+    { name: 'ops', scopes: ['mcp:admin', 'mcp:tools'] },
+    { name: 'gateway', scopes: ['mcp:tools'], introspection: true },
+  ]);
   readonly dynamo = new LocalDynamoDb();
   readonly kms = new LocalKms();
   db!: DynamoDBClient;
@@ -107,6 +134,7 @@ export class Backend {
       CONSENTS_TABLE: this.tables.consents,
       SIGNING_KEY_ARN: this.keyArn,
       SIGNING_ALGORITHM: this.kms.publicKeyOf(this.keyArn).asymmetricKeyType === 'ec' ? 'ES256' : 'RS256',
+      ...this.machine.env,
       ...overrides,
     };
   }

@@ -1,21 +1,21 @@
 import { GetSecretValueCommand, type SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 
-/** The upstream client secret, or undefined for a public upstream client (PKCE only). */
+/** A client secret held in Secrets Manager (the upstream client's, a machine client's), or undefined for a public client. */
 export type SecretSource = (signal: AbortSignal) => Promise<string | undefined>;
 
 /** A secret is re-read after this long, so a rotation reaches warm containers (INFRA-08: never an env var). */
 const SECRET_CACHE_MS = 10 * 60 * 1000;
 
 /**
- * Reads the upstream client secret from Secrets Manager by ARN at run time and caches it per
- * container. The secret string is the client secret itself. A failed read is not cached.
+ * Reads a client secret from Secrets Manager by ARN at run time and caches it per container. The
+ * secret string is the client secret itself. A failed read is not cached.
  */
 export function secretsManagerSecret(client: SecretsManagerClient, secretArn: string, now: () => number = Date.now): SecretSource {
   let cached: { value: Promise<string>; until: number } | undefined;
   return (signal) => {
     if (cached && cached.until > now()) return cached.value;
     const value = client.send(new GetSecretValueCommand({ SecretId: secretArn }), { abortSignal: signal }).then((output) => {
-      if (!output.SecretString) throw new Error('The upstream client secret has no SecretString');
+      if (!output.SecretString) throw new Error('The client secret has no SecretString');
       return output.SecretString;
     });
     const entry = { value, until: now() + SECRET_CACHE_MS };

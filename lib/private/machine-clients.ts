@@ -1,0 +1,56 @@
+import { Token, Validations } from 'aws-cdk-lib';
+import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import { Construct } from 'constructs';
+import { MACHINE_CLIENT_NAME, machineClientId, type MachineClientConfig } from '../machine-clients';
+import type { ScopeModel } from '../scopes';
+import type { MachineClient, MachineClientOptions } from '../secure-mcp-server';
+import type { Problems } from './validation';
+
+
+export function checkMachineClients(declared: readonly MachineClientOptions[], model: ScopeModel, problems: Problems): void {
+  const known = new Set(model.scopes.map((scope) => scope.name));
+  const names = new Set<string>();
+  for (const client of declared) {
+    if (Token.isUnresolved(client.name) || !MACHINE_CLIENT_NAME.test(client.name)) {
+      problems.add(`machineClients name must be 1 to 64 lower-case letters, digits or '-', starting with a letter or digit, got ${JSON.stringify(client.name)}`);
+      continue;
+    }
+    if (names.has(client.name)) problems.add(`machineClients names must be unique, got ${JSON.stringify(client.name)} twice`);
+    names.add(client.name);
+    if (client.scopes.length === 0) problems.add(`machineClients "${client.name}" needs at least one scope (its ceiling), got none`);
+    const unknown = client.scopes.filter((scope) => !known.has(scope));
+    if (unknown.length > 0) {
+      problems.add(`machineClients "${client.name}" scopes must be scopes of this server (${[...known].join(', ')}), got ${unknown.map((s) => JSON.stringify(s)).join(', ')}`);
+    }
+  }
+}
+
+/**
+ * One Secrets Manager secret per machine client (generated unless the operator brings one); the
+ * construct grants read to the token function only. The secret never appears in the template or an
+ * environment variable: the token function reads it by ARN at run time.
+ */
+export function createMachineClients(scope: Construct, declared: readonly MachineClientOptions[]): { clients: MachineClient[]; config: MachineClientConfig[] } {
+  const clients = declared.map((client) => {
+    const secret =
+      client.secret ??
+      new secretsmanager.Secret(scope, `MachineClient-${client.name}`, {
+        description: `Client secret of the MCP machine client ${machineClientId(client.name)} (client_credentials)`,
+        generateSecretString: { passwordLength: 48, excludePunctuation: true },
+      });
+    if (!client.secret) {
+      Validations.of(secret).acknowledge({
+        id: 'AwsSolutions-SMG4',
+        reason: 'A machine client secret is rotated by its operator (put a new value; the token function re-reads it within 10 minutes); automatic rotation would break the client holding it',
+      });
+    }
+    return { name: client.name, clientId: machineClientId(client.name), secret };
+  });
+  const config = declared.map((client, i) => ({
+    clientId: clients[i].clientId,
+    secretArn: clients[i].secret.secretArn,
+    scopes: [...client.scopes],
+    introspection: client.introspection ?? false,
+  }));
+  return { clients, config };
+}
