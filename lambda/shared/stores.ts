@@ -271,19 +271,22 @@ export class Stores {
    */
   async rotateRefreshToken(
     grant: GrantRecord,
-    change: { currentHash: string; previousHash: string; retiredHashes: string[]; rotatedAt: number; idleExpiresAt: number },
+    /** `previousHash` undefined: no token is in its grace window any more (it was used once, RT-09). */
+    change: { currentHash: string; previousHash: string | undefined; retiredHashes: string[]; rotatedAt: number; idleExpiresAt: number },
   ): Promise<boolean> {
+    const keepsPrevious = change.previousHash !== undefined;
     const result = await send(
       this.db,
       new UpdateItemCommand({
         TableName: this.tables.grants,
         Key: keyOf(grant.grantId),
         UpdateExpression:
-          'SET currentHash = :current, previousHash = :previous, retiredHashes = :retired, rotatedAt = :rotatedAt, idleExpiresAt = :idle',
+          `SET currentHash = :current, ${keepsPrevious ? 'previousHash = :previous, ' : ''}retiredHashes = :retired, rotatedAt = :rotatedAt, idleExpiresAt = :idle` +
+          (keepsPrevious ? '' : ' REMOVE previousHash'),
         ConditionExpression: 'currentHash = :expected AND attribute_not_exists(revokedAt)',
         ExpressionAttributeValues: toItem({
           ':current': change.currentHash,
-          ':previous': change.previousHash,
+          ...(keepsPrevious ? { ':previous': change.previousHash } : {}),
           ':retired': change.retiredHashes,
           ':rotatedAt': change.rotatedAt,
           ':idle': change.idleExpiresAt,

@@ -265,6 +265,10 @@ async function refresh(form: FormParameters, authorization: string | undefined, 
     if (grant.expiresAt <= now || (grant.idleExpiresAt !== undefined && grant.idleExpiresAt <= now)) throw invalidGrant('refresh_expired');
     const presentation = classify(grant, hash, now, config.lifetimes.refreshGrace);
     if (presentation === 'unknown') throw invalidGrant('refresh_unknown');
+    // A request that lost a rotation race to a parallel one (same token, same moment) and then finds
+    // its token superseded is refused without revoking: a refresh storm is not theft (RT-03). Its
+    // token still succeeds at most once in all (REV-06).
+    if (presentation === 'reused' && attempt > 0) throw invalidGrant('refresh_race');
     if (presentation === 'reused') {
       await stores.revokeGrant(grant.grantId, 'refresh_reuse', now);
       audit('security.refresh_reuse', { client_id: client.clientId, sub: grant.sub, grant_id: grant.grantId, severity: 'HIGH' });
@@ -283,7 +287,9 @@ async function refresh(form: FormParameters, authorization: string | undefined, 
     const retire = presentation === 'current' ? hash : grant.currentHash!;
     const rotated = await stores.rotateRefreshToken(grant, {
       currentHash: sha256(next),
-      previousHash: presentation === 'current' ? hash : grant.previousHash!,
+      // The grace window admits the previous token once (REV-06): after that retry it is only a
+      // retired hash, so presenting it again is reuse and revokes the family.
+      previousHash: presentation === 'current' ? hash : undefined,
       retiredHashes: [...(grant.retiredHashes ?? []), retire].slice(-RETIRED_HASHES_KEPT),
       rotatedAt: presentation === 'current' ? now : grant.rotatedAt!,
       idleExpiresAt: Math.min(now + config.lifetimes.refreshTokenIdle, grant.expiresAt),

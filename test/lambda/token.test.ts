@@ -371,6 +371,25 @@ describe('refresh_token grant', () => {
     expect(audit.named('security.refresh_reuse')).toHaveLength(1);
   });
 
+  test('REV-06 RT-09 the grace window admits the previous token exactly once: a second presentation is reuse and revokes the family', async () => {
+    const { clientId, refreshToken } = await session();
+    await refresh(clientId, refreshToken);
+    clock.advance(2);
+    const retry = await refresh(clientId, refreshToken);
+    expect(retry.statusCode).toBe(200);
+    // A thief replaying the same superseded token within the window must not end up with the live token.
+    for (let i = 0; i < 3; i++) {
+      clock.advance(2);
+      const replay = await refresh(clientId, refreshToken);
+      expect(replay.statusCode).toBe(400);
+      expect(replay.json.error).toBe('invalid_grant');
+    }
+    expect(audit.named('security.refresh_reuse')).toHaveLength(1);
+    expect(audit.named('token.refreshed')).toHaveLength(2);
+    // The family is revoked: the token the legitimate retry received is dead too.
+    expect((await refresh(clientId, retry.json.refresh_token)).json.error).toBe('invalid_grant');
+  });
+
   test('a forged secret for a real family is refused without revoking the family', async () => {
     const { clientId, refreshToken } = await session();
     const forged = `${refreshToken.split('.')[0]}.${'A'.repeat(43)}`;
