@@ -32,8 +32,10 @@ async function verificationKeys(deps: IntrospectionDeps): Promise<VerificationKe
 
 /**
  * RFC 7662 introspection, for authenticated confidential clients only. Access tokens are checked with
- * the same verifier as the Lambda authorizer (signature, iss, aud, typ, expiry); refresh tokens are
- * active only for the client they were issued to, while current and not revoked or expired.
+ * the same verifier as the Lambda authorizer (signature, iss, aud, typ, expiry) and are active only for
+ * the client they were issued to, or for a machine client the operator declared with `introspection`
+ * (a resource server); refresh tokens are active only for the client they were issued to, while
+ * current and not revoked or expired.
  * Anything unknown, expired or revoked is `{"active": false}` and reveals nothing more.
  */
 export async function introspect(form: FormParameters, authorization: string | undefined, deps: IntrospectionDeps) {
@@ -59,6 +61,9 @@ export async function introspect(form: FormParameters, authorization: string | u
   const verified = verifyAccessToken(token, await verificationKeys(deps), { issuer: config.issuer, resource: config.resource, clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS }, now);
   if (!verified.ok || verified.claims.exp <= now) return INACTIVE;
   const { claims } = verified;
+  // REV-04: another client's token is none of this caller's business (no validity or revocation
+  // oracle), unless the operator designated the caller as a resource server.
+  if (claims.clientId !== client.clientId && client.machine?.introspection !== true) return INACTIVE;
   return {
     active: true,
     token_type: 'Bearer',

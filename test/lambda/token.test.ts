@@ -576,13 +576,27 @@ describe('introspection (RFC 7662)', () => {
     return { authorization: basicAuth(client.clientId, secret!) };
   }
 
-  test('an authenticated confidential client learns an access token is active, with its claims', async () => {
+  const resourceServer = () => ({ authorization: basicAuth(backend.machine.clientId('gateway'), backend.machine.secretOf('gateway')) });
+
+  test('REV-04 a resource server the operator designated learns an access token is active, with its claims', async () => {
     const { params } = await redeemable();
     const issued = await post('/token', params);
-    const response = await post('/introspect', { token: issued.json.access_token }, await confidential());
+    const response = await post('/introspect', { token: issued.json.access_token }, resourceServer());
     expect(response.statusCode).toBe(200);
     expect(response.headers?.['Cache-Control']).toBe('no-store');
     expect(response.json).toMatchObject({ active: true, client_id: params.client_id, sub: 'user-alice', scope: 'mcp:tools', aud: RESOURCE, iss: ISSUER });
+  });
+
+  test('REV-04 an access token is active for the client it was issued to, and inactive (no oracle) for any other client', async () => {
+    const { client, secret } = await seedClient(stores(), clock.now, { method: 'client_secret_post' });
+    const { code, verifier } = await seedCode(stores(), clock.now, client.clientId);
+    const own = { client_id: client.clientId, client_secret: secret! };
+    const issued = await post('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, ...own });
+    expect((await post('/introspect', { token: issued.json.access_token, ...own })).json).toMatchObject({ active: true, client_id: client.clientId });
+    expect((await post('/introspect', { token: issued.json.access_token }, await confidential())).json).toEqual({ active: false });
+    // A machine client without the operator's introspection designation is just another client.
+    const batch = { authorization: basicAuth(backend.machine.clientId('batch'), backend.machine.secretOf('batch')) };
+    expect((await post('/introspect', { token: issued.json.access_token }, batch)).json).toEqual({ active: false });
   });
 
   test('refresh tokens are active for their own client only, and inactive once rotated or revoked', async () => {
@@ -599,7 +613,7 @@ describe('introspection (RFC 7662)', () => {
   test('unknown, expired, forged and other-audience tokens are simply inactive', async () => {
     const { params } = await redeemable();
     const issued = await post('/token', params);
-    const auth = await confidential();
+    const auth = resourceServer();
     const forged = await backend.signer().sign({ iss: ISSUER, aud: 'https://other.example/mcp', sub: 'x', client_id: 'x', jti: 'x', scope: '', iat: clock.now, exp: clock.now + 600 }, 'at+jwt');
     for (const token of ['garbage', forged, `${issued.json.access_token.slice(0, -2)}AA`]) {
       expect((await post('/introspect', { token }, auth)).json).toEqual({ active: false });
