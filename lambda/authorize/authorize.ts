@@ -2,7 +2,7 @@ import { CimdError } from '../shared/cimd';
 import { sha256 } from '../shared/crypto';
 import type { HttpEvent, HttpResult } from '../shared/http';
 import { isPkceValue } from '../shared/pkce';
-import { hostForDisplay, MAX_REDIRECT_URI_LENGTH, redirectUriMatches } from '../shared/redirect-uri';
+import { MAX_REDIRECT_URI_LENGTH, redirectDestination, redirectUriMatches } from '../shared/redirect-uri';
 import type { AuthorizingClient } from './clients';
 import { askForConsent } from './ask-consent';
 import { consentCookieName, readCookie } from './cookies';
@@ -10,7 +10,7 @@ import type { AuthorizeDeps } from './deps';
 import type { AuthorizationRequest } from './flow-store';
 import { errorPage } from './pages';
 import { QueryParameters } from './query';
-import { errorLocation, PageRefusal, redirect, type ResponseTarget } from './responses';
+import { errorLocation, PageRefusal, type ResponseTarget } from './responses';
 import { scopesToAsk } from './scope-grant';
 import { startSignIn } from './sign-in';
 
@@ -23,24 +23,16 @@ const MAX_CLIENT_ID_LENGTH = 512;
 /** The same challenge this many times in an hour from one client is reported (PKCE-10). */
 const CONSTANT_CHALLENGE_THRESHOLD = 3;
 
-/** A refusal sent back to the client's redirect URI. */
+/** A refusal answered to the client's redirect URI (through the interstitial page, REV-03). */
 interface RedirectRefusal {
   readonly error: string;
   readonly reason: string;
   readonly description: string;
   /** False when the state itself is suspect (repeated or oversized): it is not echoed. */
   readonly echoState: boolean;
-  /** Shown as a page with a link instead of an automatic redirect (AZR-13). */
-  readonly interstitial?: boolean;
 }
 
-const refusal = (error: string, reason: string, description: string, echoState = true, interstitial = false): RedirectRefusal => ({
-  error,
-  reason,
-  description,
-  echoState,
-  interstitial,
-});
+const refusal = (error: string, reason: string, description: string, echoState = true): RedirectRefusal => ({ error, reason, description, echoState });
 
 const UNKNOWN_CLIENT = 'The application is not known to this server.';
 const UNTRUSTED_REDIRECT = 'The application asked to return to an address it has not registered, so this request was stopped.';
@@ -122,10 +114,8 @@ function checkParameters(
   const resource = query.get('resource') ?? deps.config.resource;
   if (resource !== deps.config.resource) return fail(refusal('invalid_target', 'unknown_resource', 'The requested resource is not served by this authorization server.'));
 
-  // AZR-13: a scope error is shown, not auto-redirected: the redirect URI may belong to a phisher who
-  // registered a client to bounce victims off this server (RFC 9700 §4.11.2).
   const asked = scopesToAsk(deps.config.scopeModel, query.get('scope'));
-  if (!asked.ok) return fail(refusal('invalid_scope', asked.reason, 'The requested scope is invalid or not available to this application.', true, true));
+  if (!asked.ok) return fail(refusal('invalid_scope', asked.reason, 'The requested scope is invalid or not available to this application.'));
   return { ok: true, state, codeChallenge, resource, scope: asked.scope };
 }
 
@@ -135,13 +125,14 @@ export async function authorize(event: HttpEvent, deps: AuthorizeDeps): Promise<
   const { client, target, registered } = await clientAndRedirect(query, deps);
   const checked = checkParameters(query, client, deps);
   if (!checked.ok) {
+    // REV-03 (RFC 9700 §4.11.2): never an automatic redirect. Every client here registered itself (or
+    // is a metadata document), and anyone can complete an authorization with an account of their own,
+    // so no client earns the trust that would make this server a safe bounce to its redirect URI. The
+    // user sees the destination and may follow the link; the application still gets its error.
     const { refusal: r } = checked;
     deps.audit('authorize.rejected', { reason: r.reason, client_id: client.clientId, error: r.error });
     const location = errorLocation(deps.config.issuer, { redirectUri: target.redirectUri, state: r.echoState ? query.get('state') : undefined }, r.error, r.description);
-    if (!r.interstitial) return redirect(location);
-    return errorPage(400, 'The application asked for access this server cannot grant.', {
-      returnLink: { href: location, host: hostForDisplay(target.redirectUri) ?? target.redirectUri.split(':')[0] },
-    });
+    return errorPage(400, r.description, { returnLink: { href: location, destination: redirectDestination(target.redirectUri) } });
   }
 
   const request: AuthorizationRequest = {

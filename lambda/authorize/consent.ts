@@ -1,7 +1,7 @@
 import { OFFLINE_ACCESS } from '../../lib/scopes';
 import { constantTimeEqual, sha256 } from '../shared/crypto';
 import { type HttpEvent, type HttpResult, parseForm, singleHeader } from '../shared/http';
-import { hostForDisplay } from '../shared/redirect-uri';
+import { hostForDisplay, redirectDestination } from '../shared/redirect-uri';
 import { type AuthorizingClient, isLocalhostOnly } from './clients';
 import { clearCookie, flowCookieName, readCookie } from './cookies';
 import type { AuthorizeDeps } from './deps';
@@ -60,7 +60,7 @@ function renderConsent(loaded: LoadedPending, client: AuthorizingClient, flowSec
     metadataDomain: client.source === 'cimd' ? hostForDisplay(client.clientId) : undefined,
     selfRegistered: client.source === 'registered',
     // Private-use schemes (`com.example.app:/cb`) have no host: show the scheme.
-    redirectTarget: hostForDisplay(request.redirectUri) ?? `${request.redirectUri.split(':')[0]}:`,
+    redirectTarget: redirectDestination(request.redirectUri),
     localhostOnly: isLocalhostOnly(client),
     scopes: describeScopes(user?.grantedScope ?? request.scope, deps),
     serviceName: new URL(deps.config.issuer).host,

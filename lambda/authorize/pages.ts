@@ -1,5 +1,6 @@
 import { createHash } from 'node:crypto';
 import type { HttpResult } from '../shared/http';
+import type { RedirectDestination } from '../shared/redirect-uri';
 
 /**
  * Server-rendered pages of the authorize flow (AS-19, CONS-01, CONS-05): no script, no external asset,
@@ -66,16 +67,26 @@ function htmlResponse(statusCode: number, html: string, cookies: string[] = []):
   };
 }
 
+/** A redirect destination in words: a web host, or the app that claims a private-use scheme (REV-07). */
+function destinationHtml(destination: RedirectDestination): string {
+  if (destination.kind === 'web') return `<strong id="redirect-host">${escapeHtml(destination.host)}</strong>`;
+  return `the application on your device that handles <strong id="redirect-host">${escapeHtml(destination.scheme)}:</strong> addresses (<code>${escapeHtml(destination.uri)}</code>)`;
+}
+
+function destinationText(destination: RedirectDestination): string {
+  return destination.kind === 'web' ? destination.host : `${destination.scheme}:`;
+}
+
 export interface ErrorPageOptions {
-  /** A link the user may follow back to the application, for refusals that are not auto-redirected (AZR-13). */
-  readonly returnLink?: { readonly href: string; readonly host: string };
+  /** A link the user may follow back to the application, for refusals that are not auto-redirected (AZR-13, REV-03). */
+  readonly returnLink?: { readonly href: string; readonly destination: RedirectDestination };
   readonly cookies?: string[];
 }
 
 export function errorPage(status: number, message: string, options: ErrorPageOptions = {}): HttpResult {
   const link = options.returnLink
-    ? `<p>You can return to the application at <strong>${escapeHtml(options.returnLink.host)}</strong>. Only do so if you trust it.</p>
-<p><a href="${escapeHtml(options.returnLink.href)}">Return to ${escapeHtml(options.returnLink.host)}</a></p>`
+    ? `<p>You can return to ${destinationHtml(options.returnLink.destination)}. Only do so if you started this sign-in yourself and trust it.</p>
+<p><a href="${escapeHtml(options.returnLink.href)}">Return to ${escapeHtml(destinationText(options.returnLink.destination))}</a></p>`
     : '<p>Close this window and start again from your application.</p>';
   const title = status >= 500 ? 'Sign-in is temporarily unavailable' : 'This sign-in request cannot continue';
   return htmlResponse(status, layout(title, `<h1>${escapeHtml(title)}</h1>\n<p role="alert">${escapeHtml(message)}</p>\n${link}`), options.cookies);
@@ -94,8 +105,8 @@ export interface ConsentView {
   readonly metadataDomain?: string;
   /** True for a dynamically registered client: its name is self-asserted. */
   readonly selfRegistered: boolean;
-  /** The redirect URI's host in ASCII (punycode), or its scheme for a private-use scheme. */
-  readonly redirectTarget: string;
+  /** Where the user is sent afterwards (REV-07). */
+  readonly redirectTarget: RedirectDestination;
   /** Every registered redirect URI is on a loopback host (CIMD-8). */
   readonly localhostOnly: boolean;
   readonly scopes: ConsentScope[];
@@ -125,7 +136,7 @@ export function consentPage(view: ConsentView, cookies: string[] = []): HttpResu
   const body = `<h1>Allow <bdi class="client">${escapeHtml(name)}</bdi> to access ${escapeHtml(view.serviceName)}?</h1>
 ${view.signedInAs !== undefined ? `<p>Signed in as <strong>${escapeHtml(view.signedInAs)}</strong>.</p>` : ''}
 <p>Client id: <code>${escapeHtml(view.clientId)}</code></p>
-<p>After you decide you will be sent to <strong id="redirect-host">${escapeHtml(view.redirectTarget)}</strong>.</p>
+<p>After you decide you will be sent to ${destinationHtml(view.redirectTarget)}.</p>
 ${warnings.map((warning) => `<p class="warning" role="note">${warning}</p>`).join('\n')}
 <p>It asks for:</p>
 <ul class="scopes">

@@ -369,10 +369,24 @@ export function isLoopbackRedirectUri(uri: string): boolean {
 }
 
 /**
- * The redirect URI's host for the consent page (AS-19, CIMD-8, ROB-06): ASCII, with IDNs in punycode
- * so `exämple.com` shows as `xn--exmple-cua.com`. Undefined for URIs without a host (private-use schemes
- * like `com.example.app:/cb`; show the scheme instead).
+ * Where a redirect URI sends the user, as the consent page and the error interstitial name it
+ * (AS-19, CIMD-8, ROB-06, REV-07). A web address is its host, in ASCII (IDNs in punycode, so
+ * `exämple.com` shows as `xn--exmple-cua.com`). Any other scheme is received by whichever app claims
+ * that scheme on the device: it is named by its scheme and the whole URI, never by its authority, which
+ * the registrant chose freely (`com.attacker.app://claude.ai/cb` is not claude.ai).
  */
+export type RedirectDestination =
+  | { readonly kind: 'web'; readonly host: string }
+  | { readonly kind: 'app'; readonly scheme: string; readonly uri: string };
+
+export function redirectDestination(uri: string): RedirectDestination {
+  const parsed = URL.parse(uri);
+  if (parsed && (parsed.protocol === 'https:' || parsed.protocol === 'http:') && parsed.hostname !== '') return { kind: 'web', host: parsed.hostname };
+  const colon = uri.indexOf(':');
+  return { kind: 'app', scheme: colon > 0 ? uri.slice(0, colon).toLowerCase() : uri, uri };
+}
+
+/** The host of an http(s) URI in ASCII (for audit fields and the metadata document's domain); undefined without one. */
 export function hostForDisplay(uri: string): string | undefined {
   const parsed = URL.parse(uri);
   if (!parsed || parsed.hostname === '') return undefined;

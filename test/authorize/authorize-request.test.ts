@@ -1,6 +1,6 @@
 import { sha256 } from '../../lambda/shared/crypto';
 import { ISSUER, lambdaContext, proxyEvent, RESOURCE } from '../support/harness';
-import { AuthorizeFixture, authorizationParams, header, locationQuery, newVerifier, type Result, setCookies, UserAgent } from './fixture';
+import { AuthorizeFixture, authorizationParams, header, newVerifier, type Result, setCookies, UserAgent } from './fixture';
 
 /** GET /authorize: validation order, redirect rules and refusals (catalogue B, C, J; SPEC AS-7, AS-10, AS-11, AS-17). */
 
@@ -30,12 +30,22 @@ function expectPage(result: Result, status = 400) {
   expect(header(result, 'content-type')).toBe('text/html; charset=utf-8');
 }
 
-/** An error redirect: 303 to the exact redirect URI with `error` and `iss` (AS-7) and the client's state unless suspect. */
+/** The return link of an error interstitial, as the browser would follow it. */
+function interstitialLink(result: Result): string {
+  const match = /<a href="([^"]+)"/.exec(result.body);
+  expect(match).not.toBeNull();
+  return match![1].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/**
+ * An error response (AS-7, REV-03): a 400 page, never a redirect, whose link goes to the exact redirect
+ * URI with `error` and `iss` and the client's state unless suspect.
+ */
 function expectErrorRedirect(result: Result, redirectUri: string, error: string, state: string | null = 'client-state-123') {
-  expect(result.statusCode).toBe(303);
-  const location = header(result, 'location')!;
+  expectPage(result);
+  const location = interstitialLink(result);
   expect(location.startsWith(`${redirectUri}?`)).toBe(true);
-  const query = locationQuery(result);
+  const query = new URL(location).searchParams;
   expect(query.getAll('error')).toEqual([error]);
   expect(query.getAll('iss')).toEqual([ISSUER]);
   expect(query.get('state')).toBe(state);
@@ -103,8 +113,8 @@ describe('client and redirect URI: validated before any redirect (AS-11)', () =>
       expectPage(await withoutWriting(() => agent().authorize(authorizationParams(clientId, mutant).query)));
     }
     const refused = await agent().authorize(authorizationParams(clientId, registered, { response_type: 'token' }).query);
-    expect(header(refused, 'location')!.startsWith(`${registered}&error=unsupported_response_type`)).toBe(true);
-    expect(locationQuery(refused).getAll('foo')).toEqual(['bar']);
+    expect(interstitialLink(refused).startsWith(`${registered}&error=unsupported_response_type`)).toBe(true);
+    expect(new URL(interstitialLink(refused)).searchParams.getAll('foo')).toEqual(['bar']);
   });
 
   test('AZR-05 without redirect_uri (two registered) the request gets a 400 page', async () => {
@@ -195,8 +205,8 @@ describe('client and redirect URI: validated before any redirect (AS-11)', () =>
     const state = '\r\nSet-Cookie: x=1';
     const result = await agent().authorize(authorizationParams(loopbackClient.clientId, loopbackClient.redirectUri, { state, code_challenge_method: 'plain' }).query);
     expectErrorRedirect(result, loopbackClient.redirectUri, 'invalid_request', state);
-    expect(header(result, 'location')).not.toMatch(/[\r\n]/);
-    expect(header(result, 'location')).toContain('state=%0D%0ASet-Cookie%3A+x%3D1');
+    expect(interstitialLink(result)).not.toMatch(/[\r\n]/);
+    expect(interstitialLink(result)).toContain('state=%0D%0ASet-Cookie%3A+x%3D1');
     expect(setCookies(result)).toEqual([]);
   });
 });
@@ -212,7 +222,7 @@ async function seedClient(redirectUris: string[]): Promise<string> {
   return clientId;
 }
 
-describe('after the redirect URI: errors go back to the client with state and iss (AS-7)', () => {
+describe('after the redirect URI: errors go back to the client with state and iss (AS-7), through the interstitial (REV-03)', () => {
   const params = (overrides: Record<string, string | undefined>) => authorizationParams(loopbackClient.clientId, loopbackClient.redirectUri, overrides).query;
   const refuse = async (overrides: Record<string, string | undefined>, error: string, reason: string) => {
     const result = await withoutWriting(() => agent().authorize(params(overrides)));
@@ -291,7 +301,7 @@ describe('after the redirect URI: errors go back to the client with state and is
     const state = `"<>&'\r\n${'s'.repeat(2048)}`;
     const echoed = await agent().authorize(params({ state, response_type: 'token' }));
     expectErrorRedirect(echoed, loopbackClient.redirectUri, 'unsupported_response_type', state);
-    expect(header(echoed, 'location')).not.toMatch(/[\r\n<>"]/);
+    expect(interstitialLink(echoed)).not.toMatch(/[\r\n<>"]/);
     const tooLong = await withoutWriting(() => agent().authorize(params({ state: 'x'.repeat(8192) })));
     expectErrorRedirect(tooLong, loopbackClient.redirectUri, 'invalid_request', null);
     expect(rejections('state_too_long')).toHaveLength(1);
@@ -327,13 +337,49 @@ describe('phishing and cross-origin use', () => {
     const upstreamCalls = fixture.idp.requests.length;
     const result = await withoutWriting(() => agent().authorize(authorizationParams(evil.clientId, evil.redirectUri, { scope: 'bogus' }).query));
     expectPage(result);
-    expect(result.body).toContain('<strong>evil.example</strong>');
-    const href = /<a href="([^"]+)"/.exec(result.body)![1].replace(/&amp;/g, '&');
-    const link = new URL(href);
+    expect(result.body).toContain('<strong id="redirect-host">evil.example</strong>');
+    const link = new URL(interstitialLink(result));
     expect(`${link.origin}${link.pathname}`).toBe('https://evil.example/cb');
     expect(Object.fromEntries(link.searchParams)).toMatchObject({ error: 'invalid_scope', state: 'client-state-123', iss: ISSUER });
     expect(fixture.idp.requests.length).toBe(upstreamCalls);
     expect(rejections('unknown_scope')).toEqual([expect.objectContaining({ client_id: evil.clientId, error: 'invalid_scope' })]);
+  });
+
+  test('REV-03 a self-registered phishing client gets no automatic redirect for any error: each is the interstitial naming the destination', async () => {
+    const evil = await fixture.register({ redirect_uris: ['https://evil.example/phish'], client_name: 'Totally legit' });
+    const cases: Array<[Record<string, string | undefined>, string]> = [
+      [{ response_type: 'token' }, 'unsupported_response_type'],
+      [{ code_challenge: undefined }, 'invalid_request'],
+      [{ code_challenge_method: 'plain' }, 'invalid_request'],
+      [{ resource: 'https://other.example/mcp' }, 'invalid_target'],
+      [{ response_mode: 'form_post' }, 'invalid_request'],
+      [{ scope: 'bogus' }, 'invalid_scope'],
+    ];
+    for (const [overrides, error] of cases) {
+      const result = await withoutWriting(() => agent().authorize(authorizationParams(evil.clientId, evil.redirectUri, overrides).query));
+      expectPage(result);
+      expect(result.body).toContain('<strong id="redirect-host">evil.example</strong>');
+      expect(new URL(interstitialLink(result)).searchParams.get('error')).toBe(error);
+    }
+    // A client-credentials-only record (as an earlier version could store it) is refused the same way.
+    const machineOnly = sha256('machine-only').slice(0, 22);
+    await fixture.backend.stores().createClient({
+      clientId: machineOnly,
+      metadata: { redirect_uris: ['https://evil.example/phish'], token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], response_types: [] },
+      createdAt: fixture.clock.now,
+    });
+    const refused = await withoutWriting(() => agent().authorize(authorizationParams(machineOnly, 'https://evil.example/phish').query));
+    expectPage(refused);
+    expect(new URL(interstitialLink(refused)).searchParams.get('error')).toBe('unauthorized_client');
+  });
+
+  test('REV-07 a private-use redirect is named by its scheme and whole URI, never by the authority the registrant chose', async () => {
+    const app = await fixture.register({ redirect_uris: ['com.attacker.app://claude.ai/cb'] });
+    const refused = await withoutWriting(() => agent().authorize(authorizationParams(app.clientId, app.redirectUri, { response_type: 'token' }).query));
+    expectPage(refused);
+    expect(refused.body).toContain('handles <strong id="redirect-host">com.attacker.app:</strong> addresses (<code>com.attacker.app://claude.ai/cb</code>)');
+    expect(refused.body).not.toMatch(/<strong[^>]*>claude\.ai<\/strong>/);
+    expect(refused.body).toContain('Return to com.attacker.app:</a>');
   });
 
   test('AZR-17 no CORS on /authorize: an Origin gets no Access-Control-Allow-Origin, POST and OPTIONS get 405', async () => {

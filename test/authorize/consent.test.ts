@@ -108,6 +108,22 @@ describe('the consent page', () => {
     }
   });
 
+  test('REV-07 the consent page names a private-use redirect by its scheme and full URI, not by the authority in it', async () => {
+    for (const [index, redirect] of ['com.attacker.app://claude.ai/cb', 'cursor://anysphere.cursor-mcp/oauth/callback'].entries()) {
+      const scheme = redirect.slice(0, redirect.indexOf(':'));
+      // Stored directly: `cursor` needs the operator's EXTRA_REDIRECT_SCHEMES at registration.
+      const clientId = `private-use-client-${index}`.padEnd(22, '0');
+      await fixture.backend.stores().createClient({
+        clientId,
+        metadata: { redirect_uris: [redirect], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'] },
+        createdAt: fixture.clock.now,
+      });
+      const { page } = await consentFor(new UserAgent(fixture), {}, { clientId, redirectUri: redirect });
+      expect(page.body).toContain(`sent to the application on your device that handles <strong id="redirect-host">${scheme}:</strong> addresses (<code>${redirect}</code>)`);
+      expect(page.body).not.toMatch(/<strong id="redirect-host">(claude\.ai|anysphere\.cursor-mcp)<\/strong>/);
+    }
+  });
+
   test('ROB-06 an internationalised redirect host registered in punycode is shown in punycode', async () => {
     const idn = await fixture.register({ redirect_uris: ['https://xn--exmple-cua.com/cb'] });
     const { page } = await consentFor(new UserAgent(fixture), {}, idn);
