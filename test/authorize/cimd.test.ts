@@ -35,6 +35,7 @@ function cimdHandler() {
     registration: { scopeModel: DEFAULT_SCOPE_MODEL },
     resolve: async (hostname) => (hostname === HOST ? [{ address: '127.0.0.1', family: 4 }] : []),
     isAllowedAddress: (address) => address === '127.0.0.1',
+    allowedPorts: [port],
     ca: TEST_CA,
     clock: fixture.clock.fn,
   });

@@ -60,6 +60,7 @@ function fetcherWith(overrides: Partial<ClientMetadataDocumentFetcherOptions> = 
     registration: { scopeModel: DEFAULT_SCOPE_MODEL },
     resolve: resolver.resolve,
     isAllowedAddress: onlyLocalServer,
+    allowedPorts: [port],
     clock: () => now,
     ca: TEST_CA,
     ...overrides,
@@ -176,6 +177,38 @@ describe('address policy', () => {
   });
 });
 
+describe('REV-09 IPv4 embedded in IPv6 is judged by the IPv4 rules; other IPv6 must be global unicast', () => {
+  test('REV-09 IPv4-compatible, mapped, SIIT, 6to4, Teredo and NAT64 forms of loopback, metadata and private addresses are refused', () => {
+    const refused = [
+      '::7f00:1', '::a9fe:a9fe', '::a00:1', '::c0a8:101', // IPv4-compatible: 127.0.0.1, 169.254.169.254, 10.0.0.1, 192.168.1.1
+      '::ffff:7f00:1', '::ffff:0:a9fe:a9fe', // mapped (hex form), SIIT
+      '2002:7f00:1::1', '2002:a9fe:a9fe::', '2002:a00:1::1', // 6to4
+      '2001:0:a9fe:a9fe::1', '2001:0:808:808:0:0:f5ff:fffe', // Teredo: a private server, or a loopback client (10.0.0.1 XOR)
+      '64:ff9b::7f00:1', '64:ff9b::a9fe:a9fe', '64:ff9b::a00:1', // NAT64
+      '64:ff9b:1::808:808', // local-use NAT64: not global
+      'fd00:ec2::254', 'fe80::1', '100::1', '2001:db8::1', '3fff::1', '4000::1', 'e000::1',
+    ];
+    for (const address of refused) expect([address, isPublicUnicastAddress(address)]).toEqual([address, false]);
+  });
+
+  test('REV-09 the same forms carrying public IPv4 addresses, and global unicast IPv6, are allowed', () => {
+    const allowed = ['::ffff:8.8.8.8', '::808:808', '2002:808:808::1', '64:ff9b::808:808', '2001:0:808:808:0:0:f7f7:f7f7', '2606:4700:4700::1111', '2a05:d018::1'];
+    for (const address of allowed) expect([address, isPublicUnicastAddress(address)]).toEqual([address, true]);
+  });
+});
+
+describe('REV-08 metadata documents are fetched from port 443 only', () => {
+  test('REV-08 a client_id naming another port is refused before any DNS lookup or connection', async () => {
+    const { fetcher, resolver } = fetcherWith({ allowedPorts: undefined });
+    for (const clientId of [urlFor('/c.json'), `https://${HOST}:25/c.json`, `https://${HOST}:8443/c.json`]) {
+      await expect(fetcher.getClient(clientId)).rejects.toMatchObject({ cimdReason: 'port' });
+    }
+    expect(resolver.calls).toEqual([]);
+    expect(egress).not.toHaveBeenCalled();
+    expect(server.connections).toBe(0);
+  });
+});
+
 describe('Client ID Metadata Document fetching', () => {
   test('CIMD-1 a document is fetched over TLS through the injected resolver and returned as a client', async () => {
     const { fetcher, resolver } = fetcherWith();
@@ -215,7 +248,7 @@ describe('Client ID Metadata Document fetching', () => {
     refusedAnswers.forEach((address, i) => (hostnames[`h${i}.cimd.test`] = [[address]]));
     const resolver = resolverFor(hostnames);
     // No isAllowedAddress override: the production policy.
-    const fetcher = new ClientMetadataDocumentFetcher({ registration: { scopeModel: DEFAULT_SCOPE_MODEL }, resolve: resolver.resolve, clock: () => now, ca: TEST_CA });
+    const fetcher = new ClientMetadataDocumentFetcher({ registration: { scopeModel: DEFAULT_SCOPE_MODEL }, resolve: resolver.resolve, allowedPorts: [port], clock: () => now, ca: TEST_CA });
     for (const hostname of Object.keys(hostnames)) {
       const clientId = urlFor('/c.json', hostname);
       server.routes.set('/c.json', json(documentFor(clientId)));
@@ -231,7 +264,7 @@ describe('Client ID Metadata Document fetching', () => {
 
   test('SSRF-01 IP-literal client_ids in any spelling are refused before any connection (default policy)', async () => {
     const resolver = resolverFor({});
-    const fetcher = new ClientMetadataDocumentFetcher({ registration: { scopeModel: DEFAULT_SCOPE_MODEL }, resolve: resolver.resolve, clock: () => now, ca: TEST_CA });
+    const fetcher = new ClientMetadataDocumentFetcher({ registration: { scopeModel: DEFAULT_SCOPE_MODEL }, resolve: resolver.resolve, allowedPorts: [port], clock: () => now, ca: TEST_CA });
     const literals = [
       `https://127.0.0.1:${port}/c.json`,
       `https://[::1]:${port}/c.json`,

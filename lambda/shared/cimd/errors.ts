@@ -7,6 +7,8 @@ import { OAuthError } from '../oauth-error';
 export type CimdFailureReason =
   /** The client_id is not an https URL with a path in canonical form (SSRF-04). */
   | 'url_shape'
+  /** A port other than the allowed ones (443 by default, REV-08). */
+  | 'port'
   /** The host is, or resolves to, an address the policy refuses (SSRF-01). */
   | 'private_ip'
   | 'dns'

@@ -31,6 +31,12 @@ export interface ClientMetadataDocumentFetcherOptions {
   readonly resolve?: Resolver;
   /** @default isPublicUnicastAddress - globally routable unicast only */
   readonly isAllowedAddress?: AddressPolicy;
+  /**
+   * The ports a metadata document may be fetched from (REV-08): anything else would let a client_id
+   * open TLS to any public host:port, a blind port probe.
+   * @default [443]
+   */
+  readonly allowedPorts?: readonly number[];
   /** @default systemClock */
   readonly clock?: Clock;
   /** Trusted CA certificates (tests). @default - Node's bundled root store */
@@ -57,6 +63,8 @@ export interface ClientMetadataDocumentFetcherOptions {
   readonly rateLimit?: HostRateLimit;
 }
 
+const HTTPS_PORT: readonly number[] = [443];
+
 /** Above this many hosts, idle rate-limit windows are swept (keeps the sweep amortised). */
 const MAX_TRACKED_HOSTS = 1000;
 
@@ -67,7 +75,7 @@ type CacheEntry = { readonly until: number } & ({ readonly client: CimdClient } 
  * safely against SSRF. Build one per container (module scope): the cache, the in-flight map and the
  * rate limiter hold public documents only, never per-user state.
  *
- * Order: IP-literal policy → URL shape → rate limit → resolve once (within the time budget) →
+ * Order: IP-literal policy → URL shape → port → rate limit → resolve once (within the time budget) →
  * every address allowed → connect to the first, pinned → caps → document rules → cache.
  */
 export class ClientMetadataDocumentFetcher {
@@ -112,6 +120,7 @@ export class ClientMetadataDocumentFetcher {
     }
     const url = parseClientIdMetadataUrl(clientId);
     if (!url) throw new CimdError('url_shape');
+    if (!(this.options.allowedPorts ?? HTTPS_PORT).includes(url.port === '' ? 443 : Number(url.port))) throw new CimdError('port');
     this.countFetch(url.hostname);
 
     try {
