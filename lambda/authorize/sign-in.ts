@@ -54,12 +54,18 @@ export const alreadyDecided = (clientId: string) =>
 const callbackRefused = (reason: string, cookies: string[] = [], fields = {}) =>
   new PageRefusal(400, 'upstream.callback_rejected', reason, 'The sign-in could not be completed. Start again from the application.', fields, cookies);
 
-function usernameOf(claims: Readonly<Record<string, unknown>>): string | undefined {
-  for (const claim of ['preferred_username', 'cognito:username', 'email']) {
-    const value = claims[claim];
-    if (typeof value === 'string' && value.length > 0 && value.length <= MAX_USERNAME_LENGTH) return value;
+/**
+ * The display name the token carries as `preferred_username`: the provider's user name, or the email
+ * address only when the provider says it verified it (REV-11: an unverified email is whatever the user
+ * typed, and an MCP server showing or trusting `caller.user` must not be fooled by it). `sub` stays the
+ * identity.
+ */
+export function usernameOf(claims: Readonly<Record<string, unknown>>): string | undefined {
+  const usable = (value: unknown): value is string => typeof value === 'string' && value.length > 0 && value.length <= MAX_USERNAME_LENGTH;
+  for (const claim of ['preferred_username', 'cognito:username']) {
+    if (usable(claims[claim])) return claims[claim] as string;
   }
-  return undefined;
+  return claims.email_verified === true && usable(claims.email) ? claims.email : undefined;
 }
 
 /**

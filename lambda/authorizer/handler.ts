@@ -38,6 +38,14 @@ function policy(claims: AccessTokenClaims, effect: 'Allow' | 'Deny', methodArn: 
   };
 }
 
+/**
+ * REV-10: the operation names come from request headers and the API access log prints them inside a
+ * JSON template without escaping, so only a conservative character set (MCP method names, and tool
+ * names as the spec recommends them) reaches the context; anything else is left out.
+ */
+const SAFE_METHOD = /^[A-Za-z0-9/_.-]{1,64}$/;
+const SAFE_NAME = /^[A-Za-z0-9/_.:@-]{1,128}$/;
+
 function allowContext(claims: AccessTokenClaims, operation: Operation | undefined): Record<string, string> {
   const context: Record<string, string> = {
     [ALLOW_CONTEXT.sub]: claims.sub,
@@ -48,9 +56,8 @@ function allowContext(claims: AccessTokenClaims, operation: Operation | undefine
     [ALLOW_CONTEXT.callerType]: claims.machine ? 'machine' : 'user',
   };
   if (claims.username !== undefined) context[ALLOW_CONTEXT.username] = claims.username;
-  // Bounded: these strings come from request headers and end up in the access log.
-  if (operation) context[ALLOW_CONTEXT.mcpMethod] = operation.method.slice(0, 64);
-  if (operation?.name !== undefined) context[ALLOW_CONTEXT.mcpName] = operation.name.slice(0, 128);
+  if (operation && SAFE_METHOD.test(operation.method)) context[ALLOW_CONTEXT.mcpMethod] = operation.method;
+  if (operation?.name !== undefined && SAFE_NAME.test(operation.name)) context[ALLOW_CONTEXT.mcpName] = operation.name;
   return context;
 }
 

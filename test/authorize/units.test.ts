@@ -1,3 +1,4 @@
+import { usernameOf } from '../../lambda/authorize/sign-in';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -138,5 +139,17 @@ describe('the upstream client secret from Secrets Manager', () => {
     expect(endpoint.requests).toHaveLength(3);
     endpoint.client.destroy();
     await endpoint.stop();
+  });
+});
+
+describe('REV-11 the display name in tokens comes from verified values only', () => {
+  test('REV-11 preferred_username, then cognito:username, then the email only when email_verified is true', () => {
+    expect(usernameOf({ sub: 's', preferred_username: 'ada', email: 'ada@example.test', email_verified: true })).toBe('ada');
+    expect(usernameOf({ sub: 's', 'cognito:username': 'ada-cognito', email: 'x@example.test' })).toBe('ada-cognito');
+    expect(usernameOf({ sub: 's', email: 'ceo@victim.example', email_verified: true })).toBe('ceo@victim.example');
+    for (const verified of [undefined, false, 'true', 1]) {
+      expect(usernameOf({ sub: 's', email: 'ceo@victim.example', email_verified: verified })).toBeUndefined();
+    }
+    expect(usernameOf({ sub: 's', preferred_username: '', email: 'a@b.example' })).toBeUndefined();
   });
 });

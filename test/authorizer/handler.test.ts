@@ -64,6 +64,22 @@ describe('authorizer responses as API Gateway REST expects them', () => {
     expect(legacy.context).not.toHaveProperty('mcp_name');
   });
 
+  test('REV-10 operation names outside a safe character set never reach the context (the access log prints them unescaped)', async () => {
+    const { handler } = authorizer();
+    const token = mint(rsa, { claims: { scope: 'mcp:tools' } });
+    const hostile = ['echo","principalId":"admin', 'echo\nforged', 'e\u0000cho', 'x'.repeat(129), 'ec ho', 'é'];
+    for (const name of hostile) {
+      const encoded = `=?base64?${Buffer.from(name, 'utf8').toString('base64')}?=`;
+      const result = await handler(authorizerEvent({ authorization: `Bearer ${token}`, headers: modern(encoded) }));
+      expect(result.policyDocument.Statement[0]).toMatchObject({ Effect: 'Allow' });
+      expect(result.context).not.toHaveProperty('mcp_name');
+    }
+    const method = await handler(authorizerEvent({ authorization: `Bearer ${token}`, headers: modern(undefined, 'tools/list"}') }));
+    expect(method.context).not.toHaveProperty('mcp_method');
+    const fine = await handler(authorizerEvent({ authorization: `Bearer ${token}`, headers: modern('github.search-issues_v2') }));
+    expect(fine.context).toMatchObject({ mcp_method: 'tools/call', mcp_name: 'github.search-issues_v2' });
+  });
+
   test('an allowed request gets an Allow for exactly this method ARN, with the caller as string context and never the token', async () => {
     const { handler, audit } = authorizer();
     const token = mint(rsa, { claims: { preferred_username: 'ada', scope: 'mcp:tools extra:scope' } });
