@@ -75,6 +75,8 @@ export async function issueCode(
     createdAt: now,
     expiresAt: now + deps.config.lifetimes.authorizationCode,
     failures: 0,
+    // The token endpoint never fetches the document: the grants it lists travel with the code (REV-12).
+    ...(client.source === 'cimd' ? { clientGrantTypes: [...client.grantTypes] } : {}),
   });
   // A collision of 256 random bits does not happen; if it did, the existing code must stay untouched.
   if (!created) throw new Error('Authorization code collision');

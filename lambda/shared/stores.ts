@@ -58,6 +58,8 @@ export interface CodeRecord {
   readonly expiresAt: number;
   /** Failed redemption attempts (wrong verifier or redirect_uri); the code burns at MAX_CODE_FAILURES. */
   readonly failures: number;
+  /** For a metadata-document client: the `grant_types` its document listed at authorization. */
+  readonly clientGrantTypes?: string[];
 }
 
 export interface GrantRecord {

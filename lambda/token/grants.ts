@@ -86,7 +86,12 @@ function respond(claims: AccessTokenClaims, token: string, refreshToken?: string
 /** `offline_access` asks for a refresh token; it means nothing to the resource server, so tokens omit it. */
 const accessTokenScope = (scope: string) => scope.split(' ').filter((s) => s && s !== OFFLINE_ACCESS).join(' ');
 
-const mayRefresh = (client: ClientRecord) => client.metadata.grant_types.includes('refresh_token');
+/**
+ * The client registered the refresh_token grant. A metadata-document client is known here only through
+ * its code, which carries the grants its document listed (REV-12); codes issued before that field
+ * existed keep the old rule.
+ */
+const mayRefresh = (client: ClientRecord, code?: CodeRecord) => (code?.clientGrantTypes ?? client.metadata.grant_types).includes('refresh_token');
 
 /**
  * Refresh tokens are issued only when the user granted `offline_access` (AS-15; the OpenID Connect
@@ -193,7 +198,7 @@ async function redeemCode(form: FormParameters, authorization: string | undefine
     scope: accessTokenScope(record.scope),
     username: record.username,
   });
-  const refreshToken = mayRefresh(client) && grantsOfflineAccess(record.scope) ? newRefreshToken(grantId) : undefined;
+  const refreshToken = mayRefresh(client, record) && grantsOfflineAccess(record.scope) ? newRefreshToken(grantId) : undefined;
   const created = await stores.createGrant({
     grantId,
     clientId: client.clientId,

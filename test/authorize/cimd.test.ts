@@ -42,11 +42,22 @@ function cimdHandler() {
   return fixture.buildAuthorize({ cimd });
 }
 
-function publish(path: string, redirectUris: string[]) {
+function publish(path: string, redirectUris: string[], extra: Record<string, unknown> = {}) {
   const clientId = clientIdFor(path);
-  server.routes.set(path, json({ client_id: clientId, client_name: 'Document App', redirect_uris: redirectUris, token_endpoint_auth_method: 'none' }));
+  server.routes.set(path, json({ client_id: clientId, client_name: 'Document App', redirect_uris: redirectUris, token_endpoint_auth_method: 'none', ...extra }));
   return clientId;
 }
+
+test('REV-12 the grants a metadata document lists decide at the token endpoint: without refresh_token, no refresh token', async () => {
+  for (const [path, grantTypes, refresh] of [['/no-refresh.json', ['authorization_code'], false], ['/refresh.json', ['authorization_code', 'refresh_token'], true]] as const) {
+    const clientId = publish(path, ['http://127.0.0.1:33418/cb'], { grant_types: grantTypes });
+    const { query, verifier } = authorizationParams(clientId, 'http://127.0.0.1:50123/cb', { scope: 'mcp:tools offline_access' });
+    const { callback } = await runFlow(new UserAgent(fixture, cimdHandler()), query);
+    const token = await fixture.redeem({ code: locationQuery(callback).get('code')!, code_verifier: verifier, redirect_uri: 'http://127.0.0.1:50123/cb', client_id: clientId });
+    expect(token.status).toBe(200);
+    expect(typeof token.json.refresh_token === 'string').toBe(refresh);
+  }
+});
 
 test('CIMD-4 CIMD-8 a metadata-document client: its redirect URIs decide, the consent page names its domain and warns it is localhost-only', async () => {
   const clientId = publish('/app.json', ['http://127.0.0.1:33418/cb']);

@@ -36,7 +36,7 @@ export async function seedCode(
   stores: Stores,
   now: number,
   clientId: string,
-  options: { scope?: string; sub?: string; username?: string; resource?: string; expiresIn?: number } = {},
+  options: { scope?: string; sub?: string; username?: string; resource?: string; expiresIn?: number; clientGrantTypes?: string[] } = {},
 ) {
   const code = randomToken(32);
   const verifier = randomBytes(48).toString('base64url');
@@ -52,6 +52,7 @@ export async function seedCode(
     createdAt: now,
     expiresAt: now + (options.expiresIn ?? 60),
     failures: 0,
+    ...(options.clientGrantTypes ? { clientGrantTypes: options.clientGrantTypes } : {}),
   });
   return { code, verifier };
 }

@@ -556,6 +556,16 @@ describe('Client ID Metadata Document clients at the token endpoint', () => {
     expect(refreshed.statusCode).toBe(200);
   });
 
+  test('REV-12 a metadata document without the refresh_token grant gets no refresh token, and may not refresh', async () => {
+    const { code, verifier } = await seedCode(stores(), clock.now, CIMD_ID, { clientGrantTypes: ['authorization_code'] });
+    const response = await post('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: CIMD_ID });
+    expect(response.statusCode).toBe(200);
+    expect(response.json.refresh_token).toBeUndefined();
+    const listed = await seedCode(stores(), clock.now, CIMD_ID, { clientGrantTypes: ['authorization_code', 'refresh_token'] });
+    const withRefresh = await post('/token', { grant_type: 'authorization_code', code: listed.code, code_verifier: listed.verifier, redirect_uri: REDIRECT, client_id: CIMD_ID });
+    expect(withRefresh.json.refresh_token).toBeDefined();
+  });
+
   test('SSRF-06 with CIMD disabled a URL-shaped client id is an unknown client', async () => {
     const disabled = buildTokenHandler({ config: backend.config({ CIMD_ENABLED: 'false' }), stores: stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
     const { code, verifier } = await seedCode(stores(), clock.now, CIMD_ID);
