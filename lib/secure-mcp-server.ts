@@ -325,6 +325,15 @@ export interface SecureMcpServerProps {
   readonly registerReservedConcurrency?: number;
 
   /**
+   * Who may change the created signing key's policy (`kms:PutKeyPolicy`); include the role that deploys
+   * the stack (for the CDK bootstrap, its CloudFormation execution role). Nobody may sign tokens but the
+   * token function, and nobody may create grants on the key, whoever administers it.
+   * @default - principals of this account whose IAM policies allow kms:PutKeyPolicy (deployment roles,
+   * administrators): they could replace the policy to sign, which CloudTrail records
+   */
+  readonly signingKeyAdmins?: iam.IPrincipal[];
+
+  /**
    * The clients that may use the client_credentials grant (tokens without a user), each with its scope
    * ceiling. Open registration never creates such a client.
    * @default - none: every token has a signed-in user behind it
@@ -611,7 +620,7 @@ export class SecureMcpServer extends Construct {
     this.callbackUrl = `${this.issuer}/callback`;
 
     // ---- Keys, tables and the upstream identity provider.
-    this.signingKey = props.signingKey ?? createSigningKey(this, 'SigningKey', { keySpec: algorithm.keySpec, removalPolicy });
+    this.signingKey = props.signingKey ?? createSigningKey(this, 'SigningKey', { keySpec: algorithm.keySpec, removalPolicy, administrators: props.signingKeyAdmins });
     const previousKeys = props.previousSigningKeys ?? [];
     this.previousSigningKeys = previousKeys;
     const tables = {} as Record<TableName, dynamodb.ITable>;
@@ -724,7 +733,7 @@ export class SecureMcpServer extends Construct {
     this.authorizerFunction = authorizer.function;
 
     // ---- Least privilege: exactly the KMS, DynamoDB and Secrets Manager actions each handler calls.
-    grantSign(this.signingKey, token.role, algorithm.kmsSigningAlgorithm);
+    grantSign(this.signingKey, token.role, algorithm.kmsSigningAlgorithm, props.signingKey === undefined);
     grantGetPublicKey([this.signingKey, ...previousKeys], token.role, 'TokenFunctionPublicKeyRead');
     grantGetPublicKey([this.signingKey, ...previousKeys], metadata.role, 'MetadataFunctionPublicKeyRead');
     tables.clients.grant(token.role, 'dynamodb:GetItem', 'dynamodb:BatchGetItem');

@@ -4,22 +4,24 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
 
 /**
- * Key administration for the account (which IAM then delegates), without the cryptographic operations:
- * `kms:Sign` and `kms:GetPublicKey` are granted to named roles only, so no other identity in the
- * account can sign a token by being given a broad IAM policy.
+ * Key administration for the account (which IAM then delegates), without the cryptographic operations
+ * and without the two actions that lead to them (REV-05): `kms:CreateGrant` (a grant with
+ * `Operations=[Sign]` would let its grantee sign tokens) and `kms:PutKeyPolicy` (granted separately,
+ * to the key administrators). Explicit names, no wildcards: `kms:Create*` and `kms:Put*` included both.
  */
-const KEY_ADMIN_ACTIONS = [
-  'kms:Create*',
+export const KEY_ADMIN_ACTIONS = [
   'kms:Describe*',
-  'kms:Enable*',
   'kms:List*',
-  'kms:Put*',
-  'kms:Update*',
-  'kms:Revoke*',
-  'kms:Disable*',
   'kms:GetKeyPolicy',
   'kms:GetKeyRotationStatus',
-  'kms:Delete*',
+  'kms:EnableKey',
+  'kms:DisableKey',
+  'kms:UpdateKeyDescription',
+  'kms:CreateAlias',
+  'kms:UpdateAlias',
+  'kms:DeleteAlias',
+  'kms:RevokeGrant',
+  'kms:RetireGrant',
   'kms:TagResource',
   'kms:UntagResource',
   'kms:ScheduleKeyDeletion',
@@ -29,6 +31,11 @@ const KEY_ADMIN_ACTIONS = [
 export interface SigningKeyOptions {
   readonly keySpec: kms.KeySpec;
   readonly removalPolicy: RemovalPolicy;
+  /**
+   * Who may change the key policy (`kms:PutKeyPolicy`). Must include the role that deploys the stack.
+   * @default - principals of this account whose IAM policies allow it
+   */
+  readonly administrators?: iam.IPrincipal[];
 }
 
 /** The asymmetric SIGN_VERIFY key tokens are signed with; its private half never leaves KMS. */
@@ -41,6 +48,14 @@ export function createSigningKey(scope: Construct, id: string, options: SigningK
         actions: KEY_ADMIN_ACTIONS,
         resources: ['*'],
       }),
+      new iam.PolicyStatement({
+        sid: 'KeyPolicyChanges',
+        principals: options.administrators?.length ? options.administrators : [new iam.AccountRootPrincipal()],
+        actions: ['kms:PutKeyPolicy'],
+        resources: ['*'],
+      }),
+      // No grant path to any operation at all: nothing here uses grants.
+      new iam.PolicyStatement({ sid: 'NoGrants', effect: iam.Effect.DENY, principals: [new iam.AnyPrincipal()], actions: ['kms:CreateGrant'], resources: ['*'] }),
     ],
   });
   return new kms.Key(scope, id, {
@@ -73,11 +88,27 @@ function keyPolicyStatement(sid: string | undefined, role: iam.IRole, action: st
 /**
  * `kms:Sign` with exactly one algorithm, in the role's policy and, for a key created here, in the key
  * policy too (a key imported with `fromKeyArn` keeps its own policy, which must delegate to IAM).
+ * `exclusive` (a key this construct created) adds an explicit Deny of Sign for every other principal:
+ * explicit denies win over IAM policies and grants, so not even an account administrator can sign a
+ * token without first replacing the key policy, which CloudTrail records (REV-05).
  */
-export function grantSign(key: kms.IKey, role: iam.IRole, kmsSigningAlgorithm: string): void {
+export function grantSign(key: kms.IKey, role: iam.IRole, kmsSigningAlgorithm: string, exclusive = false): void {
   const conditions = { StringEquals: { 'kms:SigningAlgorithm': kmsSigningAlgorithm } };
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Sign'], resources: [key.keyArn], conditions }));
   key.addToResourcePolicy(keyPolicyStatement('TokenSigning', role, 'kms:Sign', conditions), true);
+  if (exclusive) {
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'SigningByTokenFunctionOnly',
+        effect: iam.Effect.DENY,
+        principals: [new iam.AnyPrincipal()],
+        actions: ['kms:Sign'],
+        resources: ['*'],
+        conditions: { ArnNotEquals: { 'aws:PrincipalArn': role.roleArn } },
+      }),
+      true,
+    );
+  }
 }
 
 /** `kms:GetPublicKey` on each key, for publishing the JWKS and verifying tokens. */

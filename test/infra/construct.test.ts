@@ -118,11 +118,29 @@ describe('INFRA-02 KMS signing key', () => {
     expect(signers[0].roles).toEqual([tokenRole]);
     expect(signers[0].statement.Condition).toEqual({ StringEquals: { 'kms:SigningAlgorithm': 'RSASSA_PKCS1_V1_5_SHA_256' } });
     const keyStatements = keys[signingKeyId].Properties.KeyPolicy.Statement as PolicyStatementJson[];
-    const keySigners = keyStatements.filter((statement) => actionsOf(statement).some((action) => ['kms:Sign', 'kms:*', 'kms:Sign*', '*'].includes(action)));
+    const keySigners = keyStatements.filter((statement) => statement.Effect === 'Allow' && actionsOf(statement).some((action) => ['kms:Sign', 'kms:*', 'kms:Sign*', '*'].includes(action)));
     expect(keySigners).toHaveLength(1);
     expect(keySigners[0].Condition).toEqual({
       StringEquals: { 'kms:SigningAlgorithm': 'RSASSA_PKCS1_V1_5_SHA_256' },
       ArnEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [tokenRole, 'Arn'] } },
+    });
+  });
+
+  it('REV-05 leaves no path to Sign for anyone but the token role: no grants, Sign denied to every other principal, key policy changes separate', () => {
+    const statements = keys[signingKeyId].Properties.KeyPolicy.Statement as PolicyStatementJson[];
+    // An action pattern of a statement, as IAM matches it.
+    const matches = (pattern: string, action: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action);
+    const allowing = (action: string) => statements.filter((statement) => statement.Effect === 'Allow' && actionsOf(statement).some((pattern) => matches(pattern, action)));
+    expect(allowing('kms:CreateGrant')).toEqual([]);
+    expect(allowing('kms:PutKeyPolicy').map((statement) => statement.Sid)).toEqual(['KeyPolicyChanges']);
+    expect(allowing('kms:Sign').map((statement) => statement.Sid)).toEqual(['TokenSigning']);
+    const denies = Object.fromEntries(statements.filter((statement) => statement.Effect === 'Deny').map((statement) => [statement.Sid, statement]));
+    expect(denies.NoGrants).toMatchObject({ Principal: { AWS: '*' }, Action: 'kms:CreateGrant', Resource: '*' });
+    expect(denies.NoGrants.Condition).toBeUndefined();
+    expect(denies.SigningByTokenFunctionOnly).toMatchObject({
+      Principal: { AWS: '*' },
+      Action: 'kms:Sign',
+      Condition: { ArnNotEquals: { 'aws:PrincipalArn': { 'Fn::GetAtt': [tokenRole, 'Arn'] } } },
     });
   });
 
