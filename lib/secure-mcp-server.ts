@@ -26,7 +26,7 @@ import { createTrail } from './private/trail';
 import { isHostName, isOrigin, Problems } from './private/validation';
 import { MCP_PATH, PROTECTED_RESOURCE_METADATA_PATH } from './routes';
 import { DEFAULT_SCOPE_MODEL, defaultScopes, ScopeDefinition, ScopeEntitlement, ScopeModel, validateScopeModel } from './scopes';
-import { TableName, TABLES } from './tables';
+import { CLIENT_USED_MARK_ATTRIBUTES, TableName, TABLES } from './tables';
 
 /** The JWS algorithm access tokens are signed with, and the KMS key it needs. */
 export class SigningAlgorithm {
@@ -740,7 +740,18 @@ export class SecureMcpServer extends Construct {
     tables.codes.grant(token.role, 'dynamodb:BatchGetItem', 'dynamodb:UpdateItem');
     tables.grants.grant(token.role, 'dynamodb:BatchGetItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem');
     tables.clients.grant(register.role, 'dynamodb:PutItem', 'dynamodb:GetItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem');
-    tables.clients.grant(authorize.role, 'dynamodb:GetItem', 'dynamodb:UpdateItem');
+    tables.clients.grant(authorize.role, 'dynamodb:GetItem');
+    authorize.role.addToPrincipalPolicy(
+      new iam.PolicyStatement({
+        sid: 'MarkClientUsedOnly',
+        actions: ['dynamodb:UpdateItem'],
+        resources: [tables.clients.tableArn],
+        conditions: {
+          'ForAllValues:StringEquals': { 'dynamodb:Attributes': [...CLIENT_USED_MARK_ATTRIBUTES] },
+          StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+        },
+      }),
+    );
     tables.codes.grant(authorize.role, 'dynamodb:PutItem');
     tables.pending.grant(authorize.role, 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:DeleteItem', 'dynamodb:UpdateItem');
     tables.consents.grant(authorize.role, 'dynamodb:GetItem', 'dynamodb:PutItem');

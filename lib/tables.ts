@@ -15,6 +15,14 @@ export interface TableDefinition {
 /** Every item carries this numeric attribute (epoch seconds) for DynamoDB TTL. */
 export const TTL_ATTRIBUTE = 'ttl';
 
+/**
+ * The only attributes of a clients-table item the authorize function may touch with UpdateItem (REV-13):
+ * the key, and the unused-registration expiry it removes once an authorization completes. The IAM policy
+ * conditions `dynamodb:Attributes` on exactly this list, so that function cannot rewrite a client's
+ * redirect URIs, grants or secret hash.
+ */
+export const CLIENT_USED_MARK_ATTRIBUTES = ['pk', 'expiresAt', TTL_ATTRIBUTE] as const;
+
 export const TABLES: readonly TableDefinition[] = [
   { name: 'clients', partitionKey: 'pk', purpose: 'Registered clients (secrets and registration access tokens as hashes only)' },
   { name: 'codes', partitionKey: 'pk', purpose: 'Authorization codes, keyed by the SHA-256 of the code, 60 s lifetime' },

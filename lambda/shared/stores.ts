@@ -11,7 +11,7 @@ import {
 import { sha256 } from './crypto';
 import { fromItem, keyOf, send, toItem } from './dynamo';
 import { TemporarilyUnavailableError } from './oauth-error';
-import { TTL_ATTRIBUTE } from '../../lib/tables';
+import { CLIENT_USED_MARK_ATTRIBUTES, TTL_ATTRIBUTE } from '../../lib/tables';
 
 /**
  * DynamoDB stores for clients, authorization codes and grants. Only SHA-256 hashes of codes, tokens,
@@ -200,15 +200,17 @@ export class Stores {
   }
 
   /** A completed authorization makes a registration permanent (unused ones expire). */
+  /** Touches only CLIENT_USED_MARK_ATTRIBUTES: the authorize role's IAM policy allows nothing else (REV-13). */
   async markClientUsed(clientId: string): Promise<void> {
+    const [key, expiresAt, ttl] = CLIENT_USED_MARK_ATTRIBUTES;
     await send(
       this.db,
       new UpdateItemCommand({
         TableName: this.tables.clients,
         Key: keyOf(clientId),
-        UpdateExpression: `REMOVE expiresAt, #ttl`,
-        ConditionExpression: 'attribute_exists(pk) AND attribute_exists(expiresAt)',
-        ExpressionAttributeNames: { '#ttl': TTL_ATTRIBUTE },
+        UpdateExpression: 'REMOVE #expiresAt, #ttl',
+        ConditionExpression: 'attribute_exists(#key) AND attribute_exists(#expiresAt)',
+        ExpressionAttributeNames: { '#key': key, '#expiresAt': expiresAt, '#ttl': ttl },
       }),
     );
   }

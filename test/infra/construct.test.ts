@@ -193,6 +193,19 @@ describe('INFRA-03 DynamoDB tables', () => {
     }
   });
 
+  it('REV-13 the authorize function may UpdateItem a client only to remove its unused-registration expiry', () => {
+    const authorizeRole = roleOf(template, fn('Authorize'));
+    const updates = identityStatements(template).filter(
+      ({ roles, statement }) => roles.includes(authorizeRole) && actionsOf(statement).includes('dynamodb:UpdateItem') && JSON.stringify(statement.Resource).includes(logicalIdOf(stack, mcp.clientsTable)),
+    );
+    expect(updates).toHaveLength(1);
+    expect(actionsOf(updates[0].statement)).toEqual(['dynamodb:UpdateItem']);
+    expect(updates[0].statement.Condition).toEqual({
+      'ForAllValues:StringEquals': { 'dynamodb:Attributes': ['pk', 'expiresAt', 'ttl'] },
+      StringEqualsIfExists: { 'dynamodb:ReturnValues': 'NONE' },
+    });
+  });
+
   it('grants each function exactly the table actions it calls, on exactly those tables', () => {
     const table = (name: string) => logicalIdOf(stack, mcp.tables[name as keyof typeof mcp.tables]);
     const expected: Record<string, Record<string, string[]>> = {
