@@ -150,7 +150,7 @@ export async function authorize(event: HttpEvent, deps: AuthorizeDeps): Promise<
     deps.audit('security.pkce_constant_challenge', { client_id: client.clientId, reason: 'constant_challenge', uses });
   }
 
-  const consentCookie = readCookie(event, consentCookieName(client.clientId));
+  const consentCookie = readCookie(event, consentCookieName(deps.config.issuer, client.clientId));
   if (consentCookie !== undefined) {
     const consentId = sha256(consentCookie);
     const remembered = await deps.flows.getConsent(consentId, now);

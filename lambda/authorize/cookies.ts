@@ -8,14 +8,20 @@ import { headerValues, type HttpEvent } from '../shared/http';
  *
  * A cookie's name carries a short, public prefix of that flow's hash, so parallel flows in one
  * browser (two tabs, two clients) never overwrite each other's cookie.
+ *
+ * Several instances on one host (base paths of one custom domain, a brought REST API) share the cookie
+ * jar, since `__Host-` requires Path=/ (REV-14). Flow and sign-in names derive from random per-flow
+ * hashes, and every value is looked up by hash in the instance's own table, so they never collide or
+ * cross over. The consent cookie's name derives from the client id, which a metadata-document client
+ * shares across instances: its name includes the issuer, so each instance keeps its own.
  */
 
 /** Binds a pending authorization (consent page) to the browser that started it. */
 export const flowCookieName = (handleHash: string) => `__Host-mcp-authz-${handleHash.slice(0, 16)}`;
 /** Binds an upstream sign-in to the browser that approved it; set only after consent (UPS-03). */
 export const signInCookieName = (stateHash: string) => `__Host-mcp-signin-${stateHash.slice(0, 16)}`;
-/** Points at the remembered consent for one client (AS-20: bound to the client id). */
-export const consentCookieName = (clientId: string) => `__Host-mcp-consent-${sha256(`client:${clientId}`).slice(0, 16)}`;
+/** Points at the remembered consent for one client of one instance (AS-20: bound to the client id; REV-14: to the issuer). */
+export const consentCookieName = (issuer: string, clientId: string) => `__Host-mcp-consent-${sha256(`client:${issuer}\n${clientId}`).slice(0, 16)}`;
 
 export function setCookie(name: string, value: string, maxAgeSeconds: number): string {
   return `${name}=${value}; Max-Age=${maxAgeSeconds}; Path=/; Secure; HttpOnly; SameSite=Lax`;

@@ -44,7 +44,7 @@ export async function rememberConsent(request: AuthorizationRequest, sub: string
     createdAt: now,
     expiresAt: now + lifetime,
   });
-  return [setCookie(consentCookieName(request.clientId), secret, lifetime)];
+  return [setCookie(consentCookieName(deps.config.issuer, request.clientId), secret, lifetime)];
 }
 
 /**

@@ -43,7 +43,15 @@ describe('cookies', () => {
 
   test('AS-20 cookies are set with the __Host- attributes', () => {
     expect(setCookie('__Host-x', value, 600)).toBe(`__Host-x=${value}; Max-Age=600; Path=/; Secure; HttpOnly; SameSite=Lax`);
-    expect(consentCookieName('client-a')).not.toBe(consentCookieName('client-b'));
+    expect(consentCookieName('https://mcp.example.com', 'client-a')).not.toBe(consentCookieName('https://mcp.example.com', 'client-b'));
+  });
+
+  test('REV-14 two instances on one host (base paths) keep separate consent cookies for the same metadata-document client', () => {
+    const client = 'https://app.example/oauth/client.json';
+    const first = consentCookieName('https://mcp.example.com/team-a', client);
+    const second = consentCookieName('https://mcp.example.com/team-b', client);
+    expect(first).not.toBe(second);
+    for (const name of [first, second]) expect(name).toMatch(/^__Host-mcp-consent-[A-Za-z0-9_-]{16}$/);
   });
 
   test('CONS-06 only one well-formed value counts: repeated, malformed or absent cookies read as absent', () => {
