@@ -650,8 +650,10 @@ export class SecureMcpServer extends Construct {
     };
     const cimd = { [HANDLER_ENV.cimdEnabled]: String(props.clientIdMetadataDocuments ?? true) };
     const caching = authorizerCaching(authorizerCacheTtl.toSeconds());
+    const machineClientEnvironment: Record<string, string> = machineClients.config.length > 0 ? { [HANDLER_ENV.machineClients]: JSON.stringify(machineClients.config) } : {};
     const environments = {
-      metadata: { ...common, ...signing, ...cimd },
+      // The metadata function advertises client_credentials only when machine clients exist.
+      metadata: { ...common, ...signing, ...cimd, ...machineClientEnvironment },
       register: {
         ...common,
         [HANDLER_ENV.clientsTable]: tables.clients.tableName,
@@ -669,7 +671,7 @@ export class SecureMcpServer extends Construct {
         [HANDLER_ENV.clientsTable]: tables.clients.tableName,
         [HANDLER_ENV.codesTable]: tables.codes.tableName,
         [HANDLER_ENV.grantsTable]: tables.grants.tableName,
-        ...(machineClients.config.length > 0 ? { [HANDLER_ENV.machineClients]: JSON.stringify(machineClients.config) } : {}),
+        ...machineClientEnvironment,
       },
       authorize: {
         ...common,

@@ -28,7 +28,8 @@ export function authorizationServerMetadata(config: AuthServerConfig) {
     jwks_uri: at('/jwks.json'),
     response_types_supported: ['code'],
     response_modes_supported: ['query'],
-    grant_types_supported: ['authorization_code', 'refresh_token', 'client_credentials'],
+    // client_credentials exists only for the operator's machine clients (REV-01); open registration refuses it.
+    grant_types_supported: ['authorization_code', 'refresh_token', ...(config.machineClients.length > 0 ? ['client_credentials'] : [])],
     code_challenge_methods_supported: ['S256'],
     token_endpoint_auth_methods_supported: clientAuthMethods,
     revocation_endpoint_auth_methods_supported: clientAuthMethods,

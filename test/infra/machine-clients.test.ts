@@ -35,7 +35,9 @@ describe('REV-02 machine clients declared by the operator', () => {
       .filter(({ statement }) => secretIds.some((id) => render(statement.Resource).includes(id)));
     expect(readers.length).toBeGreaterThan(0);
     for (const { roles } of readers) expect(roles).toEqual([roleOf(template, tokenId)]);
-    for (const other of ['Authorize', 'Register', 'Metadata', 'Authorizer']) {
+    // The metadata function reads the list only to advertise client_credentials.
+    expect(environmentOf(template, functionLogicalId(stack, mcp, 'Metadata')).MACHINE_CLIENTS).toEqual(environmentOf(template, tokenId).MACHINE_CLIENTS);
+    for (const other of ['Authorize', 'Register', 'Authorizer']) {
       expect(environmentOf(template, functionLogicalId(stack, mcp, other)).MACHINE_CLIENTS).toBeUndefined();
     }
   });
@@ -44,6 +46,7 @@ describe('REV-02 machine clients declared by the operator', () => {
     const { template, stack, mcp } = templateOf();
     expect(mcp.machineClients).toEqual([]);
     expect(environmentOf(template, functionLogicalId(stack, mcp, 'Token')).MACHINE_CLIENTS).toBeUndefined();
+    expect(environmentOf(template, functionLogicalId(stack, mcp, 'Metadata')).MACHINE_CLIENTS).toBeUndefined();
   });
 
   test('REV-02 a brought secret is used as is (no new secret) and granted to the token function', () => {

@@ -97,6 +97,15 @@ describe('metadata (RSA key)', () => {
     expect(response.statusCode).toBe(405);
   });
 
+  test('REV-01 client_credentials is advertised only when the operator declared machine clients', async () => {
+    const grantsOf = async (env: Record<string, string>) => {
+      const built = buildMetadataHandler({ config: backend.config(env), jwks: new KmsJwksProvider(backend.kmsClient, [backend.keyArn], 'RS256'), clock: clock.fn, sink: audit.sink });
+      return (await get(built, '/.well-known/oauth-authorization-server')).json.grant_types_supported;
+    };
+    expect(await grantsOf({})).toEqual(['authorization_code', 'refresh_token', 'client_credentials']);
+    expect(await grantsOf({ MACHINE_CLIENTS: '' })).toEqual(['authorization_code', 'refresh_token']);
+  });
+
   test('SSRF-06 with CIMD disabled the metadata omits client_id_metadata_document_supported', async () => {
     const config = backend.config({ CIMD_ENABLED: 'false' });
     const disabled = buildMetadataHandler({ config, jwks: new KmsJwksProvider(backend.kmsClient, [backend.keyArn], 'RS256'), clock: clock.fn, sink: audit.sink });
