@@ -16,10 +16,12 @@ const ROOT = fileURLToPath(new URL('..', import.meta.url));
 const CATALOGUE_COUNTS = [
   ['REG', 19], ['AZR', 18], ['PKCE', 11], ['CODE', 11], ['CAUTH', 6], ['RT', 9], ['CONS', 6], ['UPS', 6],
   ['JWT', 21], ['RES', 3], ['META', 4], ['ROB', 9], ['FAULT', 10], ['SSRF', 6], ['INFRA', 9], ['AUDIT', 4],
+  // Cases an independent review reproduced beyond the catalogue (docs/SECURITY.md, section 2.9).
+  ['REV', 14],
 ];
-const ID = /\b(REG|AZR|PKCE|CODE|CAUTH|RT|CONS|UPS|JWT|RES|META|ROB|FAULT|SSRF|INFRA|AUDIT)-(\d{2})\b/g;
+const ID = /\b(REG|AZR|PKCE|CODE|CAUTH|RT|CONS|UPS|JWT|RES|META|ROB|FAULT|SSRF|INFRA|AUDIT|REV)-(\d{2})\b/g;
 
-/** The 152 catalogue ids, in catalogue order. */
+/** The 152 catalogue ids and the 14 review ids, in order. */
 export function catalogueIds() {
   return CATALOGUE_COUNTS.flatMap(([prefix, count]) => Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(2, '0')}`));
 }
