@@ -1,6 +1,6 @@
 import { sha256 } from '../../lambda/shared/crypto';
 import { ISSUER, lambdaContext, proxyEvent, RESOURCE } from '../support/harness';
-import { AuthorizeFixture, authorizationParams, header, newVerifier, type Result, setCookies, UserAgent } from './fixture';
+import { AuthorizeFixture, authorizationParams, errorResponse, header, newVerifier, type Result, returnLink, setCookies, UserAgent } from './fixture';
 
 /** GET /authorize: validation order, redirect rules and refusals (catalogue B, C, J; SPEC AS-7, AS-10, AS-11, AS-17). */
 
@@ -30,22 +30,14 @@ function expectPage(result: Result, status = 400) {
   expect(header(result, 'content-type')).toBe('text/html; charset=utf-8');
 }
 
-/** The return link of an error interstitial, as the browser would follow it. */
-function interstitialLink(result: Result): string {
-  const match = /<a href="([^"]+)"/.exec(result.body);
-  expect(match).not.toBeNull();
-  return match![1].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
-}
+const interstitialLink = (result: Result): string => returnLink(result)!;
 
 /**
  * An error response (AS-7, REV-03): a 400 page, never a redirect, whose link goes to the exact redirect
  * URI with `error` and `iss` and the client's state unless suspect.
  */
 function expectErrorRedirect(result: Result, redirectUri: string, error: string, state: string | null = 'client-state-123') {
-  expectPage(result);
-  const location = interstitialLink(result);
-  expect(location.startsWith(`${redirectUri}?`)).toBe(true);
-  const query = new URL(location).searchParams;
+  const query = errorResponse(result, redirectUri);
   expect(query.getAll('error')).toEqual([error]);
   expect(query.getAll('iss')).toEqual([ISSUER]);
   expect(query.get('state')).toBe(state);

@@ -150,6 +150,29 @@ export const setCookies = (result: Result): string[] =>
     .flatMap(([, values]) => values.map(String));
 
 /** The query of a redirect's Location, as a list of [name, value] pairs (so repeats are visible). */
+/**
+ * The return link of an authorization-error interstitial (REV-03), unescaped as a browser follows it;
+ * undefined when the page has none.
+ */
+export function returnLink(result: Result): string | undefined {
+  const match = /<a href="([^"]+)"/.exec(result.body ?? '');
+  if (!match) return undefined;
+  return match[1].replace(/&quot;/g, '"').replace(/&#39;/g, "'").replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+}
+
+/**
+ * An authorization error answered as it must be (AS-7, REV-03): a 400 HTML page, never a redirect, whose
+ * link goes to the client's redirect URI with the error and `iss`. Returns the link's parameters.
+ */
+export function errorResponse(result: Result, redirectUri: string): URLSearchParams {
+  expect(result.statusCode).toBe(400);
+  expect(header(result, 'location')).toBeUndefined();
+  expect(header(result, 'content-type')).toBe('text/html; charset=utf-8');
+  const link = returnLink(result);
+  expect(link?.startsWith(`${redirectUri}?`)).toBe(true);
+  return new URL(link!).searchParams;
+}
+
 export function locationQuery(result: Result): URLSearchParams {
   const location = header(result, 'location');
   if (!location) throw new Error(`no Location (status ${result.statusCode}): ${result.body.slice(0, 200)}`);

@@ -2,7 +2,7 @@ import { issueCode } from '../../lambda/authorize/grant';
 import type { AuthorizeDeps } from '../../lambda/authorize/deps';
 import { sha256 } from '../../lambda/shared/crypto';
 import type { CodeRecord } from '../../lambda/shared/stores';
-import { AuthorizeFixture, authorizationParams, header, locationQuery, UserAgent } from '../authorize/fixture';
+import { AuthorizeFixture, authorizationParams, errorResponse, locationQuery, UserAgent } from '../authorize/fixture';
 import { REDIRECT, seedClient } from '../lambda/token-fixtures';
 import { databaseImage } from './support';
 
@@ -54,9 +54,7 @@ test('PKCE-09 there is no path without PKCE: a confidential client without code_
   const registered = await fixture.register({ token_endpoint_auth_method: 'client_secret_basic', redirect_uris: ['https://app.example.com/cb'] });
   const before = await databaseImage(fixture.backend);
   const result = await new UserAgent(fixture).authorize(authorizationParams(registered.clientId, registered.redirectUri, { code_challenge: undefined, code_challenge_method: undefined }).query);
-  expect(result.statusCode).toBe(303);
-  expect(header(result, 'location')!.startsWith('https://app.example.com/cb?')).toBe(true);
-  expect(locationQuery(result).get('error')).toBe('invalid_request');
+  expect(errorResponse(result, 'https://app.example.com/cb').get('error')).toBe('invalid_request');
   expect(fixture.audit.named('authorize.rejected')[0].reason).toBe('pkce_missing');
   expect(await databaseImage(fixture.backend)).toBe(before);
 });

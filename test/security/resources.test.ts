@@ -1,5 +1,5 @@
 import { buildTokenHandler } from '../../lambda/token/handler';
-import { AuthorizeFixture, authorizationParams, header, locationQuery, UserAgent } from '../authorize/fixture';
+import { AuthorizeFixture, authorizationParams, errorResponse, UserAgent } from '../authorize/fixture';
 import { REDIRECT, seedClient, seedCode } from '../lambda/token-fixtures';
 import { formEvent, instrument, ISSUER, lambdaContext, RESOURCE } from '../support/harness';
 import { databaseImage } from './support';
@@ -28,12 +28,11 @@ async function authorizeWith(resources: string[]) {
   const raw = `${new URLSearchParams(query)}${resources.map((r) => `&resource=${encodeURIComponent(r)}`).join('')}`;
   const before = await databaseImage(fixture.backend);
   const result = await new UserAgent(fixture).get(`${ISSUER}/authorize?${raw}`);
-  // ∅: a refused request writes nothing, and the error goes to the validated redirect URI with iss.
+  // ∅: a refused request writes nothing, and the error goes to the validated redirect URI with iss (through the interstitial, REV-03).
   expect(await databaseImage(fixture.backend)).toBe(before);
-  expect(result.statusCode).toBe(303);
-  expect(header(result, 'location')!.startsWith(`${client.redirectUri}?`)).toBe(true);
-  expect(locationQuery(result).get('iss')).toBe(ISSUER);
-  return locationQuery(result).get('error');
+  const answered = errorResponse(result, client.redirectUri);
+  expect(answered.get('iss')).toBe(ISSUER);
+  return answered.get('error');
 }
 
 async function redeemWith(extra: string) {

@@ -18,7 +18,7 @@ import { presentedClient } from '../../lambda/shared/client-auth';
 import { FormParameters, parseForm, parseJsonObject, parseUrlEncoded } from '../../lambda/shared/http';
 import { isPkceValue, s256Challenge } from '../../lambda/shared/pkce';
 import { parseRefreshToken } from '../../lambda/token/grants';
-import { AuthorizeFixture } from '../authorize/fixture';
+import { AuthorizeFixture, returnLink, type Result } from '../authorize/fixture';
 import { REDIRECT, seedCode } from '../lambda/token-fixtures';
 import { ISSUER, lambdaContext, proxyEvent, RESOURCE } from '../support/harness';
 import { bestOfThree, enforcePartitionKeyLimit, recordWrites, type RecordedWrite } from './support';
@@ -276,7 +276,13 @@ describe('ROB-03 arbitrary requests to every endpoint', () => {
         const result = await fixture.authorizeHandler(built, lambdaContext);
         const made = checkAnswer(result, result.statusCode === 303 ? 'json' : 'html');
         if (result.statusCode !== 303) {
-          seen.page++;
+          // REV-03: an authorization error is a page whose only link goes to the registered redirect URI.
+          const link = returnLink(result as Result);
+          if (link === undefined) seen.page++;
+          else {
+            expect(link).toMatch(/^http:\/\/127\.0\.0\.1(:\d+)?\/callback\?/);
+            seen.errorRedirect++;
+          }
           return expect(made).toEqual([]);
         }
         const location = header(result, 'location')!;
