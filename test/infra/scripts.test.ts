@@ -33,8 +33,32 @@ test('SCRIPTS-01 every test file belongs to exactly one of test:unit, test:e2e a
   expect({ unowned, shared }).toEqual({ unowned: [], shared: [] });
 });
 
-test('SCRIPTS-02 npm test stays the whole suite: the type check, the bundles and every jest test', () => {
+test('SCRIPTS-02 npm test stays the whole suite: the lint, the type check, the bundles and every jest test', () => {
+  expect(scripts.test).toMatch(/^npm run lint && /);
+  expect(scripts.lint).toBe('eslint .');
   expect(scripts.test).toMatch(/npm run typecheck/);
   expect(scripts.test).toMatch(/npm run bundle/);
   expect(scripts.test).toMatch(/&& jest$/);
+});
+
+function sources(directory: string): string[] {
+  return readdirSync(directory).flatMap((entry) => {
+    if (['node_modules', 'dist', 'assets', 'cdk.out', 'test-output', 'coverage'].includes(entry) || entry.startsWith('.')) return [];
+    const path = join(directory, entry);
+    return statSync(path).isDirectory() ? sources(path) : /\.(ts|mjs|cjs|js)$/.test(entry) ? [relative(repo, path)] : [];
+  });
+}
+
+test('SCRIPTS-03 every eslint-disable comment says why, after " -- " on the same line', () => {
+  const self = relative(repo, __filename);
+  const unexplained = sources(repo)
+    .filter((file) => file !== self)
+    .flatMap((file) =>
+      readFileSync(join(repo, file), 'utf8')
+        .split('\n')
+        .map((line, index) => ({ line, at: `${file}:${index + 1}` }))
+        .filter(({ line }) => /eslint-disable/.test(line) && !/eslint-disable(?:-next-line|-line)?(?:\s+[@\w/-]+(?:,\s*[@\w/-]+)*)?\s+--\s+\S/.test(line))
+        .map(({ at }) => at),
+    );
+  expect(unexplained).toEqual([]);
 });
