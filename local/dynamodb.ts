@@ -3,8 +3,7 @@ import type { Server } from 'node:http';
 import { CreateTableCommand, DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { TABLES, TableName } from '../lib/tables';
 
-// dynalite ships no type declarations.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- dynalite ships no type declarations
 const dynalite = require('dynalite') as (options: { createTableMs: number; deleteTableMs: number; updateTableMs: number; path?: string }) => Server;
 
 /** A DynamoDB API implementation in this process (dynalite): in memory, or persisted under `path`. */

@@ -101,7 +101,6 @@ export async function startUpstreamIdp(options: StartUpstreamIdpOptions): Promis
   const requests: string[] = [];
 
   // The issuer needs the port, so listen first and attach the provider once it exists.
-  let provider: Provider | undefined;
   let handleProvider: ((req: IncomingMessage, res: ServerResponse) => void) | undefined;
   const sockets = new Set<Socket>();
 
@@ -172,7 +171,7 @@ export async function startUpstreamIdp(options: StartUpstreamIdpOptions): Promis
       ctx.body = `upstream error: ${out.error}`;
     },
   };
-  provider = new Provider(issuer, configuration);
+  const provider = new Provider(issuer, configuration);
   provider.use(async (ctx, next) => {
     if (ctx.path !== '/token') {
       await next();
@@ -198,7 +197,7 @@ export async function startUpstreamIdp(options: StartUpstreamIdpOptions): Promis
 
   async function interaction(request: IncomingMessage, response: ServerResponse, path: string): Promise<void> {
     const [, , uid, action] = path.split('/');
-    const details = await provider!.interactionDetails(request, response);
+    const details = await provider.interactionDetails(request, response);
     if (details.uid !== uid) throw new Error('InteractionMismatch');
     if (request.method === 'GET' && action === undefined) {
       response.writeHead(200, { 'Content-Type': 'text/html; charset=utf-8', 'Cache-Control': 'no-store' });
@@ -213,14 +212,14 @@ export async function startUpstreamIdp(options: StartUpstreamIdpOptions): Promis
         response.end(loginPage(uid, String(details.params.client_id), true));
         return;
       }
-      await provider!.interactionFinished(request, response, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
+      await provider.interactionFinished(request, response, { login: { accountId: user.sub } }, { mergeWithLastSubmission: false });
       return;
     }
     if (request.method === 'POST' && action === 'abort') {
       // A hostile or careless upstream may put anything in error_description (UPS-04): tests pass it through.
       const form = await readForm(request);
       const result = { error: 'access_denied', error_description: form.get('error_description') ?? 'End-User aborted interaction' };
-      await provider!.interactionFinished(request, response, result, { mergeWithLastSubmission: false });
+      await provider.interactionFinished(request, response, result, { mergeWithLastSubmission: false });
       return;
     }
     response.writeHead(404).end();

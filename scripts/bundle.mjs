@@ -1,31 +1,66 @@
 // Bundles every Lambda handler (lambda/<name>/index.ts) into assets/<name>/index.mjs with esbuild.
 // The construct deploys these files with Code.fromAsset, so consumers need neither esbuild nor Docker
 // at synth and every consumer deploys byte-identical code (DESIGN decision 4).
+//
+// A running local stack imports a handler's bundle the first time that handler is called, so a second
+// `npm run bundle` (or `npm start`, `npm test`) must never leave a bundle missing or half-written: every
+// bundle is built into a staging directory next to the output and renamed over the old file, which a
+// reader sees either whole before or whole after.
+//
+// Usage: node scripts/bundle.mjs [--outdir DIR] [handler ...]   (defaults: assets, every handler)
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, rmSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readdirSync, renameSync, rmSync } from 'node:fs';
+import { basename, dirname, join, resolve } from 'node:path';
 import bundleOptionsModule from './bundle-options.cjs';
 
 const { bundleOptions } = bundleOptionsModule;
 
 export const HANDLERS = ['metadata', 'register', 'token', 'authorize', 'authorizer', 'example-mcp'];
 
-export async function bundleAll({ quiet = false } = {}) {
-  rmSync('assets', { recursive: true, force: true });
+/** Replaces the files of `target` with those of `staged`, one atomic rename per file, then drops stale files. */
+function replaceDirectory(staged, target) {
+  mkdirSync(target, { recursive: true });
+  const fresh = readdirSync(staged);
+  for (const file of fresh) renameSync(join(staged, file), join(target, file));
+  for (const file of readdirSync(target)) if (!fresh.includes(file)) rmSync(join(target, file), { recursive: true, force: true });
+}
+
+export async function bundleAll({ quiet = false, outdir = 'assets', handlers = HANDLERS } = {}) {
+  const output = resolve(outdir);
+  mkdirSync(dirname(output), { recursive: true });
+  // Same parent, same file system: the renames below are atomic.
+  const staging = mkdtempSync(join(dirname(output), `.${basename(output)}-staging-`));
   const results = {};
-  for (const name of HANDLERS) {
-    const entry = `lambda/${name}/index.ts`;
-    if (!existsSync(entry)) continue;
-    mkdirSync(`assets/${name}`, { recursive: true });
-    const result = await build(bundleOptions(entry, `assets/${name}/index.mjs`));
-    results[name] = result.metafile;
-    if (!quiet) {
-      const bytes = Object.values(result.metafile.outputs)[0].bytes;
-      console.log(`bundled ${name}: ${(bytes / 1024).toFixed(1)} KB`);
+  try {
+    for (const name of handlers) {
+      const entry = `lambda/${name}/index.ts`;
+      if (!existsSync(entry)) continue;
+      const result = await build(bundleOptions(entry, join(staging, name, 'index.mjs')));
+      replaceDirectory(join(staging, name), join(output, name));
+      results[name] = result.metafile;
+      if (!quiet) {
+        const bytes = Object.values(result.metafile.outputs)[0].bytes;
+        console.log(`bundled ${name}: ${(bytes / 1024).toFixed(1)} KB`);
+      }
     }
+    // A handler removed from the list leaves no bundle behind (only on a full build).
+    if (handlers === HANDLERS && existsSync(output)) {
+      for (const entry of readdirSync(output)) if (!HANDLERS.includes(entry)) rmSync(join(output, entry), { recursive: true, force: true });
+    }
+  } finally {
+    rmSync(staging, { recursive: true, force: true });
   }
   return results;
 }
 
 if (import.meta.url === `file://${process.argv[1]}`) {
-  await bundleAll();
+  const args = process.argv.slice(2);
+  const at = args.indexOf('--outdir');
+  const outdir = at === -1 ? undefined : args.splice(at, 2)[1];
+  const unknown = args.filter((name) => !HANDLERS.includes(name));
+  if (unknown.length) {
+    console.error(`Unknown handler ${unknown.join(', ')}; expected any of ${HANDLERS.join(', ')}`);
+    process.exit(2);
+  }
+  await bundleAll({ outdir, handlers: args.length ? args : HANDLERS });
 }

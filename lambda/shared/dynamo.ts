@@ -45,7 +45,7 @@ export function isConditionFailure(error: unknown): boolean {
  * Runs one DynamoDB call: a condition failure is returned as `false` (a normal outcome, e.g. a code
  * already used); transient faults become TemporarilyUnavailableError; anything else propagates (500).
  */
-// eslint-disable-next-line @typescript-eslint/no-explicit-any
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any DynamoDB command: the SDK types send() per command class
 export async function send<T>(client: DynamoDBClient, command: any): Promise<T | false> {
   try {
     return (await client.send(command)) as T;

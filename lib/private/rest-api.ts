@@ -32,7 +32,6 @@ export const DEFAULT_THROTTLING: Required<apigateway.ThrottleSettings> = { rateL
 
 export const DEFAULT_MCP_THROTTLING: Required<apigateway.ThrottleSettings> = { rateLimit: 100, burstLimit: 200 };
 
-
 /**
  * JSON access log lines. Identifiers and outcomes only: no header, query string or body can reach them
  * (the query of /authorize and /callback carries PKCE challenges and upstream codes).

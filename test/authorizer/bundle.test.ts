@@ -8,7 +8,7 @@ import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
 import { authorizerEvent, ISSUER, jwksOf, mint, testKey } from './support/tokens';
 // The exact esbuild options of scripts/bundle.mjs, so the test builds what is deployed.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file, shared with scripts/bundle.mjs
 const { bundleOptions } = require('../../scripts/bundle-options.cjs');
 
 // The authorizer as Lambda runs it: an ES module bundle loaded in a fresh Node process, configured only

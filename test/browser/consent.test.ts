@@ -1,24 +1,24 @@
 import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { chromium, type Browser, type BrowserContext } from 'playwright-core';
+import type { Browser, BrowserContext } from 'playwright-core';
 import { FlowStore } from '../../lambda/authorize/flow-store';
 import { buildAuthorizeHandler } from '../../lambda/authorize/handler';
 import { OidcUpstream } from '../../lambda/authorize/upstream';
 import { randomToken } from '../../lambda/shared/crypto';
 import { buildTokenHandler } from '../../lambda/token/handler';
 import { authorizationParams } from '../authorize/fixture';
+import { launchBrowser } from '../support/browser';
 import { startHandlerServer, type HandlerServer } from '../support/handler-server';
 import { AuditCapture, Backend, formEvent, lambdaContext } from '../support/harness';
 import { startUpstreamIdp, type UpstreamIdp } from '../../local/upstream-idp';
 
 /**
- * The consent flow in a real browser (Debian's chromium driven by playwright-core): our handlers
+ * The consent flow in a real browser (the Chromium of the `@sparticuz/chromium` devDependency, driven by playwright-core): our handlers
  * behind an HTTP adapter, oidc-provider as the upstream, and a local "MCP client" that receives the
  * redirect. Screenshots go to test-output/browser/.
  */
 
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOTS = 'test-output/browser';
 const UPSTREAM_CLIENT_ID = 'mcp-authorization-server';
 const UPSTREAM_SECRET = 'browser-test-upstream-secret';
@@ -69,7 +69,7 @@ beforeAll(async () => {
   await new Promise<void>((resolve) => clientServer.listen(0, '127.0.0.1', resolve));
   clientOrigin = `http://127.0.0.1:${(clientServer.address() as AddressInfo).port}`;
 
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchBrowser();
 }, 120_000);
 
 afterAll(async () => {
@@ -177,10 +177,14 @@ test('AS-19 CONS-01 the consent page will not render inside a frame of another o
   const consentUrl = page.url();
   expect(await page.locator('button[value=approve]').count()).toBe(1);
 
+  // The refusal is reported after the framer's load event: wait for it rather than for a moment.
+  const refused = page.waitForEvent('console', { predicate: (message) => /frame-ancestors|X-Frame-Options/.test(message.text()) });
   await page.goto(`${clientOrigin}/framer?src=${encodeURIComponent(consentUrl)}`);
   await page.waitForLoadState('load');
+  await refused;
   const control = page.frame({ name: 'control' })!;
-  const framed = page.frame({ name: 'consent' })!;
+  // The refused frame is found by its element: until its error page commits it has no name yet.
+  const framed = (await (await page.$('iframe[name=consent]'))!.contentFrame())!;
   expect(await control.locator('#hello').innerText()).toBe('A frameable page.');
   expect(framed.url()).not.toBe(consentUrl);
   expect(await framed.locator('button[value=approve]').count()).toBe(0);

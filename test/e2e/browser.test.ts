@@ -2,15 +2,15 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
-import { chromium, type Browser } from 'playwright-core';
+import type { Browser } from 'playwright-core';
+import { launchBrowser } from '../support/browser';
 import { RunningStack, startStackProcess } from './local-stack';
 
 /**
- * The sign-in and consent pages of the running local stack in a real browser (Debian's chromium via
- * playwright-core): from the authorize URL, through consent and the upstream sign-in, to the client's
- * redirect. Screenshots go to test-output/e2e/.
+ * The sign-in and consent pages of the running local stack in a real browser (the Chromium of the
+ * `@sparticuz/chromium` devDependency, via playwright-core): from the authorize URL, through consent
+ * and the upstream sign-in, to the client's redirect. Screenshots go to test-output/e2e/.
  */
-const CHROMIUM_ARGS = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-quic', '--no-first-run', '--disable-background-networking', '--disable-component-update', '--disable-sync'];
 const SCREENSHOTS = 'test-output/e2e';
 
 let stack: RunningStack;
@@ -22,7 +22,7 @@ let redirectUri: string;
 beforeAll(async () => {
   mkdirSync(SCREENSHOTS, { recursive: true });
   stack = await startStackProcess();
-  browser = await chromium.launch({ executablePath: '/usr/bin/chromium', args: CHROMIUM_ARGS });
+  browser = await launchBrowser();
   clientServer = createServer((request, response) => {
     received.push(new URL(request.url!, 'http://127.0.0.1'));
     response.writeHead(200, { 'content-type': 'text/html' }).end('<!doctype html><title>Client</title><p>Signed in; you can close this page.</p>');

@@ -6,7 +6,7 @@ import { promisify } from 'node:util';
 import { build } from 'esbuild';
 import { allowContext, ISSUER, proxyEvent, rpc, toolCall } from '../runtime/support';
 // The exact esbuild options of scripts/bundle.mjs, so the test builds what is deployed.
-// eslint-disable-next-line @typescript-eslint/no-require-imports
+// eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file, shared with scripts/bundle.mjs
 const { bundleOptions } = require('../../scripts/bundle-options.cjs');
 
 // The example server as Lambda runs it: the ES module bundle in a fresh Node process, configured only

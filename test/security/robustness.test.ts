@@ -330,7 +330,7 @@ describe('ROB-03 arbitrary requests to every endpoint', () => {
     const guarded = withMcpGuard(
       async (request) => {
         // Non-POST requests reach the handler with any body; a POST body was parsed by the guard.
-        let message: { method?: string; id?: unknown } = {};
+        let message: { method?: string; id?: unknown };
         try {
           message = JSON.parse(request.body ?? '{}') ?? {};
         } catch {
