@@ -6,7 +6,6 @@ import type { ScopeModel } from '../scopes';
 import type { MachineClient, MachineClientOptions } from '../secure-mcp-server';
 import type { Problems } from './validation';
 
-
 export function checkMachineClients(declared: readonly MachineClientOptions[], model: ScopeModel, problems: Problems): void {
   const known = new Set(model.scopes.map((scope) => scope.name));
   const names = new Set<string>();
