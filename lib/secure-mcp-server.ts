@@ -16,6 +16,7 @@ import { AUTHORIZER_ENV, authorizerCaching, GUARD_ENV, MAX_AUTHORIZER_CACHE_TTL_
 import { IdentityProvider } from './identity-provider';
 import { AuditSource, createAuditAlarms, createKeyStateAlarm, createWafAlarm } from './private/audit';
 import { HANDLER_ENV } from './private/environment';
+import { claim, ownerOf } from './private/environment-owner';
 import { createWebAcl, REGIONAL_WEB_ACL_ARN } from './private/firewall';
 import { checkEnvironmentSize, HandlerFunction } from './private/handler-function';
 import { accessLogFormat, addGatewayResponses, addMethodSettings, addRoutes, DEFAULT_MCP_THROTTLING, DEFAULT_THROTTLING } from './private/rest-api';
@@ -442,6 +443,9 @@ export class SecureMcpServer extends Construct {
     // Stage.stageName is a token; the issuer needs the literal name the stage was created with.
     const stageName = props.restApi ? (props.restApi.deploymentStage?.node.defaultChild as apigateway.CfnStage | undefined)?.stageName : (props.stageName ?? 'prod');
     if (props.restApi && props.stageName !== undefined) problems.add(`stageName must not be set with restApi: the stage is restApi.deploymentStage ("${stageName}"), got "${props.stageName}"`);
+    if (props.restApi && props.cloudWatchRole !== undefined) {
+      problems.add(`cloudWatchRole has no effect with restApi: the API Gateway account setting belongs to the API's owner, got ${props.cloudWatchRole}`);
+    }
     if (props.restApi && !props.restApi.deploymentStage) problems.add('restApi must have a deployment stage (create it with deploy: true, the default)');
     if (stageName !== undefined && (Token.isUnresolved(stageName) || !STAGE_NAME.test(stageName))) {
       problems.add(`stageName must be 1 to 128 letters, digits, hyphens or underscores, got ${JSON.stringify(stageName)}`);
@@ -503,6 +507,10 @@ export class SecureMcpServer extends Construct {
 
     // ---- The REST API first: the issuer is built from its id (never from the Stage, which would
     // make every function depend on the deployment, and the deployment on the functions).
+    // The API Gateway account setting is one per account and Region: the first instance of an
+    // environment in the app creates it (unless told not to), later ones deploy after it.
+    const accountRoleOwner = ownerOf<apigateway.RestApi>(this, 'accountRole');
+    const createAccountRole = !props.restApi && (props.cloudWatchRole ?? accountRoleOwner === undefined);
     if (props.restApi) {
       this.restApi = props.restApi;
     } else {
@@ -513,8 +521,9 @@ export class SecureMcpServer extends Construct {
         endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
         // With a custom domain the issuer is the domain: a second URL would serve metadata naming the wrong issuer.
         disableExecuteApiEndpoint: props.domainName !== undefined,
-        cloudWatchRole: props.cloudWatchRole ?? true,
-        cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+        // Retained by RestApi's default (a removal policy is refused for a role it does not create):
+        // the account setting outlives the stack, as other APIs of the account rely on it.
+        cloudWatchRole: createAccountRole,
         deployOptions: {
           stageName,
           accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
@@ -551,6 +560,13 @@ export class SecureMcpServer extends Construct {
       }
     }
     this.stage = this.restApi.deploymentStage;
+    if (createAccountRole) {
+      claim(this, 'accountRole', this.restApi);
+    } else if (!props.restApi && props.cloudWatchRole === undefined && accountRoleOwner) {
+      // Execution logging fails the stage deployment until the account has its CloudWatch role.
+      this.stage.node.addDependency(accountRoleOwner.node.findChild('Account'));
+      Annotations.of(this).addInfo(`The API Gateway account CloudWatch role of this account and Region is created by ${accountRoleOwner.node.path}; this stage deploys after it.`);
+    }
     if (props.domainName) {
       // Explicit TLS 1.2: without it the template leaves the policy to API Gateway's default.
       this.domain = new apigateway.DomainName(this, 'CustomDomain', {
