@@ -1,4 +1,4 @@
-import { Annotations, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -598,6 +598,8 @@ export class SecureMcpServer extends Construct {
     this.consentsTable = tables.consents;
     const upstream = props.identityProvider.bind(this, { callbackUrl: this.callbackUrl });
     this.upstreamClientSecret = upstream.clientSecret;
+    const secretProblem = checkSecretReadable(upstream.clientSecret, stack);
+    if (secretProblem) problems.add(secretProblem);
 
     // ---- Function configuration: each function gets exactly the variables (and tables) it uses.
     const common = { [HANDLER_ENV.issuer]: this.issuer, [HANDLER_ENV.scopeModel]: scopeModelJson };
@@ -643,7 +645,7 @@ export class SecureMcpServer extends Construct {
         [HANDLER_ENV.upstreamIssuer]: upstream.issuerUrl,
         [HANDLER_ENV.upstreamClientId]: upstream.clientId,
         // The ARN, never the value: the function reads the secret from Secrets Manager at run time.
-        [HANDLER_ENV.upstreamClientSecretArn]: upstream.clientSecret.secretArn,
+        [HANDLER_ENV.upstreamClientSecretArn]: secretId(upstream.clientSecret),
         [HANDLER_ENV.upstreamScopes]: upstream.scopes.join(' '),
       },
       authorizer: {
@@ -823,6 +825,26 @@ function resolveScopeModel(props: SecureMcpServerProps, problems: Problems): Sco
       : { scopes: props.scopes, toolScopes: props.toolScopes ?? {}, entitlements: props.entitlements ?? [] };
   for (const problem of validateScopeModel(model)) problems.add(`the scope model is invalid: ${problem}`);
   return model;
+}
+
+/**
+ * What the authorize function passes as `SecretId`: the complete ARN when it is known, otherwise the
+ * secret's name. Secrets Manager resolves a partial ARN by taking a trailing `-` and six characters as
+ * the random suffix, so a partial ARN of `mcp/idp-client-secret` (as `Secret.fromSecretNameV2` gives)
+ * finds nothing; a name is matched exactly. `ISecret.grantRead` grants `<name>-??????`, which matches
+ * the complete ARN Secrets Manager authorizes either call against.
+ */
+function secretId(secret: secretsmanager.ISecret): string {
+  return secret.secretFullArn ?? secret.secretName;
+}
+
+/** A name is only found in the function's own account and Region: a partial ARN elsewhere needs the complete ARN. */
+function checkSecretReadable(secret: secretsmanager.ISecret, stack: Stack): string | undefined {
+  if (secret.secretFullArn !== undefined) return undefined;
+  const { account, region } = stack.splitArn(secret.secretArn, ArnFormat.COLON_RESOURCE_NAME);
+  const elsewhere = (theirs: string | undefined, ours: string) => theirs !== undefined && !Token.isUnresolved(theirs) && !Token.isUnresolved(ours) && theirs !== ours;
+  if (!elsewhere(account, stack.account) && !elsewhere(region, stack.region)) return undefined;
+  return `the upstream client secret ${secret.secretArn} is in another account or Region and has no complete ARN: import it with secretsmanager.Secret.fromSecretCompleteArn (the ARN ends in -<6 random characters>)`;
 }
 
 function checkBroughtSigningKey(key: kms.IKey, algorithm: SigningAlgorithm, problems: Problems): void {

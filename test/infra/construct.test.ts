@@ -19,6 +19,7 @@ import {
   stageUrl,
   templateOf,
   UPSTREAM_ISSUER,
+  UPSTREAM_SECRET_ARN,
 } from './support';
 
 // One synthesized stack with every default, shared by all assertions of this file (synth is the slow part).
@@ -512,7 +513,7 @@ describe('INFRA-08 Lambda functions', () => {
     expect(environmentOf('Token')).toMatchObject({ ACCESS_TOKEN_TTL_SECONDS: '600', SIGNING_ALGORITHM: 'RS256' });
     expect(environmentOf('Authorize')).toMatchObject({ UPSTREAM_ISSUER, UPSTREAM_CLIENT_ID: 'mcp-client', UPSTREAM_SCOPES: 'openid email profile' });
     // The secret travels as an ARN only.
-    expect(environmentOf('Authorize').UPSTREAM_CLIENT_SECRET_ARN).toMatch(/^arn:\{AWS::Partition\}:secretsmanager:/);
+    expect(environmentOf('Authorize').UPSTREAM_CLIENT_SECRET_ARN).toBe(UPSTREAM_SECRET_ARN);
   });
 
   it('lets only the authorize function read the upstream client secret', () => {
