@@ -2,8 +2,9 @@ import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
-import { IdentityProvider, SecureMcpServer, SecureMcpServerProps } from '../../lib';
-import { actionsOf, buildStack, functionLogicalId, identityStatements, render, resourcesOfType, roleOf } from './support';
+import { IdentityProvider, ROUTES, SecureMcpServer, SecureMcpServerProps } from '../../lib';
+import { OAUTH_FLOW_PATHS } from '../../lib/private/firewall';
+import { actionsOf, buildStack, functionLogicalId, identityStatements, render, resourcesOfType, roleOf, templateOf } from './support';
 
 /**
  * The construct as platform teams compose it (issue 12): props both ways, brought resources, several
@@ -78,5 +79,65 @@ describe('INFRA-12.2 the upstream client secret is found and readable however it
     );
     expect(message).toContain('the upstream client secret arn:aws:secretsmanager:eu-west-1:999999999999:secret:mcp/idp-client-secret is in another account or Region and has no complete ARN');
     expect(message).toContain('secretsmanager.Secret.fromSecretCompleteArn');
+  });
+});
+
+describe('INFRA-12.3 the managed web ACL lets loopback redirect URIs through the OAuth endpoints only', () => {
+  const { template } = templateOf();
+  const rules = Object.values(resourcesOfType(template, 'AWS::WAFv2::WebACL'))[0].Properties.Rules as any[];
+  const common = rules.find((rule) => rule.Name === 'AWSManagedRulesCommonRuleSet');
+  const reblock = rules.find((rule) => rule.Name === 'CommonRuleSetOutsideOAuthPaths');
+
+  /** WAF's evaluation of the statements the re-block rule uses, on a request the Common group has already labelled. */
+  function matches(statement: any, request: { path: string; labels: string[] }): boolean {
+    if (statement.AndStatement) return statement.AndStatement.Statements.every((s: any) => matches(s, request));
+    if (statement.OrStatement) return statement.OrStatement.Statements.some((s: any) => matches(s, request));
+    if (statement.NotStatement) return !matches(statement.NotStatement.Statement, request);
+    if (statement.LabelMatchStatement) return request.labels.includes(statement.LabelMatchStatement.Key);
+    if (statement.ByteMatchStatement) {
+      const byteMatch = statement.ByteMatchStatement;
+      expect(byteMatch).toMatchObject({ FieldToMatch: { UriPath: {} }, PositionalConstraint: 'STARTS_WITH' });
+      expect(byteMatch.TextTransformations.map((t: any) => t.Type)).toEqual(['URL_DECODE', 'LOWERCASE']);
+      return decodeURIComponent(request.path).toLowerCase().startsWith(byteMatch.SearchString);
+    }
+    throw new Error(`unexpected statement ${JSON.stringify(statement)}`);
+  }
+  const blocked = (path: string, label: string) => matches(reblock.Statement, { path, labels: [`awswaf:managed:aws:core-rule-set:${label}`] });
+
+  it('counts the RFI and metadata-SSRF rules (and the body-size rule) in the Common group, leaving every other rule of it blocking', () => {
+    const counted = (common.Statement.ManagedRuleGroupStatement.RuleActionOverrides as any[]).map((override) => {
+      expect(override.ActionToUse).toEqual({ Count: {} });
+      return override.Name;
+    });
+    expect(counted.sort()).toEqual(
+      ['SizeRestrictions_BODY', 'GenericRFI_QUERYARGUMENTS', 'GenericRFI_BODY', 'EC2MetaDataSSRF_BODY', 'EC2MetaDataSSRF_QUERYARGUMENTS', 'EC2MetaDataSSRF_COOKIE', 'EC2MetaDataSSRF_URIPATH'].sort(),
+    );
+    expect(common.OverrideAction).toEqual({ None: {} });
+  });
+
+  it('re-blocks by label after the group has labelled the request', () => {
+    expect(reblock.Action).toEqual({ Block: {} });
+    expect(reblock.Priority).toBeGreaterThan(common.Priority);
+    expect(rules.filter((rule) => rule.Priority === reblock.Priority)).toHaveLength(1);
+  });
+
+  it.each(['GenericRFI_QueryArguments', 'GenericRFI_Body', 'EC2MetaDataSSRF_Body', 'EC2MetaDataSSRF_QueryArguments', 'EC2MetaDataSSRF_Cookie', 'EC2MetaDataSSRF_URIPath'])(
+    'lets %s through /authorize, /callback, /consent, /register, /register/{id} and /token, and blocks it on /mcp and the metadata',
+    (label) => {
+      for (const path of ['/prod/authorize', '/prod/callback', '/prod/consent', '/prod/register', '/prod/register/abc', '/prod/token', '/PROD/%61uthorize']) {
+        expect([path, blocked(path, label)]).toEqual([path, false]);
+      }
+      for (const path of ['/prod/mcp', '/prod/.well-known/openid-configuration', '/prod/jwks.json', '/prod/revoke', '/other/authorize', '/authorize']) {
+        expect([path, blocked(path, label)]).toEqual([path, true]);
+      }
+    },
+  );
+
+  it('blocks nothing the Common group did not label', () => {
+    expect(matches(reblock.Statement, { path: '/prod/mcp', labels: ['awswaf:managed:aws:core-rule-set:NoUserAgent_Header'] })).toBe(false);
+  });
+
+  it('names only paths of the routes manifest as OAuth flow endpoints', () => {
+    for (const path of OAUTH_FLOW_PATHS) expect(ROUTES.some((route) => route.path === path && route.handler !== 'mcp' && route.handler !== 'metadata')).toBe(true);
   });
 });
