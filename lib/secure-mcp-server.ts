@@ -133,7 +133,8 @@ export interface SecureMcpServerProps {
   /**
    * Restricts scopes to users whose upstream ID token has a claim value. Scopes that appear in no
    * entitlement are open to every signed-in user.
-   * @default - `mcp:admin` for users whose `groups` claim contains `admins` when `scopes` is not set, otherwise none
+   * @default - `mcp:admin` for users whose groups claim (`IdentityProvider.groupsClaim`: `groups`, or
+   * `cognito:groups` for Cognito) contains `admins` when `scopes` is not set, otherwise none
    */
   readonly entitlements?: ScopeEntitlement[];
 
@@ -821,7 +822,12 @@ function exceeds(duration: Duration, limit: Duration): boolean {
 function resolveScopeModel(props: SecureMcpServerProps, problems: Problems): ScopeModel {
   const model: ScopeModel =
     props.scopes === undefined
-      ? { scopes: DEFAULT_SCOPE_MODEL.scopes, toolScopes: props.toolScopes ?? DEFAULT_SCOPE_MODEL.toolScopes, entitlements: props.entitlements ?? DEFAULT_SCOPE_MODEL.entitlements }
+      ? {
+          scopes: DEFAULT_SCOPE_MODEL.scopes,
+          toolScopes: props.toolScopes ?? DEFAULT_SCOPE_MODEL.toolScopes,
+          // The default entitlement reads the groups claim of the provider actually used (Cognito: cognito:groups).
+          entitlements: props.entitlements ?? DEFAULT_SCOPE_MODEL.entitlements.map((entitlement) => ({ ...entitlement, claim: props.identityProvider.groupsClaim })),
+        }
       : { scopes: props.scopes, toolScopes: props.toolScopes ?? {}, entitlements: props.entitlements ?? [] };
   for (const problem of validateScopeModel(model)) problems.add(`the scope model is invalid: ${problem}`);
   return model;

@@ -1,5 +1,6 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IdentityProvider, ROUTES, SecureMcpServer, SecureMcpServerProps } from '../../lib';
@@ -139,5 +140,44 @@ describe('INFRA-12.3 the managed web ACL lets loopback redirect URIs through the
 
   it('names only paths of the routes manifest as OAuth flow endpoints', () => {
     for (const path of OAUTH_FLOW_PATHS) expect(ROUTES.some((route) => route.path === path && route.handler !== 'mcp' && route.handler !== 'metadata')).toBe(true);
+  });
+});
+
+describe('INFRA-12.7 IdentityProvider.cognito', () => {
+  function cognitoStack(withPool: (stack: Stack) => cognito.IUserPool, props: Partial<SecureMcpServerProps> = {}) {
+    const app = new App();
+    const stack = new Stack(app, 'CognitoStack');
+    const userPool = withPool(stack);
+    const handler = new lambda.Function(stack, 'McpHandler', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = 1') });
+    const mcp = new SecureMcpServer(stack, 'Mcp', { handler, identityProvider: IdentityProvider.cognito({ userPool }), ...props });
+    return { stack, mcp, userPool };
+  }
+
+  it('entitles the admins group through cognito:groups, where Cognito puts groups, by default', () => {
+    const { mcp } = cognitoStack((stack) => cognito.UserPool.fromUserPoolId(stack, 'Users', 'eu-west-1_abc'));
+    expect(mcp.scopeModel.entitlements).toEqual([{ claim: 'cognito:groups', value: 'admins', scopes: ['mcp:admin'] }]);
+    expect(IdentityProvider.cognito({ userPool: {} as cognito.IUserPool }).groupsClaim).toBe('cognito:groups');
+    expect(IdentityProvider.oidc({ issuerUrl: 'https://login.example.com', clientId: 'c', clientSecret: {} as secretsmanager.ISecret }).groupsClaim).toBe('groups');
+  });
+
+  it('keeps entitlements that were set', () => {
+    const entitlements = [{ claim: 'custom:team', value: 'ops', scopes: ['mcp:admin'] }];
+    const { mcp } = cognitoStack((stack) => cognito.UserPool.fromUserPoolId(stack, 'Users', 'eu-west-1_abc'), { entitlements });
+    expect(mcp.scopeModel.entitlements).toEqual(entitlements);
+  });
+
+  it('fails the synth for a user pool of the app without a domain, with the fix', () => {
+    const { stack } = cognitoStack((scope) => new cognito.UserPool(scope, 'Users'));
+    const message = errorOf(() => Template.fromStack(stack));
+    expect(message).toContain('IdentityProvider.cognito: the user pool CognitoStack/Users has no domain');
+    expect(message).toContain("userPool.addDomain('Domain', { cognitoDomain: { domainPrefix: '<unique prefix>' } })");
+  });
+
+  it('synthesizes with a domain, even one added after the construct, and trusts an imported pool', () => {
+    const { stack, userPool } = cognitoStack((scope) => new cognito.UserPool(scope, 'Users'));
+    (userPool as cognito.UserPool).addDomain('Domain', { cognitoDomain: { domainPrefix: 'mcp-example' } });
+    Template.fromStack(stack).resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
+    const imported = cognitoStack((scope) => cognito.UserPool.fromUserPoolId(scope, 'Users', 'eu-west-1_abc'));
+    Template.fromStack(imported.stack).resourceCountIs('AWS::Cognito::UserPoolClient', 1);
   });
 });
