@@ -19,7 +19,7 @@ import { HANDLER_ENV } from './private/environment';
 import { claim, ownerOf } from './private/environment-owner';
 import { createWebAcl, REGIONAL_WEB_ACL_ARN } from './private/firewall';
 import { checkEnvironmentSize, HandlerFunction } from './private/handler-function';
-import { accessLogFormat, addGatewayResponses, addMethodSettings, addRoutes, DEFAULT_MCP_THROTTLING, DEFAULT_THROTTLING } from './private/rest-api';
+import { accessLogFormat, addGatewayResponses, addMethodSettings, addRoutes, CHALLENGE_RESPONSE_TYPES, DEFAULT_MCP_THROTTLING, DEFAULT_THROTTLING } from './private/rest-api';
 import { createSigningKey, grantGetPublicKey, grantPublicKeyRead, grantSign } from './private/signing-key';
 import { checkBroughtTable, createTable } from './private/storage';
 import { createTrail } from './private/trail';
@@ -111,7 +111,10 @@ export class AuditTrail {
 }
 
 export interface SecureMcpServerProps {
-  /** The team's MCP server: a Lambda function serving stateless Streamable HTTP on POST /mcp, behind the authorizer. */
+  /**
+   * The team's MCP server: a Lambda function serving stateless Streamable HTTP on POST /mcp, behind the
+   * authorizer. In this stack, or in another one of the same account and Region when `domainName` is set.
+   */
   readonly handler: lambda.IFunction;
 
   /** Where users sign in: `IdentityProvider.oidc(...)` or `IdentityProvider.cognito(...)`. */
@@ -176,7 +179,8 @@ export interface SecureMcpServerProps {
 
   /**
    * An existing asymmetric SIGN_VERIFY key matching `signingAlgorithm`. Its key policy must let IAM
-   * policies in the account grant `kms:Sign` and `kms:GetPublicKey`.
+   * policies in the account grant `kms:Sign` and `kms:GetPublicKey`; a key of this stack also gets
+   * statements for the token and metadata roles, a key of another stack is left as it is.
    * @default - a new key (RSA_2048 or ECC_NIST_P256), retained on stack deletion, whose key policy grants signing to the token function only
    */
   readonly signingKey?: kms.IKey;
@@ -243,17 +247,22 @@ export interface SecureMcpServerProps {
   readonly domainName?: apigateway.DomainNameOptions;
 
   /**
-   * An existing REST API to add the routes to, at its root, on its deployment stage. Its stage settings
-   * (access logging, execution logging, default throttling) stay yours; the construct adds per-method
-   * throttling, gateway responses, the authorizer and (unless disabled) the WAF association.
+   * An existing REST API of this stack, without `defaultCorsPreflightOptions`, to add the routes to, at
+   * its root, on its deployment stage. Its stage settings (access logging, execution logging, default
+   * throttling) and its 404/429/4XX/5XX gateway responses stay yours; the construct adds its methods
+   * with their throttling (at the stage's own logging level), the authorizer, the UNAUTHORIZED and
+   * ACCESS_DENIED gateway responses (API-wide) and (unless disabled) the WAF association.
    * @default - a new regional REST API
    */
   readonly restApi?: apigateway.RestApi;
 
   /**
-   * Create the account-level IAM role API Gateway needs for execution logging (one per account and
-   * Region, shared by all APIs). Set false when another stack already manages it.
-   * @default true
+   * Create the account-level IAM role API Gateway needs for execution logging, and the account setting
+   * naming it (one per account and Region, shared by all APIs). Set false when something else manages
+   * it; set true on instances in environment-agnostic stacks that deploy to different accounts. Not
+   * allowed with `restApi`.
+   * @default - true for the first SecureMcpServer of the app in each account and Region; later ones
+   * deploy after it
    */
   readonly cloudWatchRole?: boolean;
 
@@ -446,6 +455,22 @@ export class SecureMcpServer extends Construct {
     if (props.restApi && props.stageName !== undefined) problems.add(`stageName must not be set with restApi: the stage is restApi.deploymentStage ("${stageName}"), got "${props.stageName}"`);
     if (props.restApi && props.cloudWatchRole !== undefined) {
       problems.add(`cloudWatchRole has no effect with restApi: the API Gateway account setting belongs to the API's owner, got ${props.cloudWatchRole}`);
+    }
+    if (props.restApi && Stack.of(props.restApi) !== stack) {
+      problems.add(
+        `restApi must be in the stack of the SecureMcpServer (${stack.node.path}), got one of ${Stack.of(props.restApi).node.path}: its routes would be created in the API's stack and call this stack's functions, whose issuer names the API, so each stack would depend on the other. Create the SecureMcpServer in the API's stack (bring tables and the signing key from a stateful stack)`,
+      );
+    }
+    if (props.restApi?.root.defaultCorsPreflightOptions) {
+      problems.add(
+        'restApi must not have defaultCorsPreflightOptions: they add an OPTIONS method to every route the construct creates, which answers its own preflights (MCP headers allowed, WWW-Authenticate exposed). Call addCorsPreflight on your own resources instead',
+      );
+    }
+    const handlerStack = Stack.of(props.handler);
+    if (handlerStack !== stack && !props.domainName) {
+      problems.add(
+        `handler is a function of ${handlerStack.node.path}, and the issuer the runtime guard needs (SecureMcpServer.mcpFunctionEnvironment) names the REST API of ${stack.node.path}: setting it there would make each stack depend on the other. Create the MCP function in ${stack.node.path}, or set domainName, so that the issuer is known at synth`,
+      );
     }
     if (props.restApi && !props.restApi.deploymentStage) problems.add('restApi must have a deployment stage (create it with deploy: true, the default)');
     if (stageName !== undefined && (Token.isUnresolved(stageName) || !STAGE_NAME.test(stageName))) {
@@ -720,14 +745,25 @@ export class SecureMcpServer extends Construct {
       // authorizer (and is audited as rs.denied) instead of being refused by API Gateway unseen.
       (this.authorizer.node.defaultChild as apigateway.CfnAuthorizer).addPropertyDeletionOverride('IdentitySource');
     }
+    // A function of another stack is integrated through a reference of this stack, so that its invoke
+    // permission (which names this API) is created here and that stack does not depend on this one.
+    const mcpHandler =
+      handlerStack === stack ? props.handler : lambda.Function.fromFunctionAttributes(this, 'McpHandlerReference', { functionArn: props.handler.functionArn, sameEnvironment: true });
     const routes = addRoutes({
       api: this.restApi,
-      functions: { metadata: this.metadataFunction, register: this.registerFunction, token: this.tokenFunction, authorize: this.authorizeFunction, mcp: props.handler },
+      functions: { metadata: this.metadataFunction, register: this.registerFunction, token: this.tokenFunction, authorize: this.authorizeFunction, mcp: mcpHandler },
       authorizer: this.authorizer,
     });
     this.methods = routes.methods;
-    addGatewayResponses(this.restApi, this.protectedResourceMetadataUrl, defaultScopes(this.scopeModel));
-    addMethodSettings(this.stage, mcpThrottling, apigateway.MethodLoggingLevel.ERROR);
+    // On a brought API the construct touches its own routes and only the two API-wide answers MCP
+    // discovery cannot do without; execution logging and every other gateway response stay the owner's.
+    const gatewayResponses = addGatewayResponses(this.restApi, this.protectedResourceMetadataUrl, defaultScopes(this.scopeModel), props.restApi ? 'challenges' : 'all');
+    addMethodSettings(this.stage, mcpThrottling, props.restApi ? undefined : apigateway.MethodLoggingLevel.ERROR);
+    if (props.restApi) {
+      const api = props.restApi;
+      const ours = new Set(gatewayResponses.map((response) => response.node.defaultChild));
+      this.node.addValidation({ validate: () => conflictingChallenges(api, ours) });
+    }
 
     // ---- The team's MCP function: what the runtime guard reads.
     this.mcpFunctionEnvironment = {
@@ -735,11 +771,13 @@ export class SecureMcpServer extends Construct {
       [HANDLER_ENV.scopeModel]: scopeModelJson,
       ...(props.allowedOrigins?.length ? { [GUARD_ENV.allowedOrigins]: props.allowedOrigins.join(',') } : {}),
     };
-    if (props.handler instanceof lambda.Function && Stack.of(props.handler) === stack) {
+    // In another stack only literal values can be set without that stack depending on this one.
+    const settable = handlerStack === stack || Object.values(this.mcpFunctionEnvironment).every((value) => !Token.isUnresolved(value));
+    if (props.handler instanceof lambda.Function && settable) {
       for (const [name, value] of Object.entries(this.mcpFunctionEnvironment)) props.handler.addEnvironment(name, value);
     } else {
       Annotations.of(this).addInfo(
-        `The MCP handler is not a lambda.Function in this stack: set ${Object.keys(this.mcpFunctionEnvironment).join(', ')} on it from SecureMcpServer.mcpFunctionEnvironment for the runtime guard.`,
+        `The MCP handler is not a lambda.Function the construct can configure: set ${Object.keys(this.mcpFunctionEnvironment).join(', ')} on it from SecureMcpServer.mcpFunctionEnvironment for the runtime guard.`,
       );
     }
 
@@ -851,6 +889,18 @@ function checkSecretReadable(secret: secretsmanager.ISecret, stack: Stack): stri
   const elsewhere = (theirs: string | undefined, ours: string) => theirs !== undefined && !Token.isUnresolved(theirs) && !Token.isUnresolved(ours) && theirs !== ours;
   if (!elsewhere(account, stack.account) && !elsewhere(region, stack.region)) return undefined;
   return `the upstream client secret ${secret.secretArn} is in another account or Region and has no complete ARN: import it with secretsmanager.Secret.fromSecretCompleteArn (the ARN ends in -<6 random characters>)`;
+}
+
+/** Gateway responses of the authorizer challenge types that someone else defined on the API: CloudFormation would keep one of each. */
+function conflictingChallenges(api: apigateway.RestApi, ours: ReadonlySet<unknown>): string[] {
+  return Stack.of(api)
+    .node.findAll()
+    .filter((c): c is apigateway.CfnGatewayResponse => c instanceof apigateway.CfnGatewayResponse && c.restApiId === api.restApiId && !ours.has(c))
+    .filter((response) => (CHALLENGE_RESPONSE_TYPES as readonly string[]).includes(response.responseType))
+    .map(
+      (response) =>
+        `restApi already has a ${response.responseType} gateway response (${response.node.scope?.node.path}): the construct answers ${response.responseType} with the MCP challenge (the 401 names the protected resource metadata), API-wide. Remove yours, or give the SecureMcpServer an API of its own`,
+    );
 }
 
 function checkBroughtSigningKey(key: kms.IKey, algorithm: SigningAlgorithm, problems: Problems): void {

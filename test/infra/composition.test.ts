@@ -1,11 +1,17 @@
 import { App, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
+import * as acm from 'aws-cdk-lib/aws-certificatemanager';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
+import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
+import * as cxapi from 'aws-cdk-lib/cx-api';
 import { IdentityProvider, ROUTES, SecureMcpServer, SecureMcpServerProps } from '../../lib';
 import { OAUTH_FLOW_PATHS } from '../../lib/private/firewall';
-import { actionsOf, buildStack, functionLogicalId, identityStatements, render, resourcesOfType, roleOf, templateOf } from './support';
+import { actionsOf, buildStack, functionLogicalId, identityStatements, render, resourcesOfType, roleOf, templateOf, UPSTREAM_SECRET_ARN } from './support';
 
 /**
  * The construct as platform teams compose it (issue 12): props both ways, brought resources, several
@@ -179,5 +185,157 @@ describe('INFRA-12.7 IdentityProvider.cognito', () => {
     Template.fromStack(stack).resourceCountIs('AWS::Cognito::UserPoolDomain', 1);
     const imported = cognitoStack((scope) => cognito.UserPool.fromUserPoolId(scope, 'Users', 'eu-west-1_abc'));
     Template.fromStack(imported.stack).resourceCountIs('AWS::Cognito::UserPoolClient', 1);
+  });
+});
+
+/** An MCP function in `stack`, as teams write theirs. */
+function mcpFunction(stack: Stack, id = 'McpHandler'): lambda.Function {
+  return new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = 1') });
+}
+const upstream = (stack: Stack) =>
+  IdentityProvider.oidc({ issuerUrl: 'https://login.example.com', clientId: 'c', clientSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'IdpSecret', UPSTREAM_SECRET_ARN) });
+
+/** Every other stack a synthesized template imports values from (a cross-stack reference). */
+function importsOf(assembly: cxapi.CloudAssembly, stackName: string): string[] {
+  const text = JSON.stringify(assembly.getStackByName(stackName).template);
+  return [...new Set([...text.matchAll(/"Fn::ImportValue":"([A-Za-z0-9]+):/g)].map((match) => match[1]))];
+}
+
+describe('INFRA-12.4 multi-stack layouts synthesize without a cycle, or fail at synth naming the prop and the fix', () => {
+  it('takes the tables and the signing key from a stateful stack, whose key policy it leaves alone', () => {
+    const app = new App();
+    const stateful = new Stack(app, 'Stateful');
+    const signingKey = new kms.Key(stateful, 'SigningKey', { keySpec: kms.KeySpec.RSA_2048, keyUsage: kms.KeyUsage.SIGN_VERIFY });
+    const table = (id: string) =>
+      new dynamodb.Table(stateful, id, { partitionKey: { name: 'pk', type: dynamodb.AttributeType.STRING }, timeToLiveAttribute: 'ttl', billingMode: dynamodb.BillingMode.PAY_PER_REQUEST });
+    const service = new Stack(app, 'Service');
+    const mcp = new SecureMcpServer(service, 'Mcp', {
+      handler: mcpFunction(service),
+      identityProvider: upstream(service),
+      signingKey,
+      clientsTable: table('Clients'),
+      codesTable: table('Codes'),
+      grantsTable: table('Grants'),
+      pendingTable: table('Pending'),
+      consentsTable: table('Consents'),
+    });
+    const reader = new iam.Role(service, 'Verifier', { assumedBy: new iam.AccountRootPrincipal() });
+    mcp.grantReadPublicKeys(reader);
+
+    const assembly = app.synth();
+    expect(importsOf(assembly, 'Stateful')).toEqual([]);
+    expect(importsOf(assembly, 'Service')).toEqual(['Stateful']);
+    // The token role still signs, through its IAM policy (the key's default policy delegates to IAM).
+    const template = Template.fromJSON(assembly.getStackByName('Service').template);
+    const sign = identityStatements(template).find(({ statement }) => actionsOf(statement).includes('kms:Sign'))!;
+    expect(sign.roles).toEqual([roleOf(template, functionLogicalId(service, mcp, 'Token'))]);
+  });
+
+  it('serves an MCP function of another stack when the issuer is a custom domain, setting the guard environment there', () => {
+    const app = new App();
+    const functions = new Stack(app, 'Functions');
+    const handler = mcpFunction(functions);
+    const service = new Stack(app, 'Service');
+    const certificate = acm.Certificate.fromCertificateArn(service, 'Cert', 'arn:aws:acm:eu-west-1:123456789012:certificate/abc');
+    const mcp = new SecureMcpServer(service, 'Mcp', { handler, identityProvider: upstream(service), domainName: { domainName: 'mcp.example.com', certificate } });
+
+    const assembly = app.synth();
+    expect(importsOf(assembly, 'Functions')).toEqual([]);
+    expect(importsOf(assembly, 'Service')).toEqual(['Functions']);
+    const fn = Object.values(assembly.getStackByName('Functions').template.Resources as Record<string, any>).find((r) => r.Type === 'AWS::Lambda::Function')!;
+    expect(fn.Properties.Environment.Variables).toEqual(mcp.mcpFunctionEnvironment);
+    expect(fn.Properties.Environment.Variables.ISSUER).toBe('https://mcp.example.com');
+    // API Gateway's permission to invoke it lives with the API.
+    Template.fromJSON(assembly.getStackByName('Service').template).hasResourceProperties('AWS::Lambda::Permission', { Principal: 'apigateway.amazonaws.com' });
+  });
+
+  it.each<[string, (app: App) => void, string[]]>([
+    [
+      'a restApi of another stack',
+      (app) => {
+        const apiStack = new Stack(app, 'Api');
+        const restApi = new apigateway.RestApi(apiStack, 'Shared');
+        restApi.root.addMethod('GET');
+        const service = new Stack(app, 'Service');
+        new SecureMcpServer(service, 'Mcp', { handler: mcpFunction(service), identityProvider: upstream(service), restApi });
+      },
+      ['restApi must be in the stack of the SecureMcpServer (Service), got one of Api', 'Create the SecureMcpServer in the API\'s stack'],
+    ],
+    [
+      'an MCP function of another stack whose issuer names this stack\'s API',
+      (app) => {
+        const handler = mcpFunction(new Stack(app, 'Functions'));
+        const service = new Stack(app, 'Service');
+        new SecureMcpServer(service, 'Mcp', { handler, identityProvider: upstream(service) });
+      },
+      ['handler is a function of Functions', 'Create the MCP function in Service, or set domainName'],
+    ],
+    [
+      'a restApi with defaultCorsPreflightOptions',
+      (app) => {
+        const stack = new Stack(app, 'Service');
+        const restApi = new apigateway.RestApi(stack, 'Shared', { defaultCorsPreflightOptions: { allowOrigins: apigateway.Cors.ALL_ORIGINS } });
+        restApi.root.addMethod('GET');
+        new SecureMcpServer(stack, 'Mcp', { handler: mcpFunction(stack), identityProvider: upstream(stack), restApi });
+      },
+      ['restApi must not have defaultCorsPreflightOptions', 'Call addCorsPreflight on your own resources instead'],
+    ],
+  ])('refuses %s', (_, build, expected) => {
+    const message = errorOf(() => build(new App()));
+    for (const part of expected) expect(message).toContain(part);
+    expect(message).not.toMatch(/cyclic|already a Construct/);
+  });
+});
+
+describe('INFRA-12.5 a brought REST API keeps its owner\'s answers and logging', () => {
+  function broughtApi(configure: (restApi: apigateway.RestApi) => void = () => undefined, deployOptions: apigateway.StageOptions = {}) {
+    const app = new App();
+    const stack = new Stack(app, 'Service');
+    const restApi = new apigateway.RestApi(stack, 'Owned', { deployOptions: { stageName: 'live', ...deployOptions } });
+    restApi.root.addResource('health').addMethod('GET');
+    configure(restApi);
+    const mcp = new SecureMcpServer(stack, 'Mcp', { handler: mcpFunction(stack), identityProvider: upstream(stack), restApi });
+    return { stack, mcp, restApi, template: () => Template.fromStack(stack) };
+  }
+  const responseTypes = (template: Template) => Object.values(resourcesOfType(template, 'AWS::ApiGateway::GatewayResponse')).map((r) => r.Properties.ResponseType).sort();
+
+  it('adds only the 401 and 403 authorizer challenges MCP discovery needs, none of the API-wide 404, 429 or 4XX/5XX answers', () => {
+    expect(responseTypes(broughtApi().template())).toEqual(['ACCESS_DENIED', 'UNAUTHORIZED']);
+    expect(responseTypes(buildStack().stack && Template.fromStack(buildStack().stack))).toEqual(
+      ['ACCESS_DENIED', 'DEFAULT_4XX', 'DEFAULT_5XX', 'MISSING_AUTHENTICATION_TOKEN', 'THROTTLED', 'UNAUTHORIZED'].sort(),
+    );
+  });
+
+  it('keeps the stage\'s own execution logging level on its methods, so the account needs no CloudWatch role for them, and never traces data', () => {
+    const settings = (template: Template) =>
+      (Object.values(resourcesOfType(template, 'AWS::ApiGateway::Stage'))[0].Properties.MethodSettings as any[]).filter((setting) => setting.ResourcePath !== '/*');
+    const unlogged = settings(broughtApi().template());
+    expect(unlogged.length).toBeGreaterThan(0);
+    for (const setting of unlogged) expect(setting).toMatchObject({ LoggingLevel: 'OFF', DataTraceEnabled: false, CachingEnabled: false });
+    for (const setting of settings(broughtApi(undefined, { loggingLevel: apigateway.MethodLoggingLevel.INFO, dataTraceEnabled: true }).template())) {
+      expect(setting).toMatchObject({ LoggingLevel: 'INFO', DataTraceEnabled: false });
+    }
+  });
+
+  it.each(['UNAUTHORIZED', 'ACCESS_DENIED'])('refuses at synth an API that answers %s itself, naming the response', (type) => {
+    const { template } = broughtApi((restApi) => restApi.addGatewayResponse('Own', { type: apigateway.ResponseType.of(type), statusCode: '401' }));
+    const message = errorOf(template);
+    expect(message).toContain(`restApi already has a ${type} gateway response (Service/Owned/Own)`);
+    expect(message).toContain('Remove yours, or give the SecureMcpServer an API of its own');
+  });
+
+  it('accepts the owner\'s other gateway responses, added before or after the construct', () => {
+    const { restApi, template } = broughtApi((api) => api.addGatewayResponse('Before', { type: apigateway.ResponseType.DEFAULT_4XX }));
+    restApi.addGatewayResponse('After', { type: apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, statusCode: '403' });
+    expect(responseTypes(template())).toEqual(['ACCESS_DENIED', 'DEFAULT_4XX', 'MISSING_AUTHENTICATION_TOKEN', 'UNAUTHORIZED']);
+  });
+
+  it('refuses cloudWatchRole with a brought API, whose account setting is the owner\'s', () => {
+    const stack = new Stack(new App(), 'Service');
+    const restApi = new apigateway.RestApi(stack, 'Owned');
+    restApi.root.addMethod('GET');
+    expect(errorOf(() => new SecureMcpServer(stack, 'Mcp', { handler: mcpFunction(stack), identityProvider: upstream(stack), restApi, cloudWatchRole: true }))).toContain(
+      'cloudWatchRole has no effect with restApi',
+    );
   });
 });
