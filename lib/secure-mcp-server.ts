@@ -19,10 +19,10 @@ import { HANDLER_ENV } from './private/environment';
 import { claim, ownerOf } from './private/environment-owner';
 import { createWebAcl, REGIONAL_WEB_ACL_ARN } from './private/firewall';
 import { checkEnvironmentSize, HandlerFunction } from './private/handler-function';
-import { accessLogFormat, addGatewayResponses, addMethodSettings, addRoutes, CHALLENGE_RESPONSE_TYPES, DEFAULT_MCP_THROTTLING, DEFAULT_THROTTLING } from './private/rest-api';
+import { accessLogFormat, addGatewayResponses, addMethodSettings, addRoutes, CHALLENGE_RESPONSE_TYPES, DEFAULT_MCP_THROTTLING, DEFAULT_THROTTLING, HANDLER_THROTTLING } from './private/rest-api';
 import { createSigningKey, grantGetPublicKey, grantPublicKeyRead, grantSign } from './private/signing-key';
 import { checkBroughtTable, createTable } from './private/storage';
-import { createTrail } from './private/trail';
+import { CreatedTrail, createTrail } from './private/trail';
 import { isHostName, isOrigin, Problems } from './private/validation';
 import { MCP_PATH, PROTECTED_RESOURCE_METADATA_PATH } from './routes';
 import { DEFAULT_SCOPE_MODEL, defaultScopes, ScopeDefinition, ScopeEntitlement, ScopeModel, validateScopeModel } from './scopes';
@@ -291,7 +291,9 @@ export interface SecureMcpServerProps {
 
   /**
    * The CloudTrail trail recording KMS and DynamoDB activity.
-   * @default AuditTrail.create()
+   * @default - `AuditTrail.create()` for the first SecureMcpServer of the app in an account and Region.
+   * A later one of the same stack adds its tables to that trail; a later one in another stack creates
+   * a trail of its tables' data events only, the management events being recorded once.
    */
   readonly auditTrail?: AuditTrail;
 
@@ -317,23 +319,28 @@ export interface SecureMcpServerProps {
   /**
    * Reserve concurrency for the token and register functions: a guaranteed share for token issuance
    * and a hard ceiling for registration. Lambda keeps at least 100 executions of an account unreserved,
-   * so accounts with a concurrency quota below about 160 (new accounts can start at 10) must set false.
+   * so an account needs a concurrency quota of 100 + everything reserved (new accounts can start at 10:
+   * there, set false).
    * @default true
    */
   readonly reserveConcurrency?: boolean;
 
   /**
-   * Reserved concurrency of the token function.
-   * @default 50
+   * Reserved concurrency of the token function (a floor, and a ceiling too).
+   * @default - 50 (half the burst of POST /token) for the first SecureMcpServer of the app in an
+   * account and Region; none for later ones, which use the account's unreserved concurrency
    */
   readonly tokenReservedConcurrency?: number;
 
   /**
-   * Reserved concurrency of the register function.
-   * @default 5
+   * Reserved concurrency of the register function (a ceiling).
+   * @default 5 - the burst of POST /register
    */
   readonly registerReservedConcurrency?: number;
 }
+
+/** The trail that records the management events of an account and Region for the app. */
+type ManagementTrail = Pick<CreatedTrail, 'trail' | 'logGroup' | 'addTables'>;
 
 /** Every table of the construct, by its name in lib/tables.ts. */
 export type SecureMcpServerTables = Readonly<Record<TableName, dynamodb.ITable>>;
@@ -345,6 +352,11 @@ const TABLE_PROPS: Readonly<Record<TableName, keyof SecureMcpServerProps>> = {
   pending: 'pendingTable',
   consents: 'consentsTable',
 };
+
+/** Half the burst API Gateway lets through to POST /token (lib/private/rest-api.ts). */
+const DEFAULT_TOKEN_RESERVED_CONCURRENCY = HANDLER_THROTTLING.token.burstLimit / 2;
+/** The burst of POST /register: registration never runs wider than API Gateway lets it. */
+const DEFAULT_REGISTER_RESERVED_CONCURRENCY = HANDLER_THROTTLING.register.burstLimit;
 
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 const BASE_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
@@ -412,7 +424,7 @@ export class SecureMcpServer extends Construct {
 
   /** The trail the construct created (`AuditTrail.create()`). */
   public readonly trail?: cloudtrail.Trail;
-  /** The trail you passed to `AuditTrail.existing()`. */
+  /** The trail that records this instance without being its own: the one passed to `AuditTrail.existing()`, or the trail of an earlier instance of this stack it shares. */
   public readonly existingTrail?: cloudtrail.ITrailRef;
   public readonly trailBucket?: s3.Bucket;
   public readonly trailAccessLogsBucket?: s3.Bucket;
@@ -708,9 +720,13 @@ export class SecureMcpServer extends Construct {
       'Dynamic client registration (RFC 7591) and client management (RFC 7592)',
       256,
       Duration.seconds(10),
-      reserve ? (props.registerReservedConcurrency ?? 5) : undefined,
+      reserve ? (props.registerReservedConcurrency ?? DEFAULT_REGISTER_RESERVED_CONCURRENCY) : undefined,
     );
-    const token = handlerFunction('token', 'Token, revocation and introspection endpoints; signs access tokens with KMS', 512, Duration.seconds(10), reserve ? (props.tokenReservedConcurrency ?? 50) : undefined);
+    // Register: a ceiling, its route's burst. Token: a guaranteed share (half its route's burst), reserved
+    // once per account and Region of the app by default; later instances draw on unreserved concurrency.
+    const tokenReservation = props.tokenReservedConcurrency ?? (ownerOf(this, 'tokenReservation') ? undefined : DEFAULT_TOKEN_RESERVED_CONCURRENCY);
+    if (reserve && tokenReservation !== undefined) claim(this, 'tokenReservation', this);
+    const token = handlerFunction('token', 'Token, revocation and introspection endpoints; signs access tokens with KMS', 512, Duration.seconds(10), reserve ? tokenReservation : undefined);
     // Upstream calls are budgeted well inside API Gateway's 29-second integration timeout.
     const authorize = handlerFunction('authorize', 'Authorization endpoint, upstream OpenID Connect sign-in and consent', 512, Duration.seconds(25));
     const authorizer = handlerFunction('authorizer', 'Lambda REQUEST authorizer of the MCP endpoint: verifies access tokens locally', 512, Duration.seconds(10));
@@ -818,15 +834,26 @@ export class SecureMcpServer extends Construct {
     const alarms = createAuditAlarms(this, { namespace: this.metricNamespace, logGroups, topic: this.alarmTopic });
     if (webAclName) alarms.WafBlockedRequestsAlarm = createWafAlarm(this, webAclName, region, this.alarmTopic);
 
+    // Management events are recorded once per account and Region of the app: by default, a later
+    // instance adds its tables to the trail of an earlier one in its stack, or (in another stack)
+    // creates a trail of its tables' data events only. AuditTrail.create() always creates a full trail.
     const auditTrail = props.auditTrail ?? AuditTrail.create();
-    if (auditTrail._mode === 'create') {
-      const created = createTrail(this, { tables: Object.values(tables), logRetention, removalPolicy });
+    const ownTableArns = Object.values(tables);
+    const keyArns = [this.signingKey, ...previousKeys].map((key) => key.keyArn);
+    const earlierTrail = props.auditTrail === undefined ? ownerOf<ManagementTrail>(this, 'managementTrail') : undefined;
+    if (auditTrail._mode === 'create' && earlierTrail && Stack.of(earlierTrail.trail) === stack) {
+      earlierTrail.addTables(ownTableArns);
+      this.existingTrail = earlierTrail.trail.node.defaultChild as cloudtrail.CfnTrail;
+      alarms.KmsKeyStateChangeAlarm = createKeyStateAlarm(this, this.metricNamespace, earlierTrail.logGroup, keyArns, this.alarmTopic);
+    } else if (auditTrail._mode === 'create') {
+      const created = createTrail(this, { tables: ownTableArns, managementEvents: earlierTrail === undefined, logRetention, removalPolicy });
       this.trail = created.trail;
       this.trailBucket = created.bucket;
       this.trailAccessLogsBucket = created.accessLogsBucket;
       this.trailKey = created.key;
       this.trailLogGroup = created.logGroup;
-      alarms.KmsKeyStateChangeAlarm = createKeyStateAlarm(this, this.metricNamespace, created.logGroup, this.alarmTopic);
+      if (!earlierTrail) claim<ManagementTrail>(this, 'managementTrail', created);
+      alarms.KmsKeyStateChangeAlarm = createKeyStateAlarm(this, this.metricNamespace, (earlierTrail ?? created).logGroup, keyArns, this.alarmTopic);
     } else if (auditTrail._mode === 'existing') {
       this.existingTrail = auditTrail._trail;
     }

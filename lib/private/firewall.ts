@@ -1,4 +1,4 @@
-import { ArnFormat, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Fn, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
@@ -22,6 +22,11 @@ export interface CreatedWebAcl {
   readonly webAcl: wafv2.CfnWebACL;
   readonly webAclName: string;
   readonly logGroup: logs.LogGroup;
+}
+
+/** The last 12 hex digits of the UUID in `AWS::StackId` (`arn:…:stack/<name>/<uuid>`): new with each creation of the stack. */
+function stackCreationSuffix(): string {
+  return Fn.select(4, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))));
 }
 
 /** WAF's evaluation window for the rate-based rules: long enough to absorb bursts, short enough to recover quickly. */
@@ -139,8 +144,10 @@ export function createWebAcl(scope: Construct, options: WebAclOptions): CreatedW
     ],
   });
   const logGroup = new logs.LogGroup(scope, 'WebAclLogGroup', {
-    // WAF only delivers to log groups whose name starts with aws-waf-logs-.
-    logGroupName: `aws-waf-logs-${Names.uniqueResourceName(scope, { maxLength: 400, separator: '-' })}`,
+    // WAF only delivers to log groups whose name starts with aws-waf-logs-, so CloudFormation cannot
+    // generate the name. The last group of the stack id's UUID makes it unique per stack creation: a
+    // retained group of a deleted stack does not block the next deployment of the same stack.
+    logGroupName: `aws-waf-logs-${Names.uniqueResourceName(scope, { maxLength: 400, separator: '-' })}-${stackCreationSuffix()}`,
     retention: options.logRetention,
     removalPolicy: options.removalPolicy,
   });

@@ -1,4 +1,4 @@
-import { App, Stack } from 'aws-cdk-lib';
+import { App, CfnElement, Stack } from 'aws-cdk-lib';
 import { Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
@@ -9,7 +9,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cxapi from 'aws-cdk-lib/cx-api';
-import { IdentityProvider, ROUTES, SecureMcpServer, SecureMcpServerProps } from '../../lib';
+import { IConstruct } from 'constructs';
+import { AuditTrail, IdentityProvider, ROUTES, SecureMcpServer, SecureMcpServerProps } from '../../lib';
 import { OAUTH_FLOW_PATHS } from '../../lib/private/firewall';
 import { actionsOf, buildStack, functionLogicalId, identityStatements, render, resourcesOfType, roleOf, templateOf, UPSTREAM_SECRET_ARN } from './support';
 
@@ -193,7 +194,11 @@ function mcpFunction(stack: Stack, id = 'McpHandler'): lambda.Function {
   return new lambda.Function(stack, id, { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = 1') });
 }
 const upstream = (stack: Stack) =>
-  IdentityProvider.oidc({ issuerUrl: 'https://login.example.com', clientId: 'c', clientSecret: secretsmanager.Secret.fromSecretCompleteArn(stack, 'IdpSecret', UPSTREAM_SECRET_ARN) });
+  IdentityProvider.oidc({
+    issuerUrl: 'https://login.example.com',
+    clientId: 'c',
+    clientSecret: (stack.node.tryFindChild('IdpSecret') as secretsmanager.ISecret | undefined) ?? secretsmanager.Secret.fromSecretCompleteArn(stack, 'IdpSecret', UPSTREAM_SECRET_ARN),
+  });
 
 /** Every other stack a synthesized template imports values from (a cross-stack reference). */
 function importsOf(assembly: cxapi.CloudAssembly, stackName: string): string[] {
@@ -337,5 +342,122 @@ describe('INFRA-12.5 a brought REST API keeps its owner\'s answers and logging',
     expect(errorOf(() => new SecureMcpServer(stack, 'Mcp', { handler: mcpFunction(stack), identityProvider: upstream(stack), restApi, cloudWatchRole: true }))).toContain(
       'cloudWatchRole has no effect with restApi',
     );
+  });
+});
+
+describe('INFRA-12.6 several instances in one account: singletons once, alarms and cost per instance', () => {
+  const twoInstances = (second: (app: App, first: Stack) => Stack) => {
+    const app = new App();
+    const first = new Stack(app, 'First');
+    const one = new SecureMcpServer(first, 'One', { handler: mcpFunction(first, 'OneHandler'), identityProvider: upstream(first) });
+    const stack = second(app, first);
+    const two = new SecureMcpServer(stack, 'Two', { handler: mcpFunction(stack, 'TwoHandler'), identityProvider: upstream(stack) });
+    const assembly = app.synth();
+    return { assembly, one, two, first, stack, template: (s: Stack) => Template.fromJSON(assembly.getStackByName(s.stackName).template) };
+  };
+  const logicalId = (construct: IConstruct) => Stack.of(construct).getLogicalId((construct instanceof CfnElement ? construct : construct.node.defaultChild) as CfnElement);
+  const dataEventTables = (template: Template) =>
+    Object.values(resourcesOfType(template, 'AWS::CloudTrail::Trail')).map((trail) => {
+      const selectors = trail.Properties.AdvancedEventSelectors as any[];
+      const data = selectors.find((selector) => selector.FieldSelectors.some((f: any) => f.Field === 'eventCategory' && f.Equals[0] === 'Data'));
+      return {
+        management: selectors.some((selector) => selector.FieldSelectors.some((f: any) => f.Field === 'eventCategory' && f.Equals[0] === 'Management')),
+        tables: data.FieldSelectors.find((f: any) => f.Field === 'resources.ARN').Equals.map(render),
+      };
+    });
+  const keyStateFilters = (template: Template) => Object.values(resourcesOfType(template, 'AWS::Logs::MetricFilter')).filter((f) => JSON.stringify(f.Properties.FilterPattern).includes('ScheduleKeyDeletion'));
+  const reserved = (template: Template, mcp: SecureMcpServer, id: string) =>
+    template.toJSON().Resources[functionLogicalId(Stack.of(mcp), mcp, id)].Properties.ReservedConcurrentExecutions;
+
+  describe('in one stack', () => {
+    const { one, two, first, template } = twoInstances((_, stack) => stack);
+    const t = template(first);
+
+    it('creates one API Gateway account setting, which the second stage deploys after', () => {
+      t.resourceCountIs('AWS::ApiGateway::Account', 1);
+      const account = logicalId(one.restApi.node.findChild('Account'));
+      expect(t.toJSON().Resources[logicalId(two.stage)].DependsOn).toContain(account);
+    });
+
+    it('records both instances with one trail: management events once, the data events of all ten tables', () => {
+      expect(dataEventTables(t)).toEqual([
+        { management: true, tables: [...Object.values(one.tables), ...Object.values(two.tables)].map((table) => `{${logicalId(table)}.Arn}`) },
+      ]);
+      expect(two.trail).toBeUndefined();
+      expect(two.existingTrail).toBe(one.trail!.node.defaultChild);
+    });
+
+    it('alarms on each instance\'s own signing key only', () => {
+      const filters = keyStateFilters(t);
+      expect(filters).toHaveLength(2);
+      for (const [index, mcp] of [one, two].entries()) {
+        expect(filters[index].Properties.LogGroupName).toEqual({ Ref: logicalId(one.trailLogGroup!) });
+        expect(JSON.stringify(filters[index].Properties.FilterPattern)).toContain(`"${logicalId(mcp.signingKey)}","Arn"`);
+        expect(JSON.stringify(filters[index].Properties.FilterPattern)).toContain('$.resources[0].ARN');
+      }
+    });
+
+    it('reserves the token function\'s share once, and the registration ceiling per instance', () => {
+      expect([reserved(t, one, 'Token'), reserved(t, two, 'Token')]).toEqual([50, undefined]);
+      expect([reserved(t, one, 'Register'), reserved(t, two, 'Register')]).toEqual([5, 5]);
+    });
+
+    it('names each WAF log group uniquely per stack creation, keeping the aws-waf-logs- prefix', () => {
+      const names = [one, two].map((mcp) => t.toJSON().Resources[logicalId(mcp.webAclLogGroup!)].Properties.LogGroupName);
+      for (const name of names) {
+        const [separator, parts] = name['Fn::Join'];
+        expect(separator).toBe('');
+        expect(parts[0]).toMatch(/^aws-waf-logs-/);
+        expect(JSON.stringify(parts.slice(1))).toContain('{"Ref":"AWS::StackId"}');
+      }
+      expect(names[0]['Fn::Join'][1][0]).not.toBe(names[1]['Fn::Join'][1][0]);
+    });
+
+    it('keeps a second instance cheaper than the first, and three within CloudFormation\'s 500 resources', () => {
+      const total = Object.keys(t.toJSON().Resources).length;
+      const single = Object.keys(Template.fromStack(buildStack().stack).toJSON().Resources).length;
+      expect(total - single).toBeLessThan(single);
+      expect(single + 2 * (total - single)).toBeLessThanOrEqual(500);
+    });
+  });
+
+  describe('in two stacks of one app', () => {
+    const { assembly, one, two, first, stack, template } = twoInstances((app) => new Stack(app, 'Second'));
+    const [t1, t2] = [template(first), template(stack)];
+
+    it('synthesizes, the second stack deploying after the first, which creates the account setting', () => {
+      t1.resourceCountIs('AWS::ApiGateway::Account', 1);
+      t2.resourceCountIs('AWS::ApiGateway::Account', 0);
+      expect(assembly.getStackByName('Second').dependencies.map((dependency) => dependency.id)).toContain('First');
+      expect(importsOf(assembly, 'First')).toEqual([]);
+    });
+
+    it('records management events once: the second trail holds its own tables\' data events only, and its key alarm reads the first trail', () => {
+      expect(dataEventTables(t1)).toEqual([{ management: true, tables: Object.values(one.tables).map((table) => `{${logicalId(table)}.Arn}`) }]);
+      expect(dataEventTables(t2)).toEqual([{ management: false, tables: Object.values(two.tables).map((table) => `{${logicalId(table)}.Arn}`) }]);
+      const [filter] = keyStateFilters(t2);
+      expect(JSON.stringify(filter.Properties.LogGroupName)).toContain('Fn::ImportValue');
+      expect(JSON.stringify(filter.Properties.FilterPattern)).toContain(`"${logicalId(two.signingKey)}","Arn"`);
+    });
+
+    it('reserves the token function\'s share once per account and Region', () => {
+      expect([reserved(t1, one, 'Token'), reserved(t2, two, 'Token')]).toEqual([50, undefined]);
+    });
+  });
+
+  it('lets cloudWatchRole: true create the setting again, for stacks deployed to different accounts', () => {
+    const { first, stack, template } = (() => {
+      const app = new App();
+      const a = new Stack(app, 'A');
+      new SecureMcpServer(a, 'One', { handler: mcpFunction(a), identityProvider: upstream(a) });
+      const b = new Stack(app, 'B');
+      new SecureMcpServer(b, 'Two', { handler: mcpFunction(b), identityProvider: upstream(b), cloudWatchRole: true, auditTrail: AuditTrail.create(), tokenReservedConcurrency: 20 });
+      return { first: a, stack: b, template: (s: Stack) => Template.fromStack(s) };
+    })();
+    template(first).resourceCountIs('AWS::ApiGateway::Account', 1);
+    const second = template(stack);
+    second.resourceCountIs('AWS::ApiGateway::Account', 1);
+    expect(dataEventTables(second)[0].management).toBe(true);
+    second.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 20 });
   });
 });

@@ -343,7 +343,7 @@ describe('INFRA-05 AWS WAF', () => {
     expect(logging.ResourceArn).toEqual({ 'Fn::GetAtt': [aclId, 'Arn'] });
     expect(logging.RedactedFields).toEqual(expect.arrayContaining([{ SingleHeader: { Name: 'authorization' } }, { SingleHeader: { Name: 'cookie' } }, { QueryString: {} }]));
     const logGroupId = logicalIdOf(stack, mcp.webAclLogGroup!);
-    expect(resources[logGroupId].Properties.LogGroupName).toMatch(/^aws-waf-logs-/);
+    expect(render(resources[logGroupId].Properties.LogGroupName)).toMatch(/^aws-waf-logs-/);
     expect(render(logging.LogDestinationConfigs[0])).toMatch(new RegExp(`:log-group:\\{${logGroupId}\\}$`));
   });
 });
@@ -561,9 +561,10 @@ describe('INFRA-09 audit metric filters and alarms', () => {
   it('alarms on WAF blocked requests and on KMS keys being disabled or scheduled for deletion', () => {
     const waf = Object.values(alarms).find((a) => a.Properties.Namespace === 'AWS/WAFV2')!;
     expect(waf.Properties).toMatchObject({ MetricName: 'BlockedRequests', Dimensions: expect.arrayContaining([{ Name: 'Rule', Value: 'ALL' }]) });
-    const keyState = filters.find((f) => f.FilterPattern.includes('ScheduleKeyDeletion'))!;
+    const keyState = filters.find((f) => JSON.stringify(f.FilterPattern).includes('ScheduleKeyDeletion'))!;
     expect(keyState.LogGroupName).toEqual({ Ref: logicalIdOf(stack, mcp.trailLogGroup!) });
-    expect(keyState.FilterPattern).toContain('DisableKey');
+    expect(render(keyState.FilterPattern)).toContain('($.eventName = "DisableKey")');
+    expect(render(keyState.FilterPattern)).toContain(`($.resources[0].ARN = "{${logicalIdOf(stack, mcp.signingKey)}.Arn}")`);
   });
 
   it('sends every alarm to the alarm topic', () => {
