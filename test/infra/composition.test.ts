@@ -28,7 +28,7 @@ function errorOf(build: () => unknown): string {
   throw new Error('expected the synth to be refused');
 }
 
-describe('INFRA-12.1 the cloudWatchRole prop', () => {
+describe('ISSUE-12.1 the cloudWatchRole prop', () => {
   it.each<[string, Partial<SecureMcpServerProps>, number]>([
     ['creates the account role and setting by default', {}, 1],
     ['creates them when true', { cloudWatchRole: true }, 1],
@@ -44,7 +44,7 @@ describe('INFRA-12.1 the cloudWatchRole prop', () => {
   });
 });
 
-describe('INFRA-12.2 the upstream client secret is found and readable however it was imported', () => {
+describe('ISSUE-12.2 the upstream client secret is found and readable however it was imported', () => {
   const secretRead = (template: Template, authorizeRole: string) =>
     identityStatements(template).find(({ roles, statement }) => roles.includes(authorizeRole) && actionsOf(statement).includes('secretsmanager:GetSecretValue'))!.statement;
   const globMatches = (pattern: string, value: string) =>
@@ -90,7 +90,7 @@ describe('INFRA-12.2 the upstream client secret is found and readable however it
   });
 });
 
-describe('INFRA-12.3 the managed web ACL lets loopback redirect URIs through the OAuth endpoints only', () => {
+describe('ISSUE-12.3 the managed web ACL lets loopback redirect URIs through the OAuth endpoints only', () => {
   const { template } = templateOf();
   const rules = Object.values(resourcesOfType(template, 'AWS::WAFv2::WebACL'))[0].Properties.Rules as any[];
   const common = rules.find((rule) => rule.Name === 'AWSManagedRulesCommonRuleSet');
@@ -150,7 +150,7 @@ describe('INFRA-12.3 the managed web ACL lets loopback redirect URIs through the
   });
 });
 
-describe('INFRA-12.7 IdentityProvider.cognito', () => {
+describe('ISSUE-12.7 IdentityProvider.cognito', () => {
   function cognitoStack(withPool: (stack: Stack) => cognito.IUserPool, props: Partial<SecureMcpServerProps> = {}) {
     const app = new App();
     const stack = new Stack(app, 'CognitoStack');
@@ -206,7 +206,7 @@ function importsOf(assembly: cxapi.CloudAssembly, stackName: string): string[] {
   return [...new Set([...text.matchAll(/"Fn::ImportValue":"([A-Za-z0-9]+):/g)].map((match) => match[1]))];
 }
 
-describe('INFRA-12.4 multi-stack layouts synthesize without a cycle, or fail at synth naming the prop and the fix', () => {
+describe('ISSUE-12.4 multi-stack layouts synthesize without a cycle, or fail at synth naming the prop and the fix', () => {
   it('takes the tables and the signing key from a stateful stack, whose key policy it leaves alone', () => {
     const app = new App();
     const stateful = new Stack(app, 'Stateful');
@@ -292,7 +292,7 @@ describe('INFRA-12.4 multi-stack layouts synthesize without a cycle, or fail at 
   });
 });
 
-describe('INFRA-12.5 a brought REST API keeps its owner\'s answers and logging', () => {
+describe('ISSUE-12.5 a brought REST API keeps its owner\'s answers and logging', () => {
   function broughtApi(configure: (restApi: apigateway.RestApi) => void = () => undefined, deployOptions: apigateway.StageOptions = {}) {
     const app = new App();
     const stack = new Stack(app, 'Service');
@@ -345,7 +345,7 @@ describe('INFRA-12.5 a brought REST API keeps its owner\'s answers and logging',
   });
 });
 
-describe('INFRA-12.6 several instances in one account: singletons once, alarms and cost per instance', () => {
+describe('ISSUE-12.6 several instances in one account: singletons once, alarms and cost per instance', () => {
   const twoInstances = (second: (app: App, first: Stack) => Stack) => {
     const app = new App();
     const first = new Stack(app, 'First');
