@@ -517,6 +517,12 @@ export class SecureMcpServer extends Construct {
     }
     const algorithm = props.signingAlgorithm ?? SigningAlgorithm.RS256;
     if (props.signingKey) checkBroughtSigningKey(props.signingKey, algorithm, problems);
+    // Checked at synth: statements are often added to a key policy after the key is passed on.
+    const foreignKeys = [
+      ...(props.signingKey ? [{ prop: 'signingKey', key: props.signingKey, actions: ['kms:Sign', 'kms:GetPublicKey'] }] : []),
+      ...(props.previousSigningKeys ?? []).map((key) => ({ prop: 'previousSigningKeys', key, actions: ['kms:GetPublicKey'] })),
+    ].filter(({ key }) => Stack.of(key) !== stack);
+    if (foreignKeys.length > 0) this.node.addValidation({ validate: () => foreignKeys.flatMap(({ prop, key, actions }) => uncoveredKeyActions(prop, key, actions)) });
     for (const definition of TABLES) {
       const brought = props[TABLE_PROPS[definition.name]] as dynamodb.ITable | undefined;
       if (brought) checkBroughtTable(TABLE_PROPS[definition.name], brought, definition).forEach((problem) => problems.add(problem));
@@ -928,6 +934,28 @@ function conflictingChallenges(api: apigateway.RestApi, ours: ReadonlySet<unknow
       (response) =>
         `restApi already has a ${response.responseType} gateway response (${response.node.scope?.node.path}): the construct answers ${response.responseType} with the MCP challenge (the 401 names the protected resource metadata), API-wide. Remove yours, or give the SecureMcpServer an API of its own`,
     );
+}
+
+/**
+ * For a key of another stack, whose policy the construct leaves alone: the actions its policy does not
+ * let IAM policies of the account grant (a statement allowing the account root, unconditioned).
+ */
+function uncoveredKeyActions(prop: string, key: kms.IKey, actions: readonly string[]): string[] {
+  const cfn = key.node.defaultChild;
+  if (!(cfn instanceof kms.CfnKey)) return [];
+  const keyStack = Stack.of(key);
+  const accountRoot = JSON.stringify(keyStack.resolve(new iam.AccountRootPrincipal().arn));
+  const statements = ((keyStack.resolve(cfn.keyPolicy) as { Statement?: Record<string, unknown>[] } | undefined)?.Statement ?? []).filter(
+    (statement) => statement.Effect === 'Allow' && statement.Condition === undefined && [(statement.Principal as { AWS?: unknown })?.AWS].flat().some((p) => JSON.stringify(p) === accountRoot),
+  );
+  const allows = (action: string) =>
+    statements.some((statement) => [statement.Action].flat().some((pattern) => typeof pattern === 'string' && (pattern === action || (pattern.endsWith('*') && action.startsWith(pattern.slice(0, -1))))));
+  const missing = actions.filter((action) => !allows(action));
+  if (missing.length === 0) return [];
+  return [
+    `${prop} holds ${key.node.path}, a key of ${keyStack.node.path} whose policy does not let IAM policies grant ${missing.join(' and ')}, and the construct cannot add its roles there without each stack depending on the other. ` +
+      `Allow the account in the key policy: key.addToResourcePolicy(new iam.PolicyStatement({ principals: [new iam.AccountRootPrincipal()], actions: ${JSON.stringify(missing)}, resources: ['*'] })), as kms.Key's default policy does`,
+  ];
 }
 
 function checkBroughtSigningKey(key: kms.IKey, algorithm: SigningAlgorithm, problems: Problems): void {

@@ -461,3 +461,26 @@ describe('ISSUE-12.6 several instances in one account: singletons once, alarms a
     second.hasResourceProperties('AWS::Lambda::Function', { ReservedConcurrentExecutions: 20 });
   });
 });
+
+describe('ISSUE-12.4 a signing key of another stack must let IAM grant what the construct cannot write into its policy', () => {
+  it('fails the synth for a key policy that keeps signing from IAM, with the statement to add', () => {
+    const app = new App();
+    const stateful = new Stack(app, 'Stateful');
+    const administration = new iam.PolicyStatement({ principals: [new iam.AccountRootPrincipal()], actions: ['kms:Describe*', 'kms:Put*', 'kms:ScheduleKeyDeletion'], resources: ['*'] });
+    const signingKey = new kms.Key(stateful, 'SigningKey', {
+      keySpec: kms.KeySpec.RSA_2048,
+      keyUsage: kms.KeyUsage.SIGN_VERIFY,
+      policy: new iam.PolicyDocument({ statements: [administration] }),
+    });
+    const service = new Stack(app, 'Service');
+    new SecureMcpServer(service, 'Mcp', { handler: mcpFunction(service), identityProvider: upstream(service), signingKey });
+    const message = errorOf(() => app.synth());
+    expect(message).toContain('signingKey holds Stateful/SigningKey, a key of Stateful whose policy does not let IAM policies grant kms:Sign and kms:GetPublicKey');
+    expect(message).toContain('key.addToResourcePolicy(new iam.PolicyStatement({ principals: [new iam.AccountRootPrincipal()], actions: ["kms:Sign","kms:GetPublicKey"]');
+    expect(message).not.toMatch(/cyclic/);
+
+    // The statement the message names is enough.
+    signingKey.addToResourcePolicy(new iam.PolicyStatement({ principals: [new iam.AccountRootPrincipal()], actions: ['kms:Sign', 'kms:GetPublicKey'], resources: ['*'] }));
+    expect(() => app.synth({ force: true })).not.toThrow();
+  });
+});
