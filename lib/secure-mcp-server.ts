@@ -688,7 +688,7 @@ export class SecureMcpServer extends Construct {
         [HANDLER_ENV.consentTtl]: String(rememberConsentFor.toSeconds()),
         [HANDLER_ENV.upstreamIssuer]: upstream.issuerUrl,
         [HANDLER_ENV.upstreamClientId]: upstream.clientId,
-        // The ARN, never the value: the function reads the secret from Secrets Manager at run time.
+        // The ARN (or the name, see secretId), never the value: the function reads the secret at run time.
         [HANDLER_ENV.upstreamClientSecretArn]: secretId(upstream.clientSecret),
         [HANDLER_ENV.upstreamScopes]: upstream.scopes.join(' '),
       },
