@@ -37,7 +37,7 @@ export class SecureMcpExampleStack extends Stack {
     });
     // Cognito publishes an authorization endpoint only for pools with a domain. The account id keeps the prefix unique.
     this.userPool.addDomain('Domain', { cognitoDomain: { domainPrefix: `secure-mcp-example-${Aws.ACCOUNT_ID}` } });
-    // Members of this group may hold mcp:admin (Cognito puts groups into the `cognito:groups` claim).
+    // Members of this group may hold mcp:admin: the default entitlement reads Cognito's `cognito:groups` claim.
     new cognito.CfnUserPoolGroup(this, 'AdminsGroup', { userPoolId: this.userPool.userPoolId, groupName: 'admins', description: 'May use the admin_stats tool' });
 
     const mcpLogGroup = new logs.LogGroup(this, 'ExampleMcpLogGroup', { retention: logs.RetentionDays.ONE_MONTH, removalPolicy: RemovalPolicy.DESTROY });
@@ -63,7 +63,6 @@ export class SecureMcpExampleStack extends Stack {
     this.mcp = new SecureMcpServer(this, 'Mcp', {
       handler: mcpFunction,
       identityProvider: IdentityProvider.cognito({ userPool: this.userPool }),
-      entitlements: [{ claim: 'cognito:groups', value: 'admins', scopes: ['mcp:admin'] }],
       // The example is meant to be torn down: tables, key and logs go with the stack.
       removalPolicy: RemovalPolicy.DESTROY,
       logRetention: logs.RetentionDays.ONE_MONTH,

@@ -31,7 +31,10 @@ export const ENV = {
   /** The upstream OpenID Connect provider users sign in at (authorize handler only). */
   upstreamIssuer: 'UPSTREAM_ISSUER',
   upstreamClientId: 'UPSTREAM_CLIENT_ID',
-  /** Secrets Manager ARN of the upstream client secret (read at run time; never the secret itself). */
+  /**
+   * Secrets Manager `SecretId` of the upstream client secret (read at run time; never the secret
+   * itself): its complete ARN, or its name for a secret imported by name (a partial ARN can miss).
+   */
   upstreamClientSecretArn: 'UPSTREAM_CLIENT_SECRET_ARN',
   /** Space-separated scopes requested upstream; `openid` is always included. */
   upstreamScopes: 'UPSTREAM_SCOPES',

@@ -35,12 +35,19 @@ export interface OidcIdentityProviderProps {
    * @default ['openid', 'email', 'profile']
    */
   readonly scopes?: string[];
+  /**
+   * The ID token claim listing the user's groups, which the default entitlement reads (`admins` may
+   * hold `mcp:admin`). Okta, Entra ID and Keycloak use `groups`; Auth0 a namespaced custom claim.
+   * @default 'groups'
+   */
+  readonly groupsClaim?: string;
 }
 
 export interface CognitoIdentityProviderProps {
   /**
    * The user pool users sign in with. It needs a domain (`userPool.addDomain(...)`): Cognito publishes
-   * its authorization endpoint in the discovery document only when one exists.
+   * its authorization endpoint in the discovery document only when one exists, so a pool of this app
+   * without one fails the synth (an imported pool is trusted to have one).
    */
   readonly userPool: cognito.IUserPool;
   /**
@@ -56,6 +63,9 @@ export interface CognitoIdentityProviderProps {
 }
 
 const DEFAULT_UPSTREAM_SCOPES = ['openid', 'email', 'profile'];
+const DEFAULT_GROUPS_CLAIM = 'groups';
+/** Cognito puts a user's groups into every ID token, in this claim. */
+const COGNITO_GROUPS_CLAIM = 'cognito:groups';
 
 function parseUrl(value: string): URL | undefined {
   try {
@@ -88,6 +98,11 @@ export abstract class IdentityProvider {
     return new CognitoIdentityProvider(props);
   }
 
+  /** The ID token claim listing the user's groups: what the default entitlement (`admins` may hold `mcp:admin`) reads. */
+  public get groupsClaim(): string {
+    return DEFAULT_GROUPS_CLAIM;
+  }
+
   /** Called once by `SecureMcpServer`; creates any resources the provider needs inside `scope`. */
   public abstract bind(scope: Construct, options: IdentityProviderBindOptions): IdentityProviderConfig;
 }
@@ -103,10 +118,15 @@ class OidcIdentityProvider extends IdentityProvider {
       }
     }
     if (!Token.isUnresolved(props.clientId) && props.clientId.trim() === '') problems.push('clientId must not be empty');
+    if (props.groupsClaim !== undefined && props.groupsClaim.trim() === '') problems.push('groupsClaim must not be empty');
     for (const scope of props.scopes ?? []) {
       if (!isScopeToken(scope)) problems.push(`scopes must be OAuth scope tokens, got ${JSON.stringify(scope)}`);
     }
     if (problems.length > 0) throw new Error(`Invalid IdentityProvider.oidc props: ${problems.join('; ')}`);
+  }
+
+  public override get groupsClaim(): string {
+    return this.props.groupsClaim ?? DEFAULT_GROUPS_CLAIM;
   }
 
   public bind(): IdentityProviderConfig {
@@ -124,7 +144,14 @@ class CognitoIdentityProvider extends IdentityProvider {
     super();
   }
 
+  public override get groupsClaim(): string {
+    return COGNITO_GROUPS_CLAIM;
+  }
+
   public bind(scope: Construct, options: IdentityProviderBindOptions): IdentityProviderConfig {
+    // At synth, not here: the domain is often added after the construct is created.
+    const userPool = this.props.userPool;
+    scope.node.addValidation({ validate: () => (hasNoDomain(userPool) ? [noDomainMessage(userPool)] : []) });
     const scopes = this.props.scopes ?? [cognito.OAuthScope.OPENID, cognito.OAuthScope.EMAIL, cognito.OAuthScope.PROFILE];
     const scopeNames = withOpenId(scopes.map((scope) => scope.scopeName));
     const client = new cognito.UserPoolClient(scope, 'UpstreamClient', {
@@ -163,4 +190,19 @@ class CognitoIdentityProvider extends IdentityProvider {
       scopes: scopeNames,
     };
   }
+}
+
+/** True for a user pool of this app that no user pool domain (Cognito prefix or custom) belongs to. */
+function hasNoDomain(userPool: cognito.IUserPool): boolean {
+  if (!(userPool.node.defaultChild instanceof cognito.CfnUserPool)) return false;
+  return !userPool.node.root.node
+    .findAll()
+    .some((construct) => construct instanceof cognito.CfnUserPoolDomain && construct.userPoolId === userPool.userPoolId);
+}
+
+function noDomainMessage(userPool: cognito.IUserPool): string {
+  return (
+    `IdentityProvider.cognito: the user pool ${userPool.node.path} has no domain, and Cognito publishes no authorization endpoint without one, ` +
+    "so every sign-in would fail. Add one: userPool.addDomain('Domain', { cognitoDomain: { domainPrefix: '<unique prefix>' } }) or a custom domain"
+  );
 }

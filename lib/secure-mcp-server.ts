@@ -1,4 +1,4 @@
-import { Annotations, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -16,13 +16,14 @@ import { AUTHORIZER_ENV, authorizerCaching, GUARD_ENV, MAX_AUTHORIZER_CACHE_TTL_
 import { IdentityProvider } from './identity-provider';
 import { AuditSource, createAuditAlarms, createKeyStateAlarm, createWafAlarm } from './private/audit';
 import { HANDLER_ENV } from './private/environment';
+import { claim, ownerOf } from './private/environment-owner';
 import { createWebAcl, REGIONAL_WEB_ACL_ARN } from './private/firewall';
 import { checkEnvironmentSize, HandlerFunction } from './private/handler-function';
-import { accessLogFormat, addGatewayResponses, addMethodSettings, addRoutes, DEFAULT_MCP_THROTTLING, DEFAULT_THROTTLING } from './private/rest-api';
+import { accessLogFormat, addGatewayResponses, addMethodSettings, addRoutes, CHALLENGE_RESPONSE_TYPES, DEFAULT_MCP_THROTTLING, DEFAULT_THROTTLING, HANDLER_THROTTLING } from './private/rest-api';
 import { checkMachineClients, createMachineClients } from './private/machine-clients';
 import { createSigningKey, grantGetPublicKey, grantPublicKeyRead, grantSign } from './private/signing-key';
 import { checkBroughtTable, createTable } from './private/storage';
-import { createTrail } from './private/trail';
+import { CreatedTrail, createTrail } from './private/trail';
 import { isHostName, isOrigin, Problems } from './private/validation';
 import { MCP_PATH, PROTECTED_RESOURCE_METADATA_PATH } from './routes';
 import { DEFAULT_SCOPE_MODEL, defaultScopes, ScopeDefinition, ScopeEntitlement, ScopeModel, validateScopeModel } from './scopes';
@@ -111,7 +112,10 @@ export class AuditTrail {
 }
 
 export interface SecureMcpServerProps {
-  /** The team's MCP server: a Lambda function serving stateless Streamable HTTP on POST /mcp, behind the authorizer. */
+  /**
+   * The team's MCP server: a Lambda function serving stateless Streamable HTTP on POST /mcp, behind the
+   * authorizer. In this stack, or in another one of the same account and Region when `domainName` is set.
+   */
   readonly handler: lambda.IFunction;
 
   /** Where users sign in: `IdentityProvider.oidc(...)` or `IdentityProvider.cognito(...)`. */
@@ -133,7 +137,8 @@ export interface SecureMcpServerProps {
   /**
    * Restricts scopes to users whose upstream ID token has a claim value. Scopes that appear in no
    * entitlement are open to every signed-in user.
-   * @default - `mcp:admin` for users whose `groups` claim contains `admins` when `scopes` is not set, otherwise none
+   * @default - `mcp:admin` for users whose groups claim (`IdentityProvider.groupsClaim`: `groups`, or
+   * `cognito:groups` for Cognito) contains `admins` when `scopes` is not set, otherwise none
    */
   readonly entitlements?: ScopeEntitlement[];
 
@@ -175,7 +180,8 @@ export interface SecureMcpServerProps {
 
   /**
    * An existing asymmetric SIGN_VERIFY key matching `signingAlgorithm`. Its key policy must let IAM
-   * policies in the account grant `kms:Sign` and `kms:GetPublicKey`.
+   * policies in the account grant `kms:Sign` and `kms:GetPublicKey`; a key of this stack also gets
+   * statements for the token and metadata roles, a key of another stack is left as it is.
    * @default - a new key (RSA_2048 or ECC_NIST_P256), retained on stack deletion, whose key policy grants signing to the token function only
    */
   readonly signingKey?: kms.IKey;
@@ -242,17 +248,22 @@ export interface SecureMcpServerProps {
   readonly domainName?: apigateway.DomainNameOptions;
 
   /**
-   * An existing REST API to add the routes to, at its root, on its deployment stage. Its stage settings
-   * (access logging, execution logging, default throttling) stay yours; the construct adds per-method
-   * throttling, gateway responses, the authorizer and (unless disabled) the WAF association.
+   * An existing REST API of this stack, without `defaultCorsPreflightOptions`, to add the routes to, at
+   * its root, on its deployment stage. Its stage settings (access logging, execution logging, default
+   * throttling) and its 404/429/4XX/5XX gateway responses stay yours; the construct adds its methods
+   * with their throttling (at the stage's own logging level), the authorizer, the UNAUTHORIZED and
+   * ACCESS_DENIED gateway responses (API-wide) and (unless disabled) the WAF association.
    * @default - a new regional REST API
    */
   readonly restApi?: apigateway.RestApi;
 
   /**
-   * Create the account-level IAM role API Gateway needs for execution logging (one per account and
-   * Region, shared by all APIs). Set false when another stack already manages it.
-   * @default true
+   * Create the account-level IAM role API Gateway needs for execution logging, and the account setting
+   * naming it (one per account and Region, shared by all APIs). Set false when something else manages
+   * it; set true on instances in environment-agnostic stacks that deploy to different accounts. Not
+   * allowed with `restApi`.
+   * @default - true for the first SecureMcpServer of the app in each account and Region; later ones
+   * deploy after it
    */
   readonly cloudWatchRole?: boolean;
 
@@ -281,7 +292,9 @@ export interface SecureMcpServerProps {
 
   /**
    * The CloudTrail trail recording KMS and DynamoDB activity.
-   * @default AuditTrail.create()
+   * @default - `AuditTrail.create()` for the first SecureMcpServer of the app in an account and Region.
+   * A later one of the same stack adds its tables to that trail; a later one in another stack creates
+   * a trail of its tables' data events only, the management events being recorded once.
    */
   readonly auditTrail?: AuditTrail;
 
@@ -307,20 +320,22 @@ export interface SecureMcpServerProps {
   /**
    * Reserve concurrency for the token and register functions: a guaranteed share for token issuance
    * and a hard ceiling for registration. Lambda keeps at least 100 executions of an account unreserved,
-   * so accounts with a concurrency quota below about 160 (new accounts can start at 10) must set false.
+   * so an account needs a concurrency quota of 100 + everything reserved (new accounts can start at 10:
+   * there, set false).
    * @default true
    */
   readonly reserveConcurrency?: boolean;
 
   /**
-   * Reserved concurrency of the token function.
-   * @default 50
+   * Reserved concurrency of the token function (a floor, and a ceiling too).
+   * @default - 50 (half the burst of POST /token) for the first SecureMcpServer of the app in an
+   * account and Region; none for later ones, which use the account's unreserved concurrency
    */
   readonly tokenReservedConcurrency?: number;
 
   /**
-   * Reserved concurrency of the register function.
-   * @default 5
+   * Reserved concurrency of the register function (a ceiling).
+   * @default 5 - the burst of POST /register
    */
   readonly registerReservedConcurrency?: number;
 
@@ -374,6 +389,9 @@ export interface MachineClient {
   readonly secret: secretsmanager.ISecret;
 }
 
+/** The trail that records the management events of an account and Region for the app. */
+type ManagementTrail = Pick<CreatedTrail, 'trail' | 'logGroup' | 'addTables'>;
+
 /** Every table of the construct, by its name in lib/tables.ts. */
 export type SecureMcpServerTables = Readonly<Record<TableName, dynamodb.ITable>>;
 
@@ -384,6 +402,11 @@ const TABLE_PROPS: Readonly<Record<TableName, keyof SecureMcpServerProps>> = {
   pending: 'pendingTable',
   consents: 'consentsTable',
 };
+
+/** Half the burst API Gateway lets through to POST /token (lib/private/rest-api.ts). */
+const DEFAULT_TOKEN_RESERVED_CONCURRENCY = HANDLER_THROTTLING.token.burstLimit / 2;
+/** The burst of POST /register: registration never runs wider than API Gateway lets it. */
+const DEFAULT_REGISTER_RESERVED_CONCURRENCY = HANDLER_THROTTLING.register.burstLimit;
 
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 const BASE_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
@@ -453,7 +476,7 @@ export class SecureMcpServer extends Construct {
 
   /** The trail the construct created (`AuditTrail.create()`). */
   public readonly trail?: cloudtrail.Trail;
-  /** The trail you passed to `AuditTrail.existing()`. */
+  /** The trail that records this instance without being its own: the one passed to `AuditTrail.existing()`, or the trail of an earlier instance of this stack it shares. */
   public readonly existingTrail?: cloudtrail.ITrailRef;
   public readonly trailBucket?: s3.Bucket;
   public readonly trailAccessLogsBucket?: s3.Bucket;
@@ -494,6 +517,25 @@ export class SecureMcpServer extends Construct {
     // Stage.stageName is a token; the issuer needs the literal name the stage was created with.
     const stageName = props.restApi ? (props.restApi.deploymentStage?.node.defaultChild as apigateway.CfnStage | undefined)?.stageName : (props.stageName ?? 'prod');
     if (props.restApi && props.stageName !== undefined) problems.add(`stageName must not be set with restApi: the stage is restApi.deploymentStage ("${stageName}"), got "${props.stageName}"`);
+    if (props.restApi && props.cloudWatchRole !== undefined) {
+      problems.add(`cloudWatchRole has no effect with restApi: the API Gateway account setting belongs to the API's owner, got ${props.cloudWatchRole}`);
+    }
+    if (props.restApi && Stack.of(props.restApi) !== stack) {
+      problems.add(
+        `restApi must be in the stack of the SecureMcpServer (${stack.node.path}), got one of ${Stack.of(props.restApi).node.path}: its routes would be created in the API's stack and call this stack's functions, whose issuer names the API, so each stack would depend on the other. Create the SecureMcpServer in the API's stack (bring tables and the signing key from a stateful stack)`,
+      );
+    }
+    if (props.restApi?.root.defaultCorsPreflightOptions) {
+      problems.add(
+        'restApi must not have defaultCorsPreflightOptions: they add an OPTIONS method to every route the construct creates, which answers its own preflights (MCP headers allowed, WWW-Authenticate exposed). Call addCorsPreflight on your own resources instead',
+      );
+    }
+    const handlerStack = Stack.of(props.handler);
+    if (handlerStack !== stack && !props.domainName) {
+      problems.add(
+        `handler is a function of ${handlerStack.node.path}, and the issuer the runtime guard needs (SecureMcpServer.mcpFunctionEnvironment) names the REST API of ${stack.node.path}: setting it there would make each stack depend on the other. Create the MCP function in ${stack.node.path}, or set domainName, so that the issuer is known at synth`,
+      );
+    }
     if (props.restApi && !props.restApi.deploymentStage) problems.add('restApi must have a deployment stage (create it with deploy: true, the default)');
     if (stageName !== undefined && (Token.isUnresolved(stageName) || !STAGE_NAME.test(stageName))) {
       problems.add(`stageName must be 1 to 128 letters, digits, hyphens or underscores, got ${JSON.stringify(stageName)}`);
@@ -527,6 +569,12 @@ export class SecureMcpServer extends Construct {
     }
     const algorithm = props.signingAlgorithm ?? SigningAlgorithm.RS256;
     if (props.signingKey) checkBroughtSigningKey(props.signingKey, algorithm, problems);
+    // Checked at synth: statements are often added to a key policy after the key is passed on.
+    const foreignKeys = [
+      ...(props.signingKey ? [{ prop: 'signingKey', key: props.signingKey, actions: ['kms:Sign', 'kms:GetPublicKey'] }] : []),
+      ...(props.previousSigningKeys ?? []).map((key) => ({ prop: 'previousSigningKeys', key, actions: ['kms:GetPublicKey'] })),
+    ].filter(({ key }) => Stack.of(key) !== stack);
+    if (foreignKeys.length > 0) this.node.addValidation({ validate: () => foreignKeys.flatMap(({ prop, key, actions }) => uncoveredKeyActions(prop, key, actions)) });
     for (const definition of TABLES) {
       const brought = props[TABLE_PROPS[definition.name]] as dynamodb.ITable | undefined;
       if (brought) checkBroughtTable(TABLE_PROPS[definition.name], brought, definition).forEach((problem) => problems.add(problem));
@@ -556,6 +604,10 @@ export class SecureMcpServer extends Construct {
 
     // ---- The REST API first: the issuer is built from its id (never from the Stage, which would
     // make every function depend on the deployment, and the deployment on the functions).
+    // The API Gateway account setting is one per account and Region: the first instance of an
+    // environment in the app creates it (unless told not to), later ones deploy after it.
+    const accountRoleOwner = ownerOf<apigateway.RestApi>(this, 'accountRole');
+    const createAccountRole = !props.restApi && (props.cloudWatchRole ?? accountRoleOwner === undefined);
     if (props.restApi) {
       this.restApi = props.restApi;
     } else {
@@ -566,8 +618,9 @@ export class SecureMcpServer extends Construct {
         endpointConfiguration: { types: [apigateway.EndpointType.REGIONAL] },
         // With a custom domain the issuer is the domain: a second URL would serve metadata naming the wrong issuer.
         disableExecuteApiEndpoint: props.domainName !== undefined,
-        cloudWatchRole: props.cloudWatchRole ?? true,
-        cloudWatchRoleRemovalPolicy: RemovalPolicy.RETAIN,
+        // Retained by RestApi's default (a removal policy is refused for a role it does not create):
+        // the account setting outlives the stack, as other APIs of the account rely on it.
+        cloudWatchRole: createAccountRole,
         deployOptions: {
           stageName,
           accessLogDestination: new apigateway.LogGroupLogDestination(this.accessLogGroup),
@@ -604,6 +657,13 @@ export class SecureMcpServer extends Construct {
       }
     }
     this.stage = this.restApi.deploymentStage;
+    if (createAccountRole) {
+      claim(this, 'accountRole', this.restApi);
+    } else if (!props.restApi && props.cloudWatchRole === undefined && accountRoleOwner) {
+      // Execution logging fails the stage deployment until the account has its CloudWatch role.
+      this.stage.node.addDependency(accountRoleOwner.node.findChild('Account'));
+      Annotations.of(this).addInfo(`The API Gateway account CloudWatch role of this account and Region is created by ${accountRoleOwner.node.path}; this stage deploys after it.`);
+    }
     if (props.domainName) {
       // Explicit TLS 1.2: without it the template leaves the policy to API Gateway's default.
       this.domain = new apigateway.DomainName(this, 'CustomDomain', {
@@ -637,6 +697,8 @@ export class SecureMcpServer extends Construct {
     this.upstreamClientSecret = upstream.clientSecret;
     const machineClients = createMachineClients(this, props.machineClients ?? []);
     this.machineClients = machineClients.clients;
+    const secretProblem = checkSecretReadable(upstream.clientSecret, stack);
+    if (secretProblem) problems.add(secretProblem);
 
     // ---- Function configuration: each function gets exactly the variables (and tables) it uses.
     const common = { [HANDLER_ENV.issuer]: this.issuer, [HANDLER_ENV.scopeModel]: scopeModelJson };
@@ -684,8 +746,8 @@ export class SecureMcpServer extends Construct {
         [HANDLER_ENV.consentTtl]: String(rememberConsentFor.toSeconds()),
         [HANDLER_ENV.upstreamIssuer]: upstream.issuerUrl,
         [HANDLER_ENV.upstreamClientId]: upstream.clientId,
-        // The ARN, never the value: the function reads the secret from Secrets Manager at run time.
-        [HANDLER_ENV.upstreamClientSecretArn]: upstream.clientSecret.secretArn,
+        // The ARN (or the name, see secretId), never the value: the function reads the secret at run time.
+        [HANDLER_ENV.upstreamClientSecretArn]: secretId(upstream.clientSecret),
         [HANDLER_ENV.upstreamScopes]: upstream.scopes.join(' '),
       },
       authorizer: {
@@ -722,9 +784,13 @@ export class SecureMcpServer extends Construct {
       'Dynamic client registration (RFC 7591) and client management (RFC 7592)',
       256,
       Duration.seconds(10),
-      reserve ? (props.registerReservedConcurrency ?? 5) : undefined,
+      reserve ? (props.registerReservedConcurrency ?? DEFAULT_REGISTER_RESERVED_CONCURRENCY) : undefined,
     );
-    const token = handlerFunction('token', 'Token, revocation and introspection endpoints; signs access tokens with KMS', 512, Duration.seconds(10), reserve ? (props.tokenReservedConcurrency ?? 50) : undefined);
+    // Register: a ceiling, its route's burst. Token: a guaranteed share (half its route's burst), reserved
+    // once per account and Region of the app by default; later instances draw on unreserved concurrency.
+    const tokenReservation = props.tokenReservedConcurrency ?? (ownerOf(this, 'tokenReservation') ? undefined : DEFAULT_TOKEN_RESERVED_CONCURRENCY);
+    if (reserve && tokenReservation !== undefined) claim(this, 'tokenReservation', this);
+    const token = handlerFunction('token', 'Token, revocation and introspection endpoints; signs access tokens with KMS', 512, Duration.seconds(10), reserve ? tokenReservation : undefined);
     // Upstream calls are budgeted well inside API Gateway's 29-second integration timeout.
     const authorize = handlerFunction('authorize', 'Authorization endpoint, upstream OpenID Connect sign-in and consent', 512, Duration.seconds(25));
     const authorizer = handlerFunction('authorizer', 'Lambda REQUEST authorizer of the MCP endpoint: verifies access tokens locally', 512, Duration.seconds(10));
@@ -771,14 +837,25 @@ export class SecureMcpServer extends Construct {
       // authorizer (and is audited as rs.denied) instead of being refused by API Gateway unseen.
       (this.authorizer.node.defaultChild as apigateway.CfnAuthorizer).addPropertyDeletionOverride('IdentitySource');
     }
+    // A function of another stack is integrated through a reference of this stack, so that its invoke
+    // permission (which names this API) is created here and that stack does not depend on this one.
+    const mcpHandler =
+      handlerStack === stack ? props.handler : lambda.Function.fromFunctionAttributes(this, 'McpHandlerReference', { functionArn: props.handler.functionArn, sameEnvironment: true });
     const routes = addRoutes({
       api: this.restApi,
-      functions: { metadata: this.metadataFunction, register: this.registerFunction, token: this.tokenFunction, authorize: this.authorizeFunction, mcp: props.handler },
+      functions: { metadata: this.metadataFunction, register: this.registerFunction, token: this.tokenFunction, authorize: this.authorizeFunction, mcp: mcpHandler },
       authorizer: this.authorizer,
     });
     this.methods = routes.methods;
-    addGatewayResponses(this.restApi, this.protectedResourceMetadataUrl, defaultScopes(this.scopeModel));
-    addMethodSettings(this.stage, mcpThrottling, apigateway.MethodLoggingLevel.ERROR);
+    // On a brought API the construct touches its own routes and only the two API-wide answers MCP
+    // discovery cannot do without; execution logging and every other gateway response stay the owner's.
+    const gatewayResponses = addGatewayResponses(this.restApi, this.protectedResourceMetadataUrl, defaultScopes(this.scopeModel), props.restApi ? 'challenges' : 'all');
+    addMethodSettings(this.stage, mcpThrottling, props.restApi ? undefined : apigateway.MethodLoggingLevel.ERROR);
+    if (props.restApi) {
+      const api = props.restApi;
+      const ours = new Set(gatewayResponses.map((response) => response.node.defaultChild));
+      this.node.addValidation({ validate: () => conflictingChallenges(api, ours) });
+    }
 
     // ---- The team's MCP function: what the runtime guard reads.
     this.mcpFunctionEnvironment = {
@@ -786,11 +863,13 @@ export class SecureMcpServer extends Construct {
       [HANDLER_ENV.scopeModel]: scopeModelJson,
       ...(props.allowedOrigins?.length ? { [GUARD_ENV.allowedOrigins]: props.allowedOrigins.join(',') } : {}),
     };
-    if (props.handler instanceof lambda.Function && Stack.of(props.handler) === stack) {
+    // In another stack only literal values can be set without that stack depending on this one.
+    const settable = handlerStack === stack || Object.values(this.mcpFunctionEnvironment).every((value) => !Token.isUnresolved(value));
+    if (props.handler instanceof lambda.Function && settable) {
       for (const [name, value] of Object.entries(this.mcpFunctionEnvironment)) props.handler.addEnvironment(name, value);
     } else {
       Annotations.of(this).addInfo(
-        `The MCP handler is not a lambda.Function in this stack: set ${Object.keys(this.mcpFunctionEnvironment).join(', ')} on it from SecureMcpServer.mcpFunctionEnvironment for the runtime guard.`,
+        `The MCP handler is not a lambda.Function the construct can configure: set ${Object.keys(this.mcpFunctionEnvironment).join(', ')} on it from SecureMcpServer.mcpFunctionEnvironment for the runtime guard.`,
       );
     }
 
@@ -831,15 +910,26 @@ export class SecureMcpServer extends Construct {
     const alarms = createAuditAlarms(this, { namespace: this.metricNamespace, logGroups, topic: this.alarmTopic });
     if (webAclName) alarms.WafBlockedRequestsAlarm = createWafAlarm(this, webAclName, region, this.alarmTopic);
 
+    // Management events are recorded once per account and Region of the app: by default, a later
+    // instance adds its tables to the trail of an earlier one in its stack, or (in another stack)
+    // creates a trail of its tables' data events only. AuditTrail.create() always creates a full trail.
     const auditTrail = props.auditTrail ?? AuditTrail.create();
-    if (auditTrail._mode === 'create') {
-      const created = createTrail(this, { tables: Object.values(tables), logRetention, removalPolicy });
+    const ownTableArns = Object.values(tables);
+    const keyArns = [this.signingKey, ...previousKeys].map((key) => key.keyArn);
+    const earlierTrail = props.auditTrail === undefined ? ownerOf<ManagementTrail>(this, 'managementTrail') : undefined;
+    if (auditTrail._mode === 'create' && earlierTrail && Stack.of(earlierTrail.trail) === stack) {
+      earlierTrail.addTables(ownTableArns);
+      this.existingTrail = earlierTrail.trail.node.defaultChild as cloudtrail.CfnTrail;
+      alarms.KmsKeyStateChangeAlarm = createKeyStateAlarm(this, this.metricNamespace, earlierTrail.logGroup, keyArns, this.alarmTopic);
+    } else if (auditTrail._mode === 'create') {
+      const created = createTrail(this, { tables: ownTableArns, managementEvents: earlierTrail === undefined, logRetention, removalPolicy });
       this.trail = created.trail;
       this.trailBucket = created.bucket;
       this.trailAccessLogsBucket = created.accessLogsBucket;
       this.trailKey = created.key;
       this.trailLogGroup = created.logGroup;
-      alarms.KmsKeyStateChangeAlarm = createKeyStateAlarm(this, this.metricNamespace, created.logGroup, this.alarmTopic);
+      if (!earlierTrail) claim<ManagementTrail>(this, 'managementTrail', created);
+      alarms.KmsKeyStateChangeAlarm = createKeyStateAlarm(this, this.metricNamespace, (earlierTrail ?? created).logGroup, keyArns, this.alarmTopic);
     } else if (auditTrail._mode === 'existing') {
       this.existingTrail = auditTrail._trail;
     }
@@ -873,10 +963,69 @@ function exceeds(duration: Duration, limit: Duration): boolean {
 function resolveScopeModel(props: SecureMcpServerProps, problems: Problems): ScopeModel {
   const model: ScopeModel =
     props.scopes === undefined
-      ? { scopes: DEFAULT_SCOPE_MODEL.scopes, toolScopes: props.toolScopes ?? DEFAULT_SCOPE_MODEL.toolScopes, entitlements: props.entitlements ?? DEFAULT_SCOPE_MODEL.entitlements }
+      ? {
+          scopes: DEFAULT_SCOPE_MODEL.scopes,
+          toolScopes: props.toolScopes ?? DEFAULT_SCOPE_MODEL.toolScopes,
+          // The default entitlement reads the groups claim of the provider actually used (Cognito: cognito:groups).
+          entitlements: props.entitlements ?? DEFAULT_SCOPE_MODEL.entitlements.map((entitlement) => ({ ...entitlement, claim: props.identityProvider.groupsClaim })),
+        }
       : { scopes: props.scopes, toolScopes: props.toolScopes ?? {}, entitlements: props.entitlements ?? [] };
   for (const problem of validateScopeModel(model)) problems.add(`the scope model is invalid: ${problem}`);
   return model;
+}
+
+/**
+ * What the authorize function passes as `SecretId`: the complete ARN when it is known, otherwise the
+ * secret's name. Secrets Manager resolves a partial ARN by taking a trailing `-` and six characters as
+ * the random suffix, so a partial ARN of `mcp/idp-client-secret` (as `Secret.fromSecretNameV2` gives)
+ * finds nothing; a name is matched exactly. `ISecret.grantRead` grants `<name>-??????`, which matches
+ * the complete ARN Secrets Manager authorizes either call against.
+ */
+function secretId(secret: secretsmanager.ISecret): string {
+  return secret.secretFullArn ?? secret.secretName;
+}
+
+/** A name is only found in the function's own account and Region: a partial ARN elsewhere needs the complete ARN. */
+function checkSecretReadable(secret: secretsmanager.ISecret, stack: Stack): string | undefined {
+  if (secret.secretFullArn !== undefined) return undefined;
+  const { account, region } = stack.splitArn(secret.secretArn, ArnFormat.COLON_RESOURCE_NAME);
+  const elsewhere = (theirs: string | undefined, ours: string) => theirs !== undefined && !Token.isUnresolved(theirs) && !Token.isUnresolved(ours) && theirs !== ours;
+  if (!elsewhere(account, stack.account) && !elsewhere(region, stack.region)) return undefined;
+  return `the upstream client secret ${secret.secretArn} is in another account or Region and has no complete ARN: import it with secretsmanager.Secret.fromSecretCompleteArn (the ARN ends in -<6 random characters>)`;
+}
+
+/** Gateway responses of the authorizer challenge types that someone else defined on the API: CloudFormation would keep one of each. */
+function conflictingChallenges(api: apigateway.RestApi, ours: ReadonlySet<unknown>): string[] {
+  return Stack.of(api)
+    .node.findAll()
+    .filter((c): c is apigateway.CfnGatewayResponse => c instanceof apigateway.CfnGatewayResponse && c.restApiId === api.restApiId && !ours.has(c))
+    .filter((response) => (CHALLENGE_RESPONSE_TYPES as readonly string[]).includes(response.responseType))
+    .map(
+      (response) =>
+        `restApi already has a ${response.responseType} gateway response (${response.node.scope?.node.path}): the construct answers ${response.responseType} with the MCP challenge (the 401 names the protected resource metadata), API-wide. Remove yours, or give the SecureMcpServer an API of its own`,
+    );
+}
+
+/**
+ * For a key of another stack, whose policy the construct leaves alone: the actions its policy does not
+ * let IAM policies of the account grant (a statement allowing the account root, unconditioned).
+ */
+function uncoveredKeyActions(prop: string, key: kms.IKey, actions: readonly string[]): string[] {
+  const cfn = key.node.defaultChild;
+  if (!(cfn instanceof kms.CfnKey)) return [];
+  const keyStack = Stack.of(key);
+  const accountRoot = JSON.stringify(keyStack.resolve(new iam.AccountRootPrincipal().arn));
+  const statements = ((keyStack.resolve(cfn.keyPolicy) as { Statement?: Record<string, unknown>[] } | undefined)?.Statement ?? []).filter(
+    (statement) => statement.Effect === 'Allow' && statement.Condition === undefined && [(statement.Principal as { AWS?: unknown })?.AWS].flat().some((p) => JSON.stringify(p) === accountRoot),
+  );
+  const allows = (action: string) =>
+    statements.some((statement) => [statement.Action].flat().some((pattern) => typeof pattern === 'string' && (pattern === action || (pattern.endsWith('*') && action.startsWith(pattern.slice(0, -1))))));
+  const missing = actions.filter((action) => !allows(action));
+  if (missing.length === 0) return [];
+  return [
+    `${prop} holds ${key.node.path}, a key of ${keyStack.node.path} whose policy does not let IAM policies grant ${missing.join(' and ')}, and the construct cannot add its roles there without each stack depending on the other. ` +
+      `Allow the account in the key policy: key.addToResourcePolicy(new iam.PolicyStatement({ principals: [new iam.AccountRootPrincipal()], actions: ${JSON.stringify(missing)}, resources: ['*'] })), as kms.Key's default policy does`,
+  ];
 }
 
 function checkBroughtSigningKey(key: kms.IKey, algorithm: SigningAlgorithm, problems: Problems): void {

@@ -52,6 +52,12 @@ export interface StartUpstreamIdpOptions {
   readonly port?: number;
   /** @default UPSTREAM_USERS */
   readonly users?: Readonly<Record<string, UpstreamUser>>;
+  /**
+   * The claim the users' groups travel in. `cognito:groups` shapes the ID tokens as Amazon Cognito does:
+   * no `groups` claim, and the groups in every ID token whatever the scopes.
+   * @default 'groups' (in the ID token when the relying party asks for the `groups` scope)
+   */
+  readonly groupsClaim?: 'groups' | 'cognito:groups';
 }
 
 export interface UpstreamIdp {
@@ -94,6 +100,7 @@ async function readForm(request: IncomingMessage): Promise<URLSearchParams> {
 
 export async function startUpstreamIdp(options: StartUpstreamIdpOptions): Promise<UpstreamIdp> {
   const users = options.users ?? UPSTREAM_USERS;
+  const groupsClaim = options.groupsClaim ?? 'groups';
   const usersBySub = new Map(Object.values(users).map((user) => [user.sub, user]));
   const { privateKey } = await jose.generateKeyPair('RS256', { extractable: true });
   const privateJwk = { ...(await jose.exportJWK(privateKey)), kid: SIGNING_KID, alg: 'RS256', use: 'sig' };
@@ -134,7 +141,12 @@ export async function startUpstreamIdp(options: StartUpstreamIdpOptions): Promis
     })),
     jwks: { keys: [privateJwk as never] },
     cookies: { keys: [randomBytes(32).toString('base64url')] },
-    claims: { openid: ['sub'], profile: ['name', 'preferred_username'], email: ['email'], groups: ['groups'] },
+    claims: {
+      openid: ['sub', ...(groupsClaim === 'groups' ? [] : [groupsClaim])],
+      profile: ['name', 'preferred_username'],
+      email: ['email'],
+      groups: groupsClaim === 'groups' ? ['groups'] : [],
+    },
     scopes: ['openid', 'profile', 'email', 'groups'],
     // The ID token carries the scope's claims (groups for entitlements), as Cognito's does.
     conformIdTokenClaims: false,
@@ -153,7 +165,7 @@ export async function startUpstreamIdp(options: StartUpstreamIdpOptions): Promis
           name: user.name,
           preferred_username: username,
           email: user.email,
-          ...(user.groups ? { groups: user.groups } : {}),
+          ...(user.groups ? { [groupsClaim]: user.groups } : {}),
         }),
       };
     },

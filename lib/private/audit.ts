@@ -151,8 +151,13 @@ export function createWafAlarm(scope: Construct, webAclName: string, region: str
   return alarmOn(scope, 'WafBlockedRequestsAlarm', metric, 1000, 'AWS WAF blocked unusually many requests in five minutes (rate limits or managed rules).', topic);
 }
 
-/** KMS key disablement or scheduled deletion anywhere in the account and Region, from the construct's trail. */
-export function createKeyStateAlarm(scope: Construct, namespace: string, trailLogGroup: logs.ILogGroup, topic: sns.ITopic): cloudwatch.Alarm {
+/**
+ * The construct's own keys (signing and previous) being disabled or scheduled for deletion, from the
+ * management events of a trail's log group. CloudTrail names the key in `resources[0].ARN` whatever
+ * the caller passed (key id, ARN or alias).
+ */
+export function createKeyStateAlarm(scope: Construct, namespace: string, trailLogGroup: logs.ILogGroup, keyArns: readonly string[], topic: sns.ITopic): cloudwatch.Alarm {
+  const ofTheseKeys = keyArns.map((arn) => logs.FilterPattern.stringValue('$.resources[0].ARN', '=', arn));
   new logs.MetricFilter(scope, 'KmsKeyStateChangeFilter', {
     logGroup: trailLogGroup,
     filterPattern: logs.FilterPattern.all(
@@ -161,6 +166,7 @@ export function createKeyStateAlarm(scope: Construct, namespace: string, trailLo
         logs.FilterPattern.stringValue('$.eventName', '=', 'DisableKey'),
         logs.FilterPattern.stringValue('$.eventName', '=', 'ScheduleKeyDeletion'),
       ),
+      ofTheseKeys.length === 1 ? ofTheseKeys[0] : logs.FilterPattern.any(...ofTheseKeys),
     ),
     metricNamespace: namespace,
     metricName: 'KmsKeyStateChanges',
@@ -172,7 +178,7 @@ export function createKeyStateAlarm(scope: Construct, namespace: string, trailLo
     'KmsKeyStateChangeAlarm',
     metric,
     1,
-    'A KMS key in this account and Region was disabled or scheduled for deletion. If it is the token signing key, every new token and the JWKS fail.',
+    'The token signing key (or a previous signing key) was disabled or scheduled for deletion: every new token and the JWKS fail while the signing key is unusable.',
     topic,
   );
 }

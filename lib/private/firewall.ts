@@ -1,4 +1,4 @@
-import { ArnFormat, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { ArnFormat, Aws, Fn, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
@@ -22,6 +22,11 @@ export interface CreatedWebAcl {
   readonly webAcl: wafv2.CfnWebACL;
   readonly webAclName: string;
   readonly logGroup: logs.LogGroup;
+}
+
+/** The last 12 hex digits of the UUID in `AWS::StackId` (`arn:…:stack/<name>/<uuid>`): new with each creation of the stack. */
+function stackCreationSuffix(): string {
+  return Fn.select(4, Fn.split('-', Fn.select(2, Fn.split('/', Aws.STACK_ID))));
 }
 
 /** WAF's evaluation window for the rate-based rules: long enough to absorb bursts, short enough to recover quickly. */
@@ -60,6 +65,45 @@ function rateLimitRule(name: string, priority: number, paths: readonly string[],
   };
 }
 
+/**
+ * Rules of the Common rule group that match what OAuth requests legitimately carry: a loopback redirect
+ * URI (`redirect_uri=http://127.0.0.1:<port>/callback` on /authorize and /token, `redirect_uris` in a
+ * registration) reads to them as remote file inclusion or an SSRF attempt on the instance metadata
+ * service, and MCP clients are blocked at their first step. Each rule name with the label it adds.
+ */
+export const OAUTH_CONFLICTING_COMMON_RULES: ReadonlyArray<readonly [rule: string, label: string]> = [
+  ['GenericRFI_QUERYARGUMENTS', 'GenericRFI_QueryArguments'],
+  ['GenericRFI_BODY', 'GenericRFI_Body'],
+  ['EC2MetaDataSSRF_BODY', 'EC2MetaDataSSRF_Body'],
+  ['EC2MetaDataSSRF_QUERYARGUMENTS', 'EC2MetaDataSSRF_QueryArguments'],
+  ['EC2MetaDataSSRF_COOKIE', 'EC2MetaDataSSRF_Cookie'],
+  ['EC2MetaDataSSRF_URIPATH', 'EC2MetaDataSSRF_URIPath'],
+];
+const COMMON_RULE_SET_LABELS = 'awswaf:managed:aws:core-rule-set:';
+
+/** The endpoints whose query, body or cookies carry redirect URIs and the flow's own state (paths of lib/routes.ts; /register covers /register/{client_id}). */
+export const OAUTH_FLOW_PATHS = ['/authorize', '/callback', '/consent', '/register', '/token'] as const;
+
+/** Blocks what the counted rules labelled, everywhere but the OAuth flow endpoints: /mcp and the metadata keep the group's full protection. */
+function conflictingRulesOutsideOAuthPaths(priority: number, pathPrefixes: readonly string[]): wafv2.CfnWebACL.RuleProperty {
+  const name = 'CommonRuleSetOutsideOAuthPaths';
+  const oauthPaths = pathPrefixes.flatMap((prefix) => OAUTH_FLOW_PATHS.map((path) => pathStartsWith(`${prefix}${path}`)));
+  return {
+    name,
+    priority,
+    action: { block: {} },
+    statement: {
+      andStatement: {
+        statements: [
+          { orStatement: { statements: OAUTH_CONFLICTING_COMMON_RULES.map(([, label]) => ({ labelMatchStatement: { scope: 'LABEL', key: `${COMMON_RULE_SET_LABELS}${label}` } })) } },
+          { notStatement: { statement: { orStatement: { statements: oauthPaths } } } },
+        ],
+      },
+    },
+    visibilityConfig: { cloudWatchMetricsEnabled: true, metricName: name, sampledRequestsEnabled: true },
+  };
+}
+
 function managedRuleGroup(name: string, priority: number, ruleActionOverrides?: wafv2.CfnWebACL.RuleActionOverrideProperty[]): wafv2.CfnWebACL.RuleProperty {
   return {
     name,
@@ -89,14 +133,21 @@ export function createWebAcl(scope: Construct, options: WebAclOptions): CreatedW
       rateLimitRule('RegisterRateLimit', 1, options.pathPrefixes.map((prefix) => `${prefix}/register`), options.rateLimits.register),
       rateLimitRule('TokenRateLimit', 2, options.pathPrefixes.map((prefix) => `${prefix}/token`), options.rateLimits.token),
       rateLimitRule('AuthorizeRateLimit', 3, options.pathPrefixes.map((prefix) => `${prefix}/authorize`), options.rateLimits.authorize),
-      // MCP JSON-RPC bodies legitimately exceed the group's 8 KB body limit; API Gateway and the runtime guard cap sizes instead.
-      managedRuleGroup('AWSManagedRulesCommonRuleSet', 10, [{ name: 'SizeRestrictions_BODY', actionToUse: { count: {} } }]),
+      managedRuleGroup('AWSManagedRulesCommonRuleSet', 10, [
+        // MCP JSON-RPC bodies legitimately exceed the group's 8 KB body limit; API Gateway and the runtime guard cap sizes instead.
+        { name: 'SizeRestrictions_BODY', actionToUse: { count: {} } },
+        // Counted here and blocked by label in the next rule, except on the OAuth flow endpoints.
+        ...OAUTH_CONFLICTING_COMMON_RULES.map(([rule]) => ({ name: rule, actionToUse: { count: {} } })),
+      ]),
+      conflictingRulesOutsideOAuthPaths(11, options.pathPrefixes),
       managedRuleGroup('AWSManagedRulesKnownBadInputsRuleSet', 20),
     ],
   });
   const logGroup = new logs.LogGroup(scope, 'WebAclLogGroup', {
-    // WAF only delivers to log groups whose name starts with aws-waf-logs-.
-    logGroupName: `aws-waf-logs-${Names.uniqueResourceName(scope, { maxLength: 400, separator: '-' })}`,
+    // WAF only delivers to log groups whose name starts with aws-waf-logs-, so CloudFormation cannot
+    // generate the name. The last group of the stack id's UUID makes it unique per stack creation: a
+    // retained group of a deleted stack does not block the next deployment of the same stack.
+    logGroupName: `aws-waf-logs-${Names.uniqueResourceName(scope, { maxLength: 400, separator: '-' })}-${stackCreationSuffix()}`,
     retention: options.logRetention,
     removalPolicy: options.removalPolicy,
   });

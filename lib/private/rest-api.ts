@@ -76,22 +76,34 @@ const JSON_CONTENT = 'application/json';
 const NO_STORE = quoted('no-store');
 
 /**
+ * Which gateway responses the construct adds: all of them on its own API; on a brought one only the
+ * authorizer challenges, without which MCP clients cannot discover the authorization server.
+ */
+export type GatewayResponseScope = 'all' | 'challenges';
+
+/** The gateway response types `addGatewayResponses` adds with the `challenges` scope. */
+export const CHALLENGE_RESPONSE_TYPES = ['UNAUTHORIZED', 'ACCESS_DENIED'] as const;
+
+/**
  * Gateway responses: the authorizer's 401 and 403 challenges (defined with the authorizer in
  * lambda/runtime/edge.ts, so the local stack renders the same), readable cross-origin so browser-based
  * clients can start discovery from them; an OAuth-shaped 404, 429 and 4XX/5XX without internal detail
  * (`$context.error.message` is never echoed).
  */
-export function addGatewayResponses(api: apigateway.IRestApi, resourceMetadataUrl: string, defaultScopes: readonly string[]): void {
+export function addGatewayResponses(api: apigateway.IRestApi, resourceMetadataUrl: string, defaultScopes: readonly string[], scope: GatewayResponseScope): apigateway.GatewayResponse[] {
   const challengeCors = { 'Access-Control-Allow-Origin': quoted('*'), 'Access-Control-Expose-Headers': quoted(CORS_EXPOSE_HEADERS.join(',')) };
-  for (const definition of authorizerGatewayResponses(resourceMetadataUrl, defaultScopes)) {
-    new apigateway.GatewayResponse(api, definition.type === 'UNAUTHORIZED' ? 'UnauthorizedResponse' : 'AccessDeniedResponse', {
-      restApi: api,
-      type: apigateway.ResponseType.of(definition.type),
-      statusCode: definition.statusCode,
-      responseHeaders: { ...definition.responseHeaders, ...challengeCors },
-      templates: { ...definition.templates },
-    });
-  }
+  const challenges = authorizerGatewayResponses(resourceMetadataUrl, defaultScopes).map(
+    (definition) =>
+      new apigateway.GatewayResponse(api, definition.type === 'UNAUTHORIZED' ? 'UnauthorizedResponse' : 'AccessDeniedResponse', {
+        restApi: api,
+        type: apigateway.ResponseType.of(definition.type),
+        statusCode: definition.statusCode,
+        responseHeaders: { ...definition.responseHeaders, ...challengeCors },
+        templates: { ...definition.templates },
+      }),
+  );
+  // On an API someone else owns, its 404, 429 and 4XX/5XX answers stay theirs.
+  if (scope === 'challenges') return challenges;
   const generic = (id: string, type: apigateway.ResponseType, body: object, statusCode?: string, extraHeaders: Record<string, string> = {}) =>
     new apigateway.GatewayResponse(api, id, {
       restApi: api,
@@ -101,12 +113,15 @@ export function addGatewayResponses(api: apigateway.IRestApi, resourceMetadataUr
       responseHeaders: { 'Cache-Control': NO_STORE, ...extraHeaders },
       templates: { [JSON_CONTENT]: JSON.stringify(body) },
     });
-  generic('NotFoundResponse', apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, NOT_FOUND_BODY, '404');
-  generic('ThrottledResponse', apigateway.ResponseType.THROTTLED, { error: 'temporarily_unavailable', error_description: 'Too many requests. Try again shortly.' }, '429', {
-    'Retry-After': quoted('1'),
-  });
-  generic('Default4xxResponse', apigateway.ResponseType.DEFAULT_4XX, { error: 'invalid_request', error_description: 'The request was refused.' });
-  generic('Default5xxResponse', apigateway.ResponseType.DEFAULT_5XX, { error: 'server_error', error_description: 'An unexpected error occurred.' });
+  return [
+    ...challenges,
+    generic('NotFoundResponse', apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, NOT_FOUND_BODY, '404'),
+    generic('ThrottledResponse', apigateway.ResponseType.THROTTLED, { error: 'temporarily_unavailable', error_description: 'Too many requests. Try again shortly.' }, '429', {
+      'Retry-After': quoted('1'),
+    }),
+    generic('Default4xxResponse', apigateway.ResponseType.DEFAULT_4XX, { error: 'invalid_request', error_description: 'The request was refused.' }),
+    generic('Default5xxResponse', apigateway.ResponseType.DEFAULT_5XX, { error: 'server_error', error_description: 'An unexpected error occurred.' }),
+  ];
 }
 
 export interface RouteWiring {
@@ -237,7 +252,7 @@ function addMethodNotAllowed(resource: apigateway.Resource, allowed: readonly st
 }
 
 /** A CloudFormation MethodSetting: the resource path keeps a leading `/` and encodes every `/` of the path as `~1` (`/~1register~1{client_id}`). */
-function methodSetting(path: string, httpMethod: string, throttling: Required<apigateway.ThrottleSettings>, loggingLevel: apigateway.MethodLoggingLevel) {
+function methodSetting(path: string, httpMethod: string, throttling: Required<apigateway.ThrottleSettings>, loggingLevel: string) {
   return {
     resourcePath: `/${path.replace(/\//g, '~1')}`,
     httpMethod,
@@ -251,13 +266,20 @@ function methodSetting(path: string, httpMethod: string, throttling: Required<ap
   };
 }
 
-/** Per-route throttling (and the restated logging/caching defaults), appended to the stage's method settings. */
-export function addMethodSettings(stage: apigateway.Stage, mcpThrottling: Required<apigateway.ThrottleSettings>, loggingLevel: apigateway.MethodLoggingLevel): void {
+/**
+ * Per-route throttling (and the restated logging/caching defaults), appended to the stage's method
+ * settings. `loggingLevel` undefined keeps the stage's own execution logging level on the construct's
+ * methods (OFF when the stage sets none): a brought stage's owner decides whether the account has the
+ * CloudWatch role that execution logging needs.
+ */
+export function addMethodSettings(stage: apigateway.Stage, mcpThrottling: Required<apigateway.ThrottleSettings>, loggingLevel?: apigateway.MethodLoggingLevel): void {
   const cfnStage = stage.node.defaultChild as apigateway.CfnStage;
   const existing = cfnStage.methodSettings;
   if (existing !== undefined && !Array.isArray(existing)) {
     throw new Error(`Cannot add method throttling to stage ${stage.node.path}: its MethodSettings are not a plain list`);
   }
-  const settings = ROUTES.map((route) => methodSetting(route.path, route.method, throttlingFor(route, mcpThrottling), loggingLevel));
+  const stageDefaults = (existing as apigateway.CfnStage.MethodSettingProperty[] | undefined)?.find((setting) => setting.resourcePath === '/*' && setting.httpMethod === '*');
+  const level = loggingLevel ?? stageDefaults?.loggingLevel ?? apigateway.MethodLoggingLevel.OFF;
+  const settings = ROUTES.map((route) => methodSetting(route.path, route.method, throttlingFor(route, mcpThrottling), level));
   cfnStage.methodSettings = [...((existing as apigateway.CfnStage.MethodSettingProperty[] | undefined) ?? []), ...settings];
 }

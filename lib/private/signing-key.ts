@@ -1,4 +1,4 @@
-import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
@@ -86,6 +86,17 @@ function keyPolicyStatement(sid: string | undefined, role: iam.IRole, action: st
 }
 
 /**
+ * The key-policy half of a grant, for a key of the grantee's own stack (or an imported key, where it is
+ * a no-op). A key of another stack keeps its policy, which must let IAM policies grant the action (as
+ * `kms.Key`'s default policy does): naming the role there would make the key's stack depend on the
+ * role's, which already depends on the key's.
+ */
+function addToKeyPolicy(key: kms.IKey, grantee: unknown, statement: iam.PolicyStatement): void {
+  if (Construct.isConstruct(grantee) && Stack.of(key) !== Stack.of(grantee)) return;
+  key.addToResourcePolicy(statement, true);
+}
+
+/**
  * `kms:Sign` with exactly one algorithm, in the role's policy and, for a key created here, in the key
  * policy too (a key imported with `fromKeyArn` keeps its own policy, which must delegate to IAM).
  * `exclusive` (a key this construct created) adds an explicit Deny of Sign for every other principal:
@@ -95,7 +106,7 @@ function keyPolicyStatement(sid: string | undefined, role: iam.IRole, action: st
 export function grantSign(key: kms.IKey, role: iam.IRole, kmsSigningAlgorithm: string, exclusive = false): void {
   const conditions = { StringEquals: { 'kms:SigningAlgorithm': kmsSigningAlgorithm } };
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:Sign'], resources: [key.keyArn], conditions }));
-  key.addToResourcePolicy(keyPolicyStatement('TokenSigning', role, 'kms:Sign', conditions), true);
+  addToKeyPolicy(key, role, keyPolicyStatement('TokenSigning', role, 'kms:Sign', conditions));
   if (exclusive) {
     key.addToResourcePolicy(
       new iam.PolicyStatement({
@@ -115,7 +126,7 @@ export function grantSign(key: kms.IKey, role: iam.IRole, kmsSigningAlgorithm: s
 export function grantGetPublicKey(keys: readonly kms.IKey[], role: iam.IRole, sid: string): void {
   if (keys.length === 0) return;
   role.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GetPublicKey'], resources: keys.map((key) => key.keyArn) }));
-  for (const key of keys) key.addToResourcePolicy(keyPolicyStatement(sid, role, 'kms:GetPublicKey'), true);
+  for (const key of keys) addToKeyPolicy(key, role, keyPolicyStatement(sid, role, 'kms:GetPublicKey'));
 }
 
 /**
@@ -126,11 +137,12 @@ export function grantPublicKeyRead(keys: readonly kms.IKey[], principal: iam.IPr
   principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GetPublicKey'], resources: keys.map((key) => key.keyArn) }));
   const role = principal as Partial<iam.IRole>;
   for (const key of keys) {
-    key.addToResourcePolicy(
+    addToKeyPolicy(
+      key,
+      principal,
       role.roleArn !== undefined
         ? keyPolicyStatement(undefined, principal as iam.IRole, 'kms:GetPublicKey')
         : new iam.PolicyStatement({ principals: [principal], actions: ['kms:GetPublicKey'], resources: ['*'] }),
-      true,
     );
   }
 }

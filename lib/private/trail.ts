@@ -1,4 +1,4 @@
-import { Aws, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -9,6 +9,8 @@ import { Construct } from 'constructs';
 
 export interface TrailOptions {
   readonly tables: readonly dynamodb.ITable[];
+  /** Record every management event (KMS included); false when another trail of the app records them in this account and Region. */
+  readonly managementEvents: boolean;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
 }
@@ -19,6 +21,8 @@ export interface CreatedTrail {
   readonly accessLogsBucket: s3.Bucket;
   readonly key: kms.Key;
   readonly logGroup: logs.LogGroup;
+  /** Records the DynamoDB data events of more tables (another instance of the same stack sharing the trail). */
+  addTables(tables: readonly dynamodb.ITable[]): void;
 }
 
 function auditBucket(scope: Construct, id: string, accessLogs?: { bucket: s3.IBucket; prefix: string }): s3.Bucket {
@@ -36,7 +40,7 @@ function auditBucket(scope: Construct, id: string, accessLogs?: { bucket: s3.IBu
 
 /**
  * A single-Region trail for the construct's account and Region: every management event (KMS key use
- * and administration included) and the DynamoDB data events of the construct's tables, with log file
+ * and administration included, unless another trail records them) and the DynamoDB data events of the construct's tables, with log file
  * validation, KMS encryption, delivery to CloudWatch Logs and an SSL-only, versioned, access-logged bucket.
  */
 export function createTrail(scope: Construct, options: TrailOptions): CreatedTrail {
@@ -84,16 +88,17 @@ export function createTrail(scope: Construct, options: TrailOptions): CreatedTra
   // kinds cannot be combined on one trail.
   const cfnTrail = trail.node.defaultChild as cloudtrail.CfnTrail;
   cfnTrail.addPropertyDeletionOverride('EventSelectors');
+  const tables = [...options.tables];
   cfnTrail.advancedEventSelectors = [
-    { name: 'All management events, KMS included', fieldSelectors: [{ field: 'eventCategory', equalTo: ['Management'] }] },
+    ...(options.managementEvents ? [{ name: 'All management events, KMS included', fieldSelectors: [{ field: 'eventCategory', equalTo: ['Management'] }] }] : []),
     {
       name: 'DynamoDB data events on the authorization server tables',
       fieldSelectors: [
         { field: 'eventCategory', equalTo: ['Data'] },
         { field: 'resources.type', equalTo: ['AWS::DynamoDB::Table'] },
-        { field: 'resources.ARN', equalTo: options.tables.map((table) => table.tableArn) },
+        { field: 'resources.ARN', equalTo: Lazy.list({ produce: () => tables.map((table) => table.tableArn) }) },
       ],
     },
   ];
-  return { trail, bucket, accessLogsBucket, key, logGroup };
+  return { trail, bucket, accessLogsBucket, key, logGroup, addTables: (more) => tables.push(...more) };
 }

@@ -10,7 +10,7 @@ import { buildTokenHandler } from '../../lambda/token/handler';
 import { s256Challenge } from '../../lambda/shared/pkce';
 import { randomBytes } from 'node:crypto';
 import { AuditCapture, Backend, formEvent, ISSUER, lambdaContext, proxyEvent, TestClock } from '../support/harness';
-import { startUpstreamIdp, UPSTREAM_USERS, type UpstreamIdp } from '../../local/upstream-idp';
+import { startUpstreamIdp, UPSTREAM_USERS, type StartUpstreamIdpOptions, type UpstreamIdp } from '../../local/upstream-idp';
 
 /**
  * The authorize flow as deployed, on this machine: our handlers on dynalite and the local KMS, and a
@@ -35,10 +35,11 @@ export class AuthorizeFixture {
   tokenHandler!: ReturnType<typeof buildTokenHandler>;
   registerHandler!: ReturnType<typeof buildRegisterHandler>;
 
-  async start(env: Record<string, string> = {}) {
+  async start(env: Record<string, string> = {}, upstream: Omit<StartUpstreamIdpOptions, 'clients'> = {}) {
     await this.backend.start();
     this.idp = await startUpstreamIdp({
       clients: [{ client_id: UPSTREAM_CLIENT_ID, client_secret: UPSTREAM_CLIENT_SECRET, redirect_uris: [CALLBACK_URL] }],
+      ...upstream,
     });
     this.config = this.backend.config({
       UPSTREAM_ISSUER: this.idp.issuer,

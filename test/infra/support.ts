@@ -12,6 +12,8 @@ import { IdentityProvider, SecureMcpServer, SecureMcpServerProps } from '../../l
  */
 
 export const UPSTREAM_ISSUER = 'https://login.example.com';
+/** Imported as the README says: by complete ARN, random suffix included. */
+export const UPSTREAM_SECRET_ARN = 'arn:aws:secretsmanager:eu-west-1:123456789012:secret:mcp/upstream-client-secret-AbCdEf';
 
 export interface TestStack {
   readonly app: App;
@@ -29,7 +31,7 @@ export function buildStack(props: Partial<SecureMcpServerProps> = {}, stackId = 
     handler: 'index.handler',
     code: lambda.Code.fromInline('exports.handler = async () => ({ statusCode: 200, body: "{}" });'),
   });
-  const clientSecret = secretsmanager.Secret.fromSecretNameV2(stack, 'UpstreamSecret', 'mcp/upstream-client-secret');
+  const clientSecret = secretsmanager.Secret.fromSecretCompleteArn(stack, 'UpstreamSecret', UPSTREAM_SECRET_ARN);
   const mcp = new SecureMcpServer(stack, 'Mcp', {
     handler,
     identityProvider: IdentityProvider.oidc({ issuerUrl: UPSTREAM_ISSUER, clientId: 'mcp-client', clientSecret }),
