@@ -211,9 +211,9 @@ export interface SecureMcpServerProps {
   readonly maxRegistrationsPerDay?: number;
 
   /**
-   * Browser origins (`https://app.example.com`) allowed to call the MCP endpoint. The construct sets
-   * them on `handler` for the runtime guard, which refuses any other `Origin` with 403.
-   * @default - none: requests carrying an `Origin` header are refused; native clients send none
+   * Browser origins (`https://app.example.com`) allowed to call the MCP endpoint besides its own. The
+   * construct sets them on `handler` for the runtime guard, which refuses any other `Origin` with 403.
+   * @default - the MCP endpoint's own origin only; native clients send no `Origin`
    */
   readonly allowedOrigins?: string[];
 

@@ -207,9 +207,19 @@ describe('RS-10 Origin', () => {
     expect((await guarded().handler({ body: rpc('tools/list'), headers: { Origin: ['https://app.example.com', 'https://evil.example'] } })).statusCode).toBe(403);
   });
 
-  test('RS-10 by default every origin is refused', async () => {
+  test('RS-10 by default only the endpoint\'s own origin is accepted; a rebound page (foreign Origin) is refused', async () => {
     const { handler } = guarded(undefined, undefined, { resourceMetadataUrl: PRM_URL, clock: () => NOW });
-    expect((await handler({ body: rpc('tools/list'), headers: { Origin: 'https://app.example.com' } })).statusCode).toBe(403);
+    const own = new URL(PRM_URL).origin;
+    expect((await handler({ body: rpc('ping'), headers: { Origin: own } })).statusCode).toBe(200);
+    expect((await handler({ body: rpc('ping'), headers: { Origin: own.toUpperCase().replace('HTTPS', 'https') } })).statusCode).toBe(200);
+    for (const foreign of ['https://app.example.com', 'http://evil.example.com', own.replace('https:', 'http:'), `${own}:8443`]) {
+      expect((await handler({ body: rpc('ping'), headers: { Origin: foreign } })).statusCode).toBe(403);
+    }
+  });
+
+  test('RS-10 the own origin is allowed next to configured ones', async () => {
+    const { handler } = guarded();
+    expect((await handler({ body: rpc('ping'), headers: { Origin: new URL(PRM_URL).origin } })).statusCode).toBe(200);
   });
 
   test('allowedOrigins must be origins, not URLs with paths or wildcards', () => {
