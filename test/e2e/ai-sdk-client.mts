@@ -22,26 +22,30 @@ async function connect(): Promise<MCPClient> {
   }
 }
 
-const text = (result: { content: unknown }) => (result.content as Array<{ text?: string }>).map((block) => block.text ?? '').join('');
+const text = (result: object) => ((result as { content?: Array<{ text?: string }> }).content ?? []).map((block) => block.text ?? '').join('');
 
-const client = await connect();
-const first = provider.savedTokens[0];
-const whoami = JSON.parse(text(await client.callTool({ name: 'whoami' })));
-const tools = (await client.listTools()).tools.map((tool) => tool.name);
-const greet = text(await client.callTool({ name: 'greet', arguments: { name: 'Ada' } }));
-await new Promise((done) => setTimeout(done, Number(wait) * 1000));
-const afterExpiry = text(await client.callTool({ name: 'echo', arguments: { text: 'after expiry' } }));
-const last = provider.savedTokens[provider.savedTokens.length - 1];
-await client.close();
-console.log(
-  JSON.stringify({
-    authorizations: provider.authorizations.map(({ request }) => Object.fromEntries(request.searchParams)),
-    firstHasRefreshToken: first.refresh_token !== undefined,
-    refreshTokenRotated: last.refresh_token !== undefined && last.refresh_token !== first.refresh_token,
-    accessTokenRenewed: last.access_token !== first.access_token,
-    whoami,
-    tools,
-    greet,
-    afterExpiry,
-  }),
-);
+async function main(): Promise<void> {
+  const client = await connect();
+  const first = provider.savedTokens[0];
+  const whoami = JSON.parse(text(await client.callTool({ name: 'whoami' })));
+  const tools = (await client.listTools()).tools.map((tool) => tool.name);
+  const greet = text(await client.callTool({ name: 'greet', arguments: { name: 'Ada' } }));
+  await new Promise((done) => setTimeout(done, Number(wait) * 1000));
+  const afterExpiry = text(await client.callTool({ name: 'echo', arguments: { text: 'after expiry' } }));
+  const last = provider.savedTokens[provider.savedTokens.length - 1];
+  await client.close();
+  console.log(
+    JSON.stringify({
+      authorizations: provider.authorizations.map(({ request }) => Object.fromEntries(request.searchParams)),
+      firstHasRefreshToken: first.refresh_token !== undefined,
+      refreshTokenRotated: last.refresh_token !== undefined && last.refresh_token !== first.refresh_token,
+      accessTokenRenewed: last.access_token !== first.access_token,
+      whoami,
+      tools,
+      greet,
+      afterExpiry,
+    }),
+  );
+}
+
+void main();

@@ -145,7 +145,7 @@ describe('protocol 2026-07-28 (per-request envelope, no initialize)', () => {
     const body = toolCall('greet', { name: 'Zoë' }, meta);
     const encoded = `=?base64?${Buffer.from('Zoë').toString('base64')}?=`;
     expect(toolText(await call({ body, headers: headers('tools/call', 'greet', { 'Mcp-Param-Name': encoded }) }))).toBe('Hello, Zoë!');
-    for (const extra of [{}, { 'Mcp-Param-Name': 'Zoe' }]) {
+    for (const extra of [{}, { 'Mcp-Param-Name': 'Zoe' }] as Array<Record<string, string>>) {
       const response = await call({ body, headers: headers('tools/call', 'greet', extra) });
       expect(response.statusCode).toBe(400);
       expect(jsonBody(response).error.code).toBe(-32020);
