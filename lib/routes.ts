@@ -57,8 +57,12 @@ export function allowedMethods(routes: readonly Route[]): string[] {
   return [...new Set(routes.filter((route) => !route.probe).map((route) => route.method)), ...(preflight ? ['OPTIONS'] : [])];
 }
 
-/** Request headers browser-based MCP clients send cross-origin (answered by the CORS preflight). */
-export const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'MCP-Protocol-Version', 'Mcp-Method', 'Mcp-Name', 'Mcp-Session-Id', 'Last-Event-ID'];
+/**
+ * Request headers browser-based MCP clients send cross-origin (answered by the CORS preflight). `*` admits
+ * the `Mcp-Param-<Name>` headers of 2026-07-28, whose names depend on the tools (these responses never
+ * allow credentials, so the wildcard applies); `Authorization` must still be named: no wildcard covers it.
+ */
+export const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'MCP-Protocol-Version', 'Mcp-Method', 'Mcp-Name', 'Mcp-Session-Id', 'Last-Event-ID', '*'];
 /** Response headers a browser-based client must be able to read: the challenge above all. */
 export const CORS_EXPOSE_HEADERS = ['WWW-Authenticate', 'Mcp-Session-Id'];
 

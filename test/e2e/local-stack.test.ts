@@ -54,6 +54,9 @@ test('RS-2 the 401 carries the resource_metadata challenge, readable cross-origi
   const preflight = await fetch(`${stack.issuer}/.well-known/oauth-protected-resource/mcp`, { method: 'OPTIONS' });
   expect(preflight.status).toBe(204);
   expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+  // A 2026-07-28 browser client may send Mcp-Param-<Name> headers named by the tools.
+  const mcpPreflight = await fetch(stack.mcpUrl, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-headers': 'authorization,mcp-param-name' } });
+  expect(mcpPreflight.headers.get('access-control-allow-headers')?.split(',')).toEqual(expect.arrayContaining(['Authorization', '*']));
 });
 
 test('--data-dir keeps registrations across restarts', async () => {
