@@ -11,12 +11,18 @@ export type HandlerName = 'metadata' | 'register' | 'authorize' | 'token' | 'aut
 export type RouteAuthorization = 'public' | 'bearer';
 
 export interface Route {
-  readonly method: 'GET' | 'POST' | 'PUT' | 'DELETE';
+  readonly method: 'GET' | 'HEAD' | 'POST' | 'PUT' | 'DELETE';
   readonly path: string;
   readonly handler: HandlerName;
   readonly authorization: RouteAuthorization;
   /** Browsers and browser-based clients may read the response cross-origin (metadata only). */
   readonly cors?: boolean;
+  /**
+   * A discovery probe: the route exists so that a request without a valid token gets the same 401
+   * challenge as the real method (clients probe with `HEAD`/`GET` before they POST). With a valid token
+   * the handler answers 405 itself, so the method is not listed in `Allow`.
+   */
+  readonly probe?: boolean;
 }
 
 export const MCP_PATH = '/mcp';
@@ -40,10 +46,23 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/revoke', handler: 'token', authorization: 'public' },
   { method: 'POST', path: '/introspect', handler: 'token', authorization: 'public' },
   { method: 'POST', path: MCP_PATH, handler: 'mcp', authorization: 'bearer' },
+  // Gemini CLI re-probes with HEAD and mcp-remote with GET; both must see the challenge to start discovery.
+  { method: 'GET', path: MCP_PATH, handler: 'mcp', authorization: 'bearer', probe: true },
+  { method: 'HEAD', path: MCP_PATH, handler: 'mcp', authorization: 'bearer', probe: true },
 ];
 
-/** Request headers browser-based MCP clients send cross-origin (answered by the CORS preflight). */
-export const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'MCP-Protocol-Version', 'Mcp-Method', 'Mcp-Name', 'Mcp-Session-Id', 'Last-Event-ID'];
+/** The methods a path really serves, as `Allow` names them on a 405 (probes excluded; OPTIONS when it answers preflights). */
+export function allowedMethods(routes: readonly Route[]): string[] {
+  const preflight = routes.some((route) => route.cors === true || route.authorization === 'bearer');
+  return [...new Set(routes.filter((route) => !route.probe).map((route) => route.method)), ...(preflight ? ['OPTIONS'] : [])];
+}
+
+/**
+ * Request headers browser-based MCP clients send cross-origin (answered by the CORS preflight). `*` admits
+ * the `Mcp-Param-<Name>` headers of 2026-07-28, whose names depend on the tools (these responses never
+ * allow credentials, so the wildcard applies); `Authorization` must still be named: no wildcard covers it.
+ */
+export const CORS_ALLOW_HEADERS = ['Authorization', 'Content-Type', 'MCP-Protocol-Version', 'Mcp-Method', 'Mcp-Name', 'Mcp-Session-Id', 'Last-Event-ID', '*'];
 /** Response headers a browser-based client must be able to read: the challenge above all. */
 export const CORS_EXPOSE_HEADERS = ['WWW-Authenticate', 'Mcp-Session-Id'];
 

@@ -218,9 +218,9 @@ export interface SecureMcpServerProps {
   readonly maxRegistrationsPerDay?: number;
 
   /**
-   * Browser origins (`https://app.example.com`) allowed to call the MCP endpoint. The construct sets
-   * them on `handler` for the runtime guard, which refuses any other `Origin` with 403.
-   * @default - none: requests carrying an `Origin` header are refused; native clients send none
+   * Browser origins (`https://app.example.com`) allowed to call the MCP endpoint besides its own. The
+   * construct sets them on `handler` for the runtime guard, which refuses any other `Origin` with 403.
+   * @default - the MCP endpoint's own origin only; native clients send no `Origin`
    */
   readonly allowedOrigins?: string[];
 
@@ -411,6 +411,13 @@ const DEFAULT_REGISTER_RESERVED_CONCURRENCY = HANDLER_THROTTLING.register.burstL
 const STAGE_NAME = /^[A-Za-z0-9_-]{1,128}$/;
 const BASE_PATH = /^[A-Za-z0-9._-]+(\/[A-Za-z0-9._-]+)*$/;
 const PRIVATE_USE_SCHEME = /^[a-z][a-z0-9+-]*$/;
+
+/**
+ * The id of the synth warning for an issuer with a path (the default execute-api stage URL, or a custom
+ * domain with a base path). Acknowledge it with `Annotations.of(mcp).acknowledgeWarning(ISSUER_PATH_WARNING)`
+ * once you have decided that clients needing root well-known URLs do not matter to you.
+ */
+export const ISSUER_PATH_WARNING = 'cdk-secure-mcp-server:issuerHasPath';
 
 /**
  * An OAuth 2.1 authorization server and a Lambda authorizer in front of a team's MCP server on Lambda.
@@ -676,6 +683,13 @@ export class SecureMcpServer extends Construct {
     const stageUrl = `https://${this.restApi.restApiId}.execute-api.${region}.${Stack.of(this.restApi).urlSuffix}/${stageName}`;
     this.issuer = props.domainName ? `https://${props.domainName.domainName}${basePath ? `/${basePath}` : ''}` : stageUrl;
     this.mcpUrl = `${this.issuer}${MCP_PATH}`;
+    if (!props.domainName || basePath) {
+      // RFC 8414 §3.1 / RFC 9728 §3.1 put the well-known URLs at the host root, which only a custom domain without a base path serves.
+      Annotations.of(this).addWarningV2(
+        ISSUER_PATH_WARNING,
+        `The issuer ${props.domainName ? `https://${props.domainName.domainName}/${basePath}` : `(the execute-api stage URL, …/${stageName})`} has a path, so the RFC 8414/9728 well-known URLs at the host root are not served: clients that only try those (Claude Code's \`claude mcp login\`, Gemini CLI when it cannot read the 401 challenge) cannot sign in. Set domainName without basePath (see the README, "Quick start").`,
+      );
+    }
     this.protectedResourceMetadataUrl = `${this.issuer}${PROTECTED_RESOURCE_METADATA_PATH}`;
     this.callbackUrl = `${this.issuer}/callback`;
 

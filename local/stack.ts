@@ -6,6 +6,7 @@ import { resolve } from 'node:path';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import {
+  allowedMethods,
   CORS_ALLOW_HEADERS,
   CORS_EXPOSE_HEADERS,
   findRoute,
@@ -168,7 +169,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const pathRoutes = ROUTES.filter((route) => matchRoutePath(route.path, path));
     if (pathRoutes.length === 0) return noStoreJson(404, NOT_FOUND_BODY);
     const preflight = pathRoutes.some((route) => route.cors === true || route.authorization === 'bearer');
-    const allowed = [...new Set(pathRoutes.map((route) => route.method)), ...(preflight ? ['OPTIONS'] : [])];
+    const allowed = allowedMethods(pathRoutes);
     if (method === 'OPTIONS' && preflight) {
       return {
         statusCode: 204,

@@ -1,18 +1,17 @@
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
+import { McpServer, type ServerContext } from '@modelcontextprotocol/server';
 import { z } from 'zod';
 import { callerFromAuthInfo, type McpCaller } from '../runtime/caller';
 
 /**
- * The example MCP server's tools. They contain no authorization logic: the authorizer and the runtime
- * guard decide who may call what (from the scope model); a tool only reads who is calling.
+ * The example MCP server's tools, on the official v2 server SDK (protocol 2026-07-28, and the 2025
+ * revisions through its stateless fallback). They contain no authorization logic: the authorizer and
+ * the runtime guard decide who may call what (from the scope model); a tool only reads who is calling.
  */
 
 export const EXAMPLE_SERVER_INFO = { name: 'cdk-secure-mcp-server-example', version: '0.1.0' } as const;
 
-type Extra = { authInfo?: { extra?: Record<string, unknown> } };
-
-function callerOf(extra: Extra): McpCaller {
-  const caller = callerFromAuthInfo(extra.authInfo);
+function callerOf(context: ServerContext): McpCaller {
+  const caller = callerFromAuthInfo(context.http?.authInfo);
   // Unreachable behind the guard; refuse rather than answer for an unknown caller.
   if (!caller) throw new Error('No authenticated caller');
   return caller;
@@ -25,15 +24,21 @@ export function createExampleServer(): McpServer {
   const server = new McpServer(EXAMPLE_SERVER_INFO);
   server.registerTool(
     'echo',
-    { description: 'Returns its text argument unchanged.', inputSchema: { text: z.string().max(10_000) } },
+    { description: 'Returns its text argument unchanged.', inputSchema: z.object({ text: z.string().max(10_000) }) },
     async ({ text }) => ({ content: [{ type: 'text', text }] }),
   );
-  server.registerTool('whoami', { description: 'Names the signed-in user and the client calling on their behalf.' }, async (extra) => {
-    const caller = callerOf(extra);
+  // `x-mcp-header`: 2026-07-28 clients mirror `name` into an `Mcp-Param-Name` header, which the SDK checks against the body.
+  server.registerTool(
+    'greet',
+    { description: 'Greets someone by name.', inputSchema: z.object({ name: z.string().min(1).max(64).meta({ 'x-mcp-header': 'Name' }) }) },
+    async ({ name }) => ({ content: [{ type: 'text', text: `Hello, ${name}!` }] }),
+  );
+  server.registerTool('whoami', { description: 'Names the signed-in user and the client calling on their behalf.' }, async (context) => {
+    const caller = callerOf(context);
     return json({ user: caller.user, client_id: caller.clientId });
   });
-  server.registerTool('admin_stats', { description: 'Harmless runtime statistics of this server (administrators only).' }, async (extra) => {
-    callerOf(extra);
+  server.registerTool('admin_stats', { description: 'Harmless runtime statistics of this server (administrators only).' }, async (context) => {
+    callerOf(context);
     return json({
       server: EXAMPLE_SERVER_INFO.name,
       version: EXAMPLE_SERVER_INFO.version,

@@ -9,6 +9,7 @@ import {
   METHOD_HEADER,
   NAME_HEADER,
   NAMED_METHODS,
+  PARAM_HEADER_PREFIX,
   PROTOCOL_VERSION_HEADER,
   REPEATED,
   singleValue,
@@ -103,6 +104,14 @@ export function headerMismatch(headers: ReadonlyMap<string, readonly string[]>, 
     if (required) return 'Mcp-Method is required';
   } else if (methodHeader !== method) {
     return 'Mcp-Method does not match the method in the body';
+  }
+
+  // Mcp-Param-* values are checked against the arguments by the MCP SDK, which holds the tools' input
+  // schemas; a value no conforming client could send (repeated, undecodable) is refused here already.
+  for (const [header, values] of headers) {
+    if (!header.startsWith(PARAM_HEADER_PREFIX)) continue;
+    if (values.length > 1) return 'an Mcp-Param-* header is repeated';
+    if (decodeMcpHeaderValue(values[0]) === undefined) return 'an Mcp-Param-* header is not a valid header value';
   }
 
   const nameField = method !== undefined && Object.hasOwn(NAMED_METHODS, method) ? NAMED_METHODS[method] : undefined;

@@ -7,6 +7,8 @@
 export const PROTOCOL_VERSION_HEADER = 'mcp-protocol-version';
 export const METHOD_HEADER = 'mcp-method';
 export const NAME_HEADER = 'mcp-name';
+/** Tool parameters a tool's input schema marks with `x-mcp-header` travel as `Mcp-Param-<Name>` (2026-07-28). */
+export const PARAM_HEADER_PREFIX = 'mcp-param-';
 
 /** The first protocol revision whose servers must validate mirrored headers against the body (RS-12). */
 export const HEADER_VALIDATION_SINCE = '2026-07-28';
@@ -42,6 +44,8 @@ const utf8 = new TextDecoder('utf-8', { fatal: true });
  */
 export function decodeMcpHeaderValue(raw: string): string | undefined {
   const encoded = BASE64_SENTINEL.exec(raw);
+  // The sentinel around something that is not Base64 is a broken encoding, never a literal (SEP-2243).
+  if (!encoded && /^=\?base64\?.*\?=$/i.test(raw)) return undefined;
   if (encoded) {
     const bytes = Buffer.from(encoded[1], 'base64');
     if (bytes.toString('base64') !== encoded[1]) return undefined;

@@ -11,8 +11,10 @@ export interface McpGuardOptions {
    */
   readonly scopeModel?: ScopeModel;
   /**
-   * Browser origins allowed to call the MCP endpoint, e.g. `https://app.example.com` (RS-10).
-   * @default - none: a request carrying any `Origin` header is refused with 403
+   * Browser origins allowed to call the MCP endpoint besides its own, e.g. `https://app.example.com` (RS-10).
+   * The endpoint's own origin (that of `resourceMetadataUrl`) is always allowed: a page it serves is not
+   * a rebinding attack, and a rebound page carries its own, foreign origin.
+   * @default - none: only the endpoint's own origin; a request carrying any other `Origin` is refused with 403
    */
   readonly allowedOrigins?: readonly string[];
   /**
@@ -59,7 +61,9 @@ export function resolveGuardOptions(options: McpGuardOptions): ResolvedGuardOpti
   const scopeModel = options.scopeModel ?? DEFAULT_SCOPE_MODEL;
   const problems = validateScopeModel(scopeModel);
   if (problems.length > 0) throw new Error(`scopeModel is invalid: ${problems.join('; ')}`);
-  const allowedOrigins = new Set<string>();
+  const ownOrigin = normalizeOrigin(options.resourceMetadataUrl);
+  if (!ownOrigin) throw new Error(`resourceMetadataUrl must be an http(s) URL, got ${JSON.stringify(options.resourceMetadataUrl)}`);
+  const allowedOrigins = new Set<string>([ownOrigin]);
   for (const origin of options.allowedOrigins ?? []) {
     const normalized = normalizeOrigin(origin);
     if (!normalized || normalized !== origin.replace(/\/$/, '').toLowerCase()) {

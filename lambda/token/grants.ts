@@ -87,19 +87,21 @@ function respond(claims: AccessTokenClaims, token: string, refreshToken?: string
 const accessTokenScope = (scope: string) => scope.split(' ').filter((s) => s && s !== OFFLINE_ACCESS).join(' ');
 
 /**
- * The client registered the refresh_token grant. A metadata-document client is known here only through
- * its code, which carries the grants its document listed (REV-12); codes issued before that field
- * existed keep the old rule.
+ * AS-15: every client that registered the `refresh_token` grant gets a refresh token, whether or not
+ * it asked for `offline_access`: MCP clients that never ask (the AI SDK, the 1.x SDK) would otherwise
+ * send their users back to sign in whenever a token expires. A refresh can never widen the grant: a
+ * client that asks for more scope on refresh gets invalid_scope and re-authorizes (step-up). A
+ * metadata-document client is known here only through its code, which carries the grants its document
+ * listed (REV-12); codes issued before that field existed keep the old rule.
  */
 const mayRefresh = (client: ClientRecord, code?: CodeRecord) => (code?.clientGrantTypes ?? client.metadata.grant_types).includes('refresh_token');
 
 /**
- * Refresh tokens are issued only when the user granted `offline_access` (AS-15; the OpenID Connect
- * convention MCP's refresh-token guidance follows). Besides keeping long-lived credentials to clients
- * that ask for them, this lets clients that never ask step up scopes by re-authorizing: a client that
- * holds a refresh token may try to refresh instead, which can never widen the scope.
+ * A client that POSTs the same code twice within this many seconds (ChatGPT does, on a slow first
+ * response) is retrying, not replaying: the second request fails without revoking the grant the first
+ * one created. Later, a valid redemption is a replay and revokes (CODE-01). docs/SECURITY.md weighs it.
  */
-const grantsOfflineAccess = (scope: string) => scope.split(' ').includes(OFFLINE_ACCESS);
+export const CODE_RETRY_WINDOW_SECONDS = 5;
 
 /**
  * The token endpoint's one read (code and/or grant with the client, a single BatchGetItem) followed by
@@ -183,7 +185,9 @@ async function redeemCode(form: FormParameters, authorization: string | undefine
   if (s256Challenge(verifier) !== record.codeChallenge) throw await bindingFailure('pkce_mismatch');
   checkResource(form, record.resource);
 
-  // Every binding holds, yet the code was already redeemed: a replay. Revoke what the first produced.
+  // Every binding holds, yet the code was already redeemed: the same client, with the same verifier.
+  // Moments later it is a retry and the first grant stands; after that, a replay that revokes it.
+  if (earlier && now - earlier.createdAt < CODE_RETRY_WINDOW_SECONDS) throw invalidGrant('code_retried');
   if (earlier) {
     await stores.revokeGrant(grantId, 'code_replay', now);
     audit('security.code_replay', { client_id: client.clientId, sub: record.sub, grant_id: grantId, severity: 'HIGH' });
@@ -198,7 +202,7 @@ async function redeemCode(form: FormParameters, authorization: string | undefine
     scope: accessTokenScope(record.scope),
     username: record.username,
   });
-  const refreshToken = mayRefresh(client, record) && grantsOfflineAccess(record.scope) ? newRefreshToken(grantId) : undefined;
+  const refreshToken = mayRefresh(client, record) ? newRefreshToken(grantId) : undefined;
   const created = await stores.createGrant({
     grantId,
     clientId: client.clientId,
@@ -213,10 +217,8 @@ async function redeemCode(form: FormParameters, authorization: string | undefine
       : {}),
   });
   if (!created) {
-    // A parallel redemption won the race (CODE-02): with every binding valid this is a replay too.
-    await stores.revokeGrant(grantId, 'code_replay', now);
-    audit('security.code_replay', { client_id: client.clientId, sub: record.sub, grant_id: grantId, severity: 'HIGH', race: true });
-    throw invalidGrant('code_replay');
+    // A parallel redemption won the race (CODE-02) just now: a retry, so it fails and the winner's grant stands.
+    throw invalidGrant('code_retried');
   }
   audit('token.issued', { ...issuedAudit(claims, grantId), grant_type: 'authorization_code', refresh: refreshToken !== undefined });
   return respond(claims, token, refreshToken);

@@ -2,7 +2,7 @@ import { Duration, Validations } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { authorizerGatewayResponses } from '../../lambda/runtime/edge';
-import { CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, HandlerName, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, Route, ROUTES } from '../routes';
+import { allowedMethods, CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, HandlerName, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, Route, ROUTES } from '../routes';
 
 /**
  * Builds API Gateway from the routes manifest (lib/routes.ts): every route, and only those, becomes a
@@ -206,7 +206,7 @@ export function addRoutes(wiring: RouteWiring): BuiltRoutes {
   for (const [path, routes] of routesByPath) {
     const resource = resources.get(path)!;
     const preflight = answersPreflight(routes);
-    const allowed = [...new Set(routes.map((route) => route.method)), ...(preflight ? ['OPTIONS'] : [])];
+    const allowed = allowedMethods(routes);
     if (preflight) {
       resource.addCorsPreflight({
         allowOrigins: ['*'],

@@ -8,13 +8,7 @@ export const REDIRECT_URI = 'http://127.0.0.1:33418/callback';
  */
 export class HeadlessOAuthProvider {
   readonly redirectUrl = REDIRECT_URI;
-  readonly clientMetadata = {
-    client_name: 'Headless end-to-end test client',
-    redirect_uris: [REDIRECT_URI],
-    grant_types: ['authorization_code', 'refresh_token'],
-    response_types: ['code'],
-    token_endpoint_auth_method: 'none',
-  };
+  readonly clientMetadata: { client_name: string; redirect_uris: string[]; grant_types: string[]; response_types: string[]; token_endpoint_auth_method: string };
   private info?: unknown;
   private saved?: { access_token: string; refresh_token?: string; scope?: string };
   private verifier = '';
@@ -23,7 +17,18 @@ export class HeadlessOAuthProvider {
   /** Every token set the client saved, in order. */
   readonly savedTokens: Array<{ access_token: string; refresh_token?: string; scope?: string }> = [];
 
-  constructor(private readonly username: string) {}
+  constructor(
+    private readonly username: string,
+    grantTypes: string[] = ['authorization_code', 'refresh_token'],
+  ) {
+    this.clientMetadata = {
+      client_name: 'Headless end-to-end test client',
+      redirect_uris: [REDIRECT_URI],
+      grant_types: grantTypes,
+      response_types: ['code'],
+      token_endpoint_auth_method: 'none',
+    };
+  }
 
   clientInformation() {
     return this.info as never;

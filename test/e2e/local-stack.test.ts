@@ -29,12 +29,19 @@ test('unknown paths under the stage are 404 and other methods on known paths 405
   const unknown = await fetch(`${stack.issuer}/nope`);
   expect(unknown.status).toBe(404);
   expect(await unknown.json()).toEqual({ error: 'not_found', error_description: 'No such endpoint.' });
-  for (const method of ['GET', 'DELETE']) {
-    const response = await fetch(stack.mcpUrl, { method });
-    expect(response.status).toBe(405);
-    expect(response.headers.get('allow')).toContain('POST');
-  }
+  const deleted = await fetch(stack.mcpUrl, { method: 'DELETE' });
+  expect(deleted.status).toBe(405);
+  expect(deleted.headers.get('allow')).toBe('POST, OPTIONS');
   expect((await fetch(`${stack.issuer}/token`)).status).toBe(405);
+});
+
+test('RS-2 HEAD and GET /mcp without a token get the same 401 challenge as POST (clients probe before they POST)', async () => {
+  const challenge = `Bearer resource_metadata="${stack.issuer}/.well-known/oauth-protected-resource/mcp", scope="mcp:tools"`;
+  for (const method of ['HEAD', 'GET', 'POST']) {
+    const response = await fetch(stack.mcpUrl, { method, headers: { accept: 'application/json, text/event-stream' } });
+    expect(response.status).toBe(401);
+    expect(response.headers.get('www-authenticate')).toBe(challenge);
+  }
 });
 
 test('RS-2 the 401 carries the resource_metadata challenge, readable cross-origin; metadata answers CORS preflights', async () => {
@@ -47,6 +54,9 @@ test('RS-2 the 401 carries the resource_metadata challenge, readable cross-origi
   const preflight = await fetch(`${stack.issuer}/.well-known/oauth-protected-resource/mcp`, { method: 'OPTIONS' });
   expect(preflight.status).toBe(204);
   expect(preflight.headers.get('access-control-allow-origin')).toBe('*');
+  // A 2026-07-28 browser client may send Mcp-Param-<Name> headers named by the tools.
+  const mcpPreflight = await fetch(stack.mcpUrl, { method: 'OPTIONS', headers: { origin: 'https://app.example', 'access-control-request-headers': 'authorization,mcp-param-name' } });
+  expect(mcpPreflight.headers.get('access-control-allow-headers')?.split(',')).toEqual(expect.arrayContaining(['Authorization', '*']));
 });
 
 test('--data-dir keeps registrations across restarts', async () => {

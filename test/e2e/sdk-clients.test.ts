@@ -112,7 +112,9 @@ describe.each([V1, V2])('$name against the local stack', (generation) => {
   }, 60_000);
 
   test('step-up: alice with mcp:tools calls admin_stats, re-authorizes for the union of scopes and succeeds', async () => {
-    const provider = new HeadlessOAuthProvider('alice');
+    // 1.x refreshes instead of re-authorizing whenever it holds a refresh token (see the AS-15 test
+    // below), so its step-up is shown with a client that registered no refresh_token grant.
+    const provider = generation === V1 ? new HeadlessOAuthProvider('alice', ['authorization_code']) : new HeadlessOAuthProvider('alice');
     const session = await generation.connect(stack.mcpUrl, provider);
     expect(provider.savedTokens[0].scope).toBe('mcp:tools');
     const result = await session.callTool('admin_stats');
@@ -168,13 +170,28 @@ describe('refresh with short-lived access tokens', () => {
     await session.close();
   }, 60_000);
 
-  test('AS-15 @modelcontextprotocol/sdk 1.x never asks for offline_access, gets no refresh token and re-authorizes when the token expires', async () => {
+  test('AS-15 @modelcontextprotocol/sdk 1.x never asks for offline_access, still gets a refresh token and refreshes when the token expires', async () => {
     const provider = new HeadlessOAuthProvider('alice');
     const session = await V1.connect(shortLived.mcpUrl, provider);
-    expect(provider.savedTokens[0].refresh_token).toBeUndefined();
+    expect(provider.authorizations[0].request.searchParams.get('scope')?.split(' ')).not.toContain('offline_access');
+    const first = provider.savedTokens[0];
+    expect(first.refresh_token).toBeDefined();
     await new Promise((done) => setTimeout(done, 6500));
     expect(text(await session.callTool('echo', { text: 'after expiry' }))).toContain('after expiry');
-    expect(provider.authorizations).toHaveLength(2);
+    expect(provider.authorizations).toHaveLength(1);
+    expect(provider.savedTokens[provider.savedTokens.length - 1].refresh_token).not.toBe(first.refresh_token);
+    await session.close();
+  }, 60_000);
+
+  test('AS-15 a refresh never widens the grant: 1.x holding a refresh token cannot step up by refreshing (it stops after one try), and never obtains mcp:admin that way', async () => {
+    // The 1.x SDK answers insufficient_scope by refreshing without a scope parameter; the AS renews
+    // the grant as it was, so the retried call is refused again and the SDK gives up. 2.x and
+    // mcp-remote re-authorize instead (SEP-2350).
+    const provider = new HeadlessOAuthProvider('alice');
+    const session = await V1.connect(shortLived.mcpUrl, provider);
+    await expect(session.callTool('admin_stats')).rejects.toThrow('Server returned 403 after trying upscoping');
+    expect(provider.authorizations).toHaveLength(1);
+    for (const tokens of provider.savedTokens) expect(tokens.scope).toBe('mcp:tools');
     await session.close();
   }, 60_000);
 });

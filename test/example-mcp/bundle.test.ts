@@ -47,7 +47,7 @@ test('the bundled example server answers initialize, tools/list and tools/call, 
   });
   const [initialize, list, whoami, foreign, deleted] = JSON.parse(stdout) as Array<{ statusCode: number; body: string }>;
   expect(JSON.parse(initialize.body).result.serverInfo.name).toBe('cdk-secure-mcp-server-example');
-  expect(JSON.parse(list.body).result.tools.map((tool: { name: string }) => tool.name)).toEqual(['echo', 'whoami']);
+  expect(JSON.parse(list.body).result.tools.map((tool: { name: string }) => tool.name)).toEqual(['echo', 'greet', 'whoami']);
   expect(JSON.parse(JSON.parse(whoami.body).result.content[0].text)).toEqual({ user: 'grace', client_id: 'client-abc' });
   expect(foreign.statusCode).toBe(403);
   expect(deleted.statusCode).toBe(405);

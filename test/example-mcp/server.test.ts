@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
-import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/webStandardStreamableHttp.js';
+import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import { createExampleHandler } from '../../lambda/example-mcp/handler';
 import { allowContext, jsonBody, NOW, PRM_URL, proxyEvent, rpc, toolCall, type ProxyEventOptions } from '../runtime/support';
 
@@ -37,11 +37,11 @@ describe('the example MCP server behind the guard (stateless, JSON responses)', 
     expect(response.statusCode).toBe(202);
   });
 
-  test('tools/list shows a mcp:tools caller echo and whoami, and an admin all three tools', async () => {
+  test('tools/list shows a mcp:tools caller echo, greet and whoami, and an admin all four tools', async () => {
     const names = async (authorizer: Record<string, string>) =>
       jsonBody(await call({ body: rpc('tools/list'), headers: V, authorizer })).result.tools.map((tool: { name: string }) => tool.name);
-    expect(await names(allowContext())).toEqual(['echo', 'whoami']);
-    expect(await names(ADMIN)).toEqual(['echo', 'whoami', 'admin_stats']);
+    expect(await names(allowContext())).toEqual(['echo', 'greet', 'whoami']);
+    expect(await names(ADMIN)).toEqual(['echo', 'greet', 'whoami', 'admin_stats']);
   });
 
   test('echo returns its text argument', async () => {
@@ -75,7 +75,7 @@ describe('the example MCP server behind the guard (stateless, JSON responses)', 
     expect(response.headers!['WWW-Authenticate']).toBe(`Bearer error="insufficient_scope", scope="mcp:admin", resource_metadata="${PRM_URL}"`);
   });
 
-  test.each(['GET', 'DELETE'])('%s /mcp answers 405 with Allow: POST', async (method) => {
+  test.each(['GET', 'HEAD', 'DELETE'])('%s /mcp answers 405 with Allow: POST', async (method) => {
     const response = await call({ method, authorizer: null });
     expect(response.statusCode).toBe(405);
     expect(response.headers!.Allow).toBe('POST');
@@ -109,5 +109,46 @@ describe('the example MCP server behind the guard (stateless, JSON responses)', 
     const rawBody = Buffer.from(JSON.stringify(toolCall('echo', { text: 'b64' }))).toString('base64');
     const event: APIGatewayProxyEvent = proxyEvent({ rawBody, isBase64Encoded: true, headers: V });
     expect(toolText(await handler(event, {} as Context))).toBe('b64');
+  });
+});
+
+describe('protocol 2026-07-28 (per-request envelope, no initialize)', () => {
+  const MODERN = '2026-07-28';
+  const meta = { 'io.modelcontextprotocol/protocolVersion': MODERN, 'io.modelcontextprotocol/clientCapabilities': {} };
+  const headers = (method: string, name?: string, extra: Record<string, string> = {}) => ({
+    'MCP-Protocol-Version': MODERN,
+    'Mcp-Method': method,
+    ...(name ? { 'Mcp-Name': name } : {}),
+    ...extra,
+  });
+
+  test('server/discover names 2026-07-28 among the supported versions', async () => {
+    const response = await call({ body: rpc('server/discover', { _meta: meta }), headers: headers('server/discover') });
+    expect(response.statusCode).toBe(200);
+    expect(jsonBody(response).result.supportedVersions).toContain(MODERN);
+  });
+
+  test('tools/list is filtered per caller and carries the caching hints (private: it depends on the caller)', async () => {
+    const { result } = jsonBody(await call({ body: rpc('tools/list', { _meta: meta }), headers: headers('tools/list') }));
+    expect(result.tools.map((tool: { name: string }) => tool.name)).toEqual(['echo', 'greet', 'whoami']);
+    expect(result).toMatchObject({ ttlMs: 0, cacheScope: 'private' });
+    const greet = result.tools.find((tool: { name: string }) => tool.name === 'greet');
+    expect(greet.inputSchema.properties.name['x-mcp-header']).toBe('Name');
+  });
+
+  test('whoami answers for the caller', async () => {
+    const response = await call({ body: toolCall('whoami', {}, meta), headers: headers('tools/call', 'whoami') });
+    expect(JSON.parse(toolText(response))).toEqual({ user: 'user-123', client_id: 'client-abc' });
+  });
+
+  test('RS-12 greet declares x-mcp-header: the matching Mcp-Param-Name (plain or Base64) passes, a missing or different one is -32020', async () => {
+    const body = toolCall('greet', { name: 'Zoë' }, meta);
+    const encoded = `=?base64?${Buffer.from('Zoë').toString('base64')}?=`;
+    expect(toolText(await call({ body, headers: headers('tools/call', 'greet', { 'Mcp-Param-Name': encoded }) }))).toBe('Hello, Zoë!');
+    for (const extra of [{}, { 'Mcp-Param-Name': 'Zoe' }] as Array<Record<string, string>>) {
+      const response = await call({ body, headers: headers('tools/call', 'greet', extra) });
+      expect(response.statusCode).toBe(400);
+      expect(jsonBody(response).error.code).toBe(-32020);
+    }
   });
 });

@@ -82,10 +82,17 @@ describe('the routes manifest becomes the REST API', () => {
       const response = any!.properties.Integration.IntegrationResponses[0];
       expect(response.StatusCode).toBe('405');
       const allowed = response.ResponseParameters['method.response.header.Allow'];
-      for (const route of ROUTES.filter((r) => r.path === path)) expect(allowed).toContain(route.method);
+      for (const route of ROUTES.filter((r) => r.path === path)) {
+        if (route.probe) expect(allowed).not.toContain(route.method);
+        else expect(allowed).toContain(route.method);
+      }
     }
-    // GET and DELETE /mcp in particular: Streamable HTTP without SSE or sessions.
-    expect(methods().some((m) => m.path === '/mcp' && (m.method === 'GET' || m.method === 'DELETE'))).toBe(false);
+    // DELETE /mcp in particular: Streamable HTTP without sessions. GET and HEAD exist only as
+    // discovery probes behind the authorizer; with a token the MCP function answers 405 itself.
+    expect(methods().some((m) => m.path === '/mcp' && m.method === 'DELETE')).toBe(false);
+    expect(methods().find((m) => m.path === '/mcp' && m.method === 'ANY')!.properties.Integration.IntegrationResponses[0].ResponseParameters['method.response.header.Allow']).toBe(
+      "'POST, OPTIONS'",
+    );
   });
 
   it('answers CORS preflights on metadata and /mcp without any authorizer, allowing the MCP headers and exposing WWW-Authenticate', () => {
@@ -301,10 +308,10 @@ describe('INFRA-04 API Gateway stage and methods', () => {
     }
   });
 
-  it('puts the Lambda authorizer on POST /mcp only, with caching off by default (TTL 0, within the token lifetime)', () => {
+  it('puts the Lambda authorizer on /mcp only (POST, and the HEAD/GET discovery probes), with caching off by default (TTL 0, within the token lifetime)', () => {
     const authorizerId = onlyLogicalId(template, 'AWS::ApiGateway::Authorizer');
     const authorized = methods().filter((m) => m.properties.AuthorizationType !== 'NONE');
-    expect(authorized.map((m) => `${m.method} ${m.path}`)).toEqual(['POST /mcp']);
+    expect(authorized.map((m) => `${m.method} ${m.path}`).sort()).toEqual(['GET /mcp', 'HEAD /mcp', 'POST /mcp']);
     expect(authorized[0].properties).toMatchObject({ AuthorizationType: 'CUSTOM', AuthorizerId: { Ref: authorizerId } });
     const authorizer = resources[authorizerId].Properties;
     expect(authorizer.Type).toBe('REQUEST');

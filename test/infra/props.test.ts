@@ -1,4 +1,4 @@
-import { App, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { App, Annotations as CdkAnnotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
@@ -8,7 +8,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
-import { AuditTrail, Firewall, IdentityProvider, SecureMcpServer, SecureMcpServerProps, SigningAlgorithm } from '../../lib';
+import { AuditTrail, Firewall, IdentityProvider, ISSUER_PATH_WARNING, SecureMcpServer, SecureMcpServerProps, SigningAlgorithm } from '../../lib';
 import { actionsOf, buildStack, functionLogicalId, identityStatements, logicalIdOf, PolicyStatementJson, render, resourcesOfType, roleOf } from './support';
 
 /** Builds a stack with the props; returns the thrown message (or fails when nothing is thrown). */
@@ -346,5 +346,36 @@ describe('an MCP handler the construct cannot configure', () => {
     });
     expect(Object.keys(mcp.mcpFunctionEnvironment).sort()).toEqual(['ISSUER', 'SCOPE_MODEL']);
     Annotations.fromStack(stack).hasInfo('/TestStack/Mcp', Match.stringLikeRegexp('set ISSUER, SCOPE_MODEL on it from SecureMcpServer.mcpFunctionEnvironment'));
+  });
+});
+
+describe('root well-known URLs (RFC 8414 §3.1, RFC 9728 §3.1)', () => {
+  const certificate = (stack: Stack) => acm.Certificate.fromCertificateArn(stack, 'Cert', 'arn:aws:acm:eu-west-1:123456789012:certificate/abc');
+  const warningsOf = (stack: Stack) => Annotations.fromStack(stack).findWarning('*', Match.stringLikeRegexp('has a path'));
+
+  it('warns at synth, with a documented id, when the issuer has a path: the default stage URL', () => {
+    const { stack } = buildStack();
+    const warnings = warningsOf(stack);
+    expect(warnings).toHaveLength(1);
+    expect(warnings[0].entry.data).toContain(`[ack: ${ISSUER_PATH_WARNING}]`);
+    expect(warnings[0].entry.data).toContain('domainName without basePath');
+  });
+
+  it('warns for a custom domain with a base path, and not for one without (the recommended setup)', () => {
+    const app = new App();
+    const withPath = new Stack(app, 'WithPath');
+    buildStackWith(withPath, { domainName: { domainName: 'mcp.example.com', certificate: certificate(withPath), basePath: 'v1' } });
+    expect(warningsOf(withPath)).toHaveLength(1);
+    expect(warningsOf(withPath)[0].entry.data).toContain('https://mcp.example.com/v1');
+    const atRoot = new Stack(app, 'AtRoot');
+    const mcp = buildStackWith(atRoot, { domainName: { domainName: 'mcp.example.com', certificate: certificate(atRoot) } });
+    expect(mcp.issuer).toBe('https://mcp.example.com');
+    expect(warningsOf(atRoot)).toHaveLength(0);
+  });
+
+  it('the warning can be acknowledged by its id', () => {
+    const { stack, mcp } = buildStack();
+    CdkAnnotations.of(mcp).acknowledgeWarning(ISSUER_PATH_WARNING, 'only clients that read the 401 challenge are used here');
+    expect(warningsOf(stack)).toHaveLength(0);
   });
 });

@@ -1,6 +1,7 @@
 import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { buildRegisterHandler } from '../../lambda/register/handler';
 import { dailyRegistrationCounter } from '../../lambda/register/registration';
+import { authorizationServerMetadata } from '../../lambda/metadata/documents';
 import { sha256 } from '../../lambda/shared/crypto';
 import { AuditCapture, Backend, instrument, ISSUER, lambdaContext, proxyEvent, sdkError, TestClock } from '../support/harness';
 
@@ -55,6 +56,18 @@ async function expectRefused(body: unknown, error: string, reason?: string) {
 }
 
 describe('POST /register (RFC 7591)', () => {
+  test('AS-15 the registration echoes refresh_token (requested or by default), and every echoed grant type is one the AS metadata advertises', async () => {
+    const advertised = authorizationServerMetadata(backend.config()).grant_types_supported;
+    const { grant_types: _omitted, ...withoutGrantTypes } = GOOD;
+    for (const body of [GOOD, withoutGrantTypes]) {
+      const response = await call('POST', body);
+      expect(response.statusCode).toBe(201);
+      const echoed = JSON.parse(response.body).grant_types as string[];
+      expect(echoed).toEqual(['authorization_code', 'refresh_token']);
+      for (const grant of echoed) expect(advertised).toContain(grant);
+    }
+  });
+
   test('AS-3 REG-19 a public client is registered with a server-generated id and no secret', async () => {
     const response = await call('POST', GOOD);
     expect(response.statusCode).toBe(201);

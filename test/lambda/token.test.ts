@@ -2,6 +2,7 @@ import * as jose from 'jose';
 import { buildTokenHandler } from '../../lambda/token/handler';
 import { sha256 } from '../../lambda/shared/crypto';
 import { MAX_CODE_FAILURES } from '../../lambda/shared/stores';
+import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants';
 import { AuditCapture, Backend, basicAuth, formEvent, instrument, ISSUER, lambdaContext, RESOURCE, sdkError, TestClock } from '../support/harness';
 import { REDIRECT, seedClient, seedCode } from './token-fixtures';
 
@@ -73,26 +74,72 @@ describe('authorization_code grant', () => {
     expect(dbCalls.calls.length).toBeLessThanOrEqual(2);
   });
 
-  test('AS-15 a refresh token is issued only when offline_access was granted', async () => {
-    const { client } = await seedClient(stores(), clock.now);
-    const { code, verifier } = await seedCode(stores(), clock.now, client.clientId, { scope: 'mcp:tools' });
+  test('AS-15 every client that registered the refresh_token grant gets a refresh token, offline_access or not', async () => {
+    for (const scope of ['mcp:tools', 'mcp:tools offline_access']) {
+      const { client } = await seedClient(stores(), clock.now);
+      const { code, verifier } = await seedCode(stores(), clock.now, client.clientId, { scope });
+      const response = await post('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: client.clientId });
+      expect(response.statusCode).toBe(200);
+      expect(response.json.refresh_token).toMatch(/^[A-Za-z0-9_-]{43}\.[A-Za-z0-9_-]{43}$/);
+      expect(response.json.scope).toBe('mcp:tools');
+    }
+  });
+
+  test('AS-15 a client that did not register the refresh_token grant gets none, even with offline_access', async () => {
+    const { client } = await seedClient(stores(), clock.now, { grantTypes: ['authorization_code'] });
+    const { code, verifier } = await seedCode(stores(), clock.now, client.clientId, { scope: 'mcp:tools offline_access' });
     const response = await post('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: client.clientId });
     expect(response.statusCode).toBe(200);
     expect(response.json.refresh_token).toBeUndefined();
-    expect(response.json.scope).toBe('mcp:tools');
   });
 
-  test('CODE-01 a second valid redemption fails with invalid_grant and revokes the first grant', async () => {
+  test('AS-15 step-up: a refresh asking for more scope than the grant holds is invalid_scope and changes nothing', async () => {
+    const { client } = await seedClient(stores(), clock.now);
+    const { code, verifier } = await seedCode(stores(), clock.now, client.clientId, { scope: 'mcp:tools' });
+    const issued = await post('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: client.clientId });
+    const wider = await post('/token', { grant_type: 'refresh_token', refresh_token: issued.json.refresh_token, client_id: client.clientId, scope: 'mcp:tools mcp:admin' });
+    expect(wider.statusCode).toBe(400);
+    expect(wider.json.error).toBe('invalid_scope');
+    const refreshed = await post('/token', { grant_type: 'refresh_token', refresh_token: issued.json.refresh_token, client_id: client.clientId });
+    expect(refreshed.statusCode).toBe(200);
+    expect(refreshed.json.scope).toBe('mcp:tools');
+  });
+
+  test('CODE-01 a second valid redemption after the retry window fails with invalid_grant and revokes the first grant', async () => {
     const { params } = await redeemable();
     const first = await post('/token', params);
     expect(first.statusCode).toBe(200);
-    clock.advance(1);
+    clock.advance(CODE_RETRY_WINDOW_SECONDS);
     const second = await post('/token', params);
     expect(second.statusCode).toBe(400);
     expect(second.json.error).toBe('invalid_grant');
     expect(audit.named('security.code_replay')).toHaveLength(1);
     const refreshed = await post('/token', { grant_type: 'refresh_token', refresh_token: first.json.refresh_token, client_id: params.client_id });
     expect(refreshed.json.error).toBe('invalid_grant');
+  });
+
+  test('CODE-01 the same code POSTed twice within the retry window (ChatGPT retries): the second fails, the first grant stands', async () => {
+    const { params } = await redeemable();
+    const first = await post('/token', params);
+    expect(first.statusCode).toBe(200);
+    clock.advance(CODE_RETRY_WINDOW_SECONDS - 1);
+    const second = await post('/token', params);
+    expect(second.statusCode).toBe(400);
+    expect(second.json.error).toBe('invalid_grant');
+    expect(audit.named('token.rejected').map((event) => event.reason)).toEqual(['code_retried']);
+    expect(audit.named('security.code_replay')).toHaveLength(0);
+    const refreshed = await post('/token', { grant_type: 'refresh_token', refresh_token: first.json.refresh_token, client_id: params.client_id });
+    expect(refreshed.statusCode).toBe(200);
+  });
+
+  test('a DPoP header on a token request (2.x SDK) is answered with a Bearer token, never an error', async () => {
+    const { params } = await redeemable();
+    const response = await post('/token', params, { DPoP: 'eyJ0eXAiOiJkcG9wK2p3dCIsImFsZyI6IkVTMjU2In0.e30.c2ln' });
+    expect(response.statusCode).toBe(200);
+    expect(response.json.token_type).toBe('Bearer');
+    const refreshed = await post('/token', { grant_type: 'refresh_token', refresh_token: response.json.refresh_token, client_id: params.client_id }, { DPoP: 'not-even-a-jwt' });
+    expect(refreshed.statusCode).toBe(200);
+    expect(refreshed.json.token_type).toBe('Bearer');
   });
 
   test('CODE-02 twenty parallel redemptions of one code give exactly one 200 and one grant', async () => {

@@ -99,6 +99,27 @@ describe('RS-12 Mcp-Method / Mcp-Name must match the JSON-RPC body (-32020)', ()
     expect((await handler({ body: toolCall('other'), headers: { ...V2026, 'Mcp-Method': 'tools/call', 'Mcp-Name': encoded } })).statusCode).toBe(400);
   });
 
+  test.each<[string, Record<string, string | string[]>]>([
+    ['repeated', { 'Mcp-Param-Region': ['eu', 'us'] }],
+    ['invalid Base64 padding', { 'Mcp-Param-Region': '=?base64?SGVsbG8?=' }],
+    ['non-alphabet Base64 characters', { 'Mcp-Param-Region': '=?base64?SGVs!!!bG8=?=' }],
+    ['Base64 that is not UTF-8', { 'mcp-param-region': `=?base64?${Buffer.from([0xff, 0xfe]).toString('base64')}?=` }],
+    ['a control character', { 'Mcp-Param-Region': 'e\u0001u' }],
+  ])('RS-12 (2026-07-28) an Mcp-Param-* header that is %s is refused with -32020 before the server', async (_name, params) => {
+    const { handler, seen } = guarded();
+    const response = await handler({ body: toolCall('lookup', { region: 'eu' }), headers: { ...V2026, 'Mcp-Method': 'tools/call', 'Mcp-Name': 'lookup', ...params } as never });
+    expect(response.statusCode).toBe(400);
+    expect(jsonBody(response).error).toEqual({ code: -32020, message: expect.stringMatching(/^Header mismatch: an Mcp-Param-\* header is/) });
+    expect(seen).toHaveLength(0);
+  });
+
+  test('RS-12 (2026-07-28) well-formed Mcp-Param-* headers, plain or Base64, reach the server (which matches them against its tool schemas)', async () => {
+    const { handler, seen } = guarded();
+    const headers = { ...V2026, 'Mcp-Method': 'tools/call', 'Mcp-Name': 'lookup', 'Mcp-Param-Region': 'eu-west-1', 'Mcp-Param-City': `=?base64?${Buffer.from('Zürich').toString('base64')}?=` };
+    expect((await handler({ body: toolCall('lookup', { region: 'eu-west-1', city: 'Zürich' }), headers })).statusCode).toBe(200);
+    expect(seen[0].event.headers!['Mcp-Param-Region']).toBe('eu-west-1');
+  });
+
   test('RS-12 a notification on 2026-07-28 needs no Mcp-Method (the revision defines no header rules for notifications)', async () => {
     const { handler } = guarded();
     expect((await handler({ body: rpc('notifications/initialized', undefined, null), headers: V2026 })).statusCode).toBe(200);
@@ -207,9 +228,19 @@ describe('RS-10 Origin', () => {
     expect((await guarded().handler({ body: rpc('tools/list'), headers: { Origin: ['https://app.example.com', 'https://evil.example'] } })).statusCode).toBe(403);
   });
 
-  test('RS-10 by default every origin is refused', async () => {
+  test('RS-10 by default only the endpoint\'s own origin is accepted; a rebound page (foreign Origin) is refused', async () => {
     const { handler } = guarded(undefined, undefined, { resourceMetadataUrl: PRM_URL, clock: () => NOW });
-    expect((await handler({ body: rpc('tools/list'), headers: { Origin: 'https://app.example.com' } })).statusCode).toBe(403);
+    const own = new URL(PRM_URL).origin;
+    expect((await handler({ body: rpc('ping'), headers: { Origin: own } })).statusCode).toBe(200);
+    expect((await handler({ body: rpc('ping'), headers: { Origin: own.toUpperCase().replace('HTTPS', 'https') } })).statusCode).toBe(200);
+    for (const foreign of ['https://app.example.com', 'http://evil.example.com', own.replace('https:', 'http:'), `${own}:8443`]) {
+      expect((await handler({ body: rpc('ping'), headers: { Origin: foreign } })).statusCode).toBe(403);
+    }
+  });
+
+  test('RS-10 the own origin is allowed next to configured ones', async () => {
+    const { handler } = guarded();
+    expect((await handler({ body: rpc('ping'), headers: { Origin: new URL(PRM_URL).origin } })).statusCode).toBe(200);
   });
 
   test('allowedOrigins must be origins, not URLs with paths or wildcards', () => {

@@ -2,6 +2,7 @@ import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
 import { loadAuthorizerConfig } from '../../lambda/authorizer/config';
 import { keysFromJwks, pinKeys } from '../../lambda/authorizer/keys';
 import { MAX_CODE_FAILURES } from '../../lambda/shared/stores';
+import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants';
 import { AuthorizeFixture, authorizationParams, header, locationQuery, runFlow, UserAgent } from '../authorize/fixture';
 import { REDIRECT, seedClient, seedCode } from '../lambda/token-fixtures';
 import { basicAuth, formEvent, ISSUER, lambdaContext, proxyEvent } from '../support/harness';
@@ -174,8 +175,14 @@ const TOKEN: Scenario[] = [
   ['CODE-01 a replayed code', async () => {
     const { params } = await redeemable();
     await token('/token', params);
+    fixture.clock.advance(CODE_RETRY_WINDOW_SECONDS);
     return () => token('/token', params);
   }, [['security.code_replay', 'code_replay'], ['token.rejected', 'code_replay']]],
+  ['CODE-01 a code retried within the retry window', async () => {
+    const { params } = await redeemable();
+    await token('/token', params);
+    return () => token('/token', params);
+  }, [['token.rejected', 'code_retried']]],
   ['client_credentials by a public client', async () => {
     const { client: c } = await seedClient(stores(), now());
     return () => token('/token', { grant_type: 'client_credentials', client_id: c.clientId });

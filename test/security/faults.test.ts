@@ -8,6 +8,7 @@ import { dailyRegistrationCounter } from '../../lambda/register/registration';
 import { sha256 } from '../../lambda/shared/crypto';
 import { KmsJwtSigner } from '../../lambda/shared/signer';
 import { Stores } from '../../lambda/shared/stores';
+import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants';
 import { buildTokenHandler } from '../../lambda/token/handler';
 import { REDIRECT, seedClient, seedCode } from '../lambda/token-fixtures';
 import { AuditCapture, Backend, basicAuth, formEvent, instrument, lambdaContext, proxyEvent, sdkError, TestClock } from '../support/harness';
@@ -191,6 +192,7 @@ describe('DynamoDB faults', () => {
     const { clientId, params } = await redeemable();
     const first = await post('/token', params);
     audit.clear();
+    clock.advance(CODE_RETRY_WINDOW_SECONDS);
     db.fail('UpdateItemCommand', () => sdkError('ServiceUnavailable'));
     expectUnavailable(await post('/token', params), 'dynamodb', 'ServiceUnavailable');
     db.heal();
@@ -213,7 +215,7 @@ describe('DynamoDB faults', () => {
     const response = await post('/token', params);
     expect(response.statusCode).toBe(400);
     expect(response.json.error).toBe('invalid_grant');
-    expect(audit.named('token.rejected')[0].reason).toBe('code_replay');
+    expect(audit.named('token.rejected')[0].reason).toBe('code_retried');
     expect(audit.named('infra.fault')).toHaveLength(0);
   });
 
@@ -242,7 +244,7 @@ describe('DynamoDB faults', () => {
     expect((await post('/token', params)).statusCode).toBe(200);
   });
 
-  test('FAULT-04 the grant put commits but its response is lost: 503, then the retry is a replay (400, grant revoked), never a second issuance', async () => {
+  test('FAULT-04 the grant put commits but its response is lost: 503, then a prompt retry is refused (400) and a late one is a replay (grant revoked), never a second issuance', async () => {
     const { clientId, params } = await redeemable();
     let lose = true;
     backend.db.middlewareStack.add(
@@ -257,12 +259,16 @@ describe('DynamoDB faults', () => {
       { step: 'initialize', name: 'lose-put-response' },
     );
     expectUnavailable(await post('/token', params), 'dynamodb', 'TimeoutError');
+    const grantId = sha256(`grant:${sha256(params.code)}`);
     const retry = await post('/token', params);
     expect(retry.json.error).toBe('invalid_grant');
+    expect((await backend.stores().getGrant(grantId))!.revokedAt).toBeUndefined();
+    clock.advance(CODE_RETRY_WINDOW_SECONDS);
+    expect((await post('/token', params)).json.error).toBe('invalid_grant');
     expect(audit.named('token.issued')).toHaveLength(0);
-    const grantId = (await backend.stores().getGrant(sha256(`grant:${sha256(params.code)}`)))!;
-    expect(grantId.clientId).toBe(clientId);
-    expect(grantId.revokedReason).toBe('code_replay');
+    const grant = (await backend.stores().getGrant(grantId))!;
+    expect(grant.clientId).toBe(clientId);
+    expect(grant.revokedReason).toBe('code_replay');
     backend.db.middlewareStack.remove('lose-put-response');
   });
 });

@@ -4,6 +4,7 @@ import { CLOCK_TOLERANCE_SECONDS, loadAuthorizerConfig } from '../../lambda/auth
 import { createAuthorizerHandler, UNAUTHORIZED } from '../../lambda/authorizer/handler';
 import { keysFromJwks, pinKeys, type VerificationKeys } from '../../lambda/authorizer/keys';
 import { withMcpGuard } from '../../lambda/runtime/middleware';
+import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants';
 import { buildTokenHandler } from '../../lambda/token/handler';
 import { REDIRECT, seedClient, seedCode } from '../lambda/token-fixtures';
 import { AuditCapture, Backend, formEvent, ISSUER, lambdaContext, proxyEvent, TestClock } from '../support/harness';
@@ -54,6 +55,7 @@ async function revokedByCodeReplay() {
   const { code, verifier } = await seedCode(backend.stores(), clock.now, client.clientId);
   const params = { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: client.clientId };
   const issued = await post(params);
+  clock.advance(CODE_RETRY_WINDOW_SECONDS);
   expect((await post(params)).json.error).toBe('invalid_grant'); // CODE-01: the grant is revoked
   expect((await post({ grant_type: 'refresh_token', refresh_token: issued.json.refresh_token, client_id: client.clientId })).json.error).toBe('invalid_grant');
   return issued.json.access_token as string;
