@@ -91,8 +91,8 @@ export function grantGetPublicKey(keys: readonly kms.IKey[], role: iam.IRole, si
  * `kms:GetPublicKey` for any principal: through the key-policy pattern above for a role, or by naming
  * the principal in the key policy otherwise; always in the principal's own policy too.
  */
-export function grantPublicKeyRead(keys: readonly kms.IKey[], principal: iam.IPrincipal): void {
-  principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GetPublicKey'], resources: keys.map((key) => key.keyArn) }));
+export function grantPublicKeyRead(keys: readonly kms.IKey[], grantee: iam.IGrantable): iam.Grant {
+  const principal = grantee.grantPrincipal;
   const role = principal as Partial<iam.IRole>;
   for (const key of keys) {
     key.addToResourcePolicy(
@@ -102,4 +102,5 @@ export function grantPublicKeyRead(keys: readonly kms.IKey[], principal: iam.IPr
       true,
     );
   }
+  return iam.Grant.addToPrincipal({ grantee, actions: ['kms:GetPublicKey'], resourceArns: keys.map((key) => key.keyArn) });
 }

@@ -1,4 +1,4 @@
-import { Aws, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -11,6 +11,8 @@ export interface TrailOptions {
   readonly tables: readonly dynamodb.ITable[];
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** @default - CloudWatch Logs' own encryption */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 export interface CreatedTrail {
@@ -65,12 +67,8 @@ export function createTrail(scope: Construct, options: TrailOptions): CreatedTra
   );
 
   const accessLogsBucket = auditBucket(scope, 'TrailAccessLogsBucket');
-  Validations.of(accessLogsBucket).acknowledge({
-    id: 'AwsSolutions-S1',
-    reason: 'This bucket receives the server access logs of the CloudTrail bucket; logging it to itself would loop',
-  });
   const bucket = auditBucket(scope, 'TrailBucket', { bucket: accessLogsBucket, prefix: 'trail-bucket/' });
-  const logGroup = new logs.LogGroup(scope, 'TrailLogGroup', { retention: options.logRetention, removalPolicy: options.removalPolicy });
+  const logGroup = new logs.LogGroup(scope, 'TrailLogGroup', { retention: options.logRetention, removalPolicy: options.removalPolicy, encryptionKey: options.logEncryptionKey });
 
   const trail = new cloudtrail.Trail(scope, 'Trail', {
     bucket,
