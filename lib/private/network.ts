@@ -47,7 +47,7 @@ export function createNetwork(scope: Construct, options: NetworkOptions): Create
     ] as const) {
       const endpointGroup = new ec2.SecurityGroup(scope, `${id}SecurityGroup`, {
         vpc: options.vpc,
-        description: `${id} of ${scope.node.path}: HTTPS from the construct's functions`,
+        description: `${id} of ${scope.node.path}: HTTPS from the functions only`,
         allowAllOutbound: false,
       });
       for (const group of securityGroups) endpointGroup.addIngressRule(group, ec2.Port.tcp(443), `HTTPS from the functions of ${scope.node.path}`);

@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { denyGrantsExceptForAwsServices } from './key-policy';
 
 /**
  * Key administration for the account (which IAM then delegates), without the cryptographic operations:
@@ -43,7 +44,7 @@ export function createSigningKey(scope: Construct, id: string, options: SigningK
       }),
     ],
   });
-  return new kms.Key(scope, id, {
+  const key = new kms.Key(scope, id, {
     description: `Signs the access tokens of ${scope.node.path} (asymmetric; the private key never leaves KMS)`,
     keySpec: options.keySpec,
     keyUsage: kms.KeyUsage.SIGN_VERIFY,
@@ -52,6 +53,8 @@ export function createSigningKey(scope: Construct, id: string, options: SigningK
     pendingWindow: Duration.days(30),
     removalPolicy: options.removalPolicy,
   });
+  denyGrantsExceptForAwsServices(key);
+  return key;
 }
 
 /**

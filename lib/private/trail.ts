@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { denyGrantsExceptForAwsServices } from './key-policy';
 
 export interface TrailOptions {
   readonly tables: readonly dynamodb.ITable[];
@@ -62,6 +63,7 @@ export function createTrail(scope: Construct, options: TrailOptions): CreatedTra
       },
     }),
   );
+  denyGrantsExceptForAwsServices(key);
   key.addToResourcePolicy(
     new iam.PolicyStatement({ sid: 'CloudTrailDescribeKey', principals: [cloudTrailService], actions: ['kms:DescribeKey'], resources: ['*'], conditions: sameAccount }),
   );
