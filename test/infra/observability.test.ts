@@ -9,12 +9,12 @@ import { AUDIT_ALARMS } from '../../lib/private/audit';
 import { buildStack, logicalIdOf, PolicyStatementJson, resourcesOfType } from './support';
 
 /**
- * INFRA-24..27: consumers measure and watch an instance: `metricXxx()` for the audit metrics (each
+ * Consumers measure and watch an instance: `metricXxx()` for the audit metrics (each
  * backed by the metric filters that publish it), a dashboard (opt-out), alarm thresholds as props,
  * `grantReadPublicKeys` returning an `iam.Grant`, and the guard-environment note as an acknowledgeable warning.
  */
 
-describe('INFRA-24 audit metrics', () => {
+describe('audit metrics', () => {
   const { stack, mcp } = buildStack();
   const template = Template.fromStack(stack);
   const filters = Object.values(resourcesOfType(template, 'AWS::Logs::MetricFilter')).map((filter) => filter.Properties);
@@ -48,7 +48,7 @@ describe('INFRA-24 audit metrics', () => {
   });
 });
 
-describe('INFRA-25 dashboard', () => {
+describe('dashboard', () => {
   it('is created by default with the alarm states, the audit metrics and the functions', () => {
     const { stack, mcp } = buildStack();
     const template = Template.fromStack(stack);
@@ -67,7 +67,7 @@ describe('INFRA-25 dashboard', () => {
   });
 });
 
-describe('INFRA-26 alarm thresholds', () => {
+describe('alarm thresholds', () => {
   const thresholdOf = (template: Template, stack: Stack, mcp: SecureMcpServer, id: string) => template.toJSON().Resources[logicalIdOf(stack, mcp.alarms[id])].Properties.Threshold;
 
   it('default to the documented values', () => {
@@ -91,7 +91,7 @@ describe('INFRA-26 alarm thresholds', () => {
   });
 });
 
-describe('INFRA-27 grants and warnings', () => {
+describe('grants and warnings', () => {
   it('grantReadPublicKeys returns the grant: GetPublicKey on the signing key, in the grantee policy and the key policy', () => {
     const { stack, mcp } = buildStack();
     const reader = new iam.Role(stack, 'Reader', { assumedBy: new iam.AccountRootPrincipal() });

@@ -12,7 +12,7 @@ import { acknowledgedNagRules, AuditTrail, Firewall, IdentityProvider, NAG_ACKNO
 import { functionLogicalId, identityStatements, logicalIdOf, PolicyStatementJson, render, resourcesOfType, roleOf } from './support';
 
 /**
- * INFRA-20..23: the options security teams ask for (a customer-managed key for logs and the alarm topic,
+ * The options security teams ask for (a customer-managed key for logs and the alarm topic,
  * X-Ray tracing, functions in a VPC) and the cdk-nag acknowledgements, which come from one table
  * (lib/acknowledgements.ts) with one reason per fact in every pack, and which consumers can see and withhold.
  */
@@ -87,7 +87,7 @@ function logGroupsOf(template: Template): Record<string, { Properties: Record<st
   return resourcesOfType(template, 'AWS::Logs::LogGroup');
 }
 
-describe('INFRA-20 a customer-managed key for the log groups and the alarm topic', () => {
+describe('a customer-managed key for the log groups and the alarm topic', () => {
   const withKey = build((stack) => ({ logEncryptionKey: new kms.Key(stack, 'LogKey', { enableKeyRotation: true }) }));
   const keyId = logicalIdOf(withKey.stack, withKey.stack.node.findChild('LogKey'));
   const keyPolicy = () => withKey.template.toJSON().Resources[keyId].Properties.KeyPolicy.Statement as PolicyStatementJson[];
@@ -146,7 +146,7 @@ describe('INFRA-20 a customer-managed key for the log groups and the alarm topic
   });
 });
 
-describe('INFRA-21 X-Ray tracing', () => {
+describe('X-Ray tracing', () => {
   it('is off by default: no function tracing, stage tracing disabled', () => {
     const { stack, mcp, template } = build();
     const resources = template.toJSON().Resources;
@@ -170,7 +170,7 @@ describe('INFRA-21 X-Ray tracing', () => {
   });
 });
 
-describe('INFRA-22 functions in a VPC', () => {
+describe('functions in a VPC', () => {
   const inVpc = build((stack) => ({ vpc: new ec2.Vpc(stack, 'Vpc', { maxAzs: 2, natGateways: 1 }), createVpcEndpoints: true }));
   const resources = inVpc.template.toJSON().Resources;
   const groupId = logicalIdOf(inVpc.stack, inVpc.mcp.node.findChild('FunctionSecurityGroup'));
@@ -233,7 +233,7 @@ describe('INFRA-22 functions in a VPC', () => {
   });
 });
 
-describe('INFRA-23 cdk-nag acknowledgements: one table, the same reason in every pack, visible and overridable', () => {
+describe('cdk-nag acknowledgements: one table, the same reason in every pack, visible and overridable', () => {
   const cognitoBuild = () =>
     (() => {
       const stack = new Stack(new App(), 'TestStack');

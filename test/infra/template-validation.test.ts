@@ -13,7 +13,7 @@ import { SecureMcpExampleStack } from '../../bin/example-stack';
 import { IdentityProvider, SecureMcpServer, SecureMcpServerProps } from '../../lib';
 
 /**
- * INFRA-28/29: the synthesized templates against the real CloudFormation resource schemas and cfn-lint's
+ * The synthesized templates against the real CloudFormation resource schemas and cfn-lint's
  * rules (@aws/cloudformation-validate, offline, bundled schemas), and against the Control Tower proactive
  * controls (@cdklabs/cdk-validator-cfnguard, cfn-guard bundled). Zero errors; every warning and control
  * finding is pinned here and triaged in the README (section "Template validation"), so a new one is noticed.
@@ -85,7 +85,7 @@ const TEMPLATES: Record<string, () => string> = {
 };
 const paths = Object.fromEntries(Object.entries(TEMPLATES).map(([name, make]) => [name, make()]));
 
-describe('INFRA-28 CloudFormation resource schemas and cfn-lint rules (@aws/cloudformation-validate)', () => {
+describe('CloudFormation resource schemas and cfn-lint rules (@aws/cloudformation-validate)', () => {
   const engine = new RegoEngine();
   afterAll(() => engine.free());
   const validate = (path: string): StandardDiagnostic[] => {
@@ -125,7 +125,7 @@ describe('INFRA-28 CloudFormation resource schemas and cfn-lint rules (@aws/clou
   });
 });
 
-describe('INFRA-29 Control Tower proactive controls (@cdklabs/cdk-validator-cfnguard)', () => {
+describe('Control Tower proactive controls (@cdklabs/cdk-validator-cfnguard)', () => {
   const validator = new CfnGuardValidator({ maxBuffer: 64 * 1024 * 1024 });
   const controls = (path: string) => {
     const report = validator.validate({ templatePaths: [path], appConstruct: new App() });

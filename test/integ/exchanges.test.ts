@@ -2,7 +2,7 @@ import { RunningStack, startStackProcess } from '../e2e/local-stack';
 import { EXCHANGES, ExpectedResponse, Urls } from './exchanges';
 
 /**
- * INFRA-30 the integration test's assertions (exchanges.ts), run against the local stack: the same
+ * The integration test's assertions (exchanges.ts), run against the local stack: the same
  * requests, in order, each earlier JSON body available to later requests as in the deployed chain.
  */
 

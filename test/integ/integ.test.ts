@@ -6,7 +6,7 @@ import { EXCHANGES } from './exchanges';
 import { buildIntegApp } from './integ.secure-mcp-server';
 
 /**
- * INFRA-30 the integration test app, offline: synthesized here and compared with the committed
+ * The integration test app, offline: synthesized here and compared with the committed
  * snapshot (asset hashes and integ-tests' per-synth `salt` normalized), so a change to what would be
  * deployed and asserted is seen in review. Deploying it needs an account (README, "Integration test").
  */

@@ -9,7 +9,7 @@ import { challengeParameter, runSmoke } from '../../lib/cli/smoke';
 import { RunningStack, startStackProcess } from '../e2e/local-stack';
 
 /**
- * INFRA-31 the post-deploy smoke command (`npx cdk-secure-mcp-server smoke <mcpUrl>`), run against the
+ * The post-deploy smoke command (`npx cdk-secure-mcp-server smoke <mcpUrl>`), run against the
  * local stack (the same handler bundles as a deployment), and against a deliberately broken server on
  * 127.0.0.1 to show each check can fail.
  */
