@@ -1,5 +1,6 @@
 import { ExpectedResult, IApiCall, IntegTest } from '@aws-cdk/integ-tests-alpha';
-import { App } from 'aws-cdk-lib';
+import { App, Aws } from 'aws-cdk-lib';
+import * as cognito from 'aws-cdk-lib/aws-cognito';
 import { SecureMcpExampleStack } from '../../bin/example-stack';
 import { EXCHANGES, Urls } from './exchanges';
 
@@ -15,6 +16,8 @@ import { EXCHANGES, Urls } from './exchanges';
  */
 export function buildIntegApp(app: App = new App()): { app: App; stack: SecureMcpExampleStack; integ: IntegTest; calls: ReadonlyMap<string, IApiCall> } {
   const stack = new SecureMcpExampleStack(app, 'SecureMcpServerInteg');
+  // Cognito domain prefixes are unique per Region: the example's own would collide with a deployed example.
+  (stack.userPool.node.findChild('Domain').node.defaultChild as cognito.CfnUserPoolDomain).domain = `secure-mcp-integ-${Aws.ACCOUNT_ID}`;
   const integ = new IntegTest(app, 'SecureMcpServer', {
     testCases: [stack],
     // The example's tables, signing key and log groups go with the stack; its trail bucket and key are retained by design.

@@ -35,6 +35,9 @@ it('deploys the example stack as the test case, with the manifest integ-runner r
   expect(manifest.testCases['SecureMcpServer/DefaultTest']).toMatchObject({ stacks: ['SecureMcpServerInteg'], cdkCommandOptions: { destroy: { args: { force: true } } } });
   expect(Object.values(testCase.Resources).filter((resource) => resource.Type === 'AWS::ApiGateway::RestApi')).toHaveLength(1);
   expect(Object.values(testCase.Resources).filter((resource) => resource.Type === 'AWS::Cognito::UserPool')).toHaveLength(1);
+  // Not the example's domain prefix, which a deployed example in the same Region already holds.
+  const [domain] = Object.values(testCase.Resources).filter((resource) => resource.Type === 'AWS::Cognito::UserPoolDomain');
+  expect(domain.Properties.Domain).toEqual({ 'Fn::Join': ['', ['secure-mcp-integ-', { Ref: 'AWS::AccountId' }]] });
 });
 
 it('makes one HTTPS call per exchange; each asserted one carries its expectation, the chained ones read earlier responses', () => {
