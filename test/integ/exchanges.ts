@@ -73,11 +73,21 @@ export const EXCHANGES: readonly Exchange[] = [
   },
   {
     id: 'McpPreflight',
-    description: 'CORS preflight of /mcp (a MOCK integration, no authorizer)',
+    description: 'CORS preflight of /mcp (a MOCK integration, no authorizer), allowing the headers MCP clients send',
     request: (urls) => ({
       url: urls.mcpUrl,
       method: 'OPTIONS',
       headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'POST', 'Access-Control-Request-Headers': 'authorization,content-type,mcp-protocol-version' },
+    }),
+    expect: () => ({ status: 204, headers: { 'access-control-allow-origin': '*', 'access-control-allow-methods': 'POST,OPTIONS' } }),
+  },
+  {
+    id: 'MetadataPreflight',
+    description: 'CORS preflight of the protected resource metadata, which browser-based clients read cross-origin',
+    request: (urls) => ({
+      url: urls.protectedResourceMetadataUrl,
+      method: 'OPTIONS',
+      headers: { Origin: 'https://app.example.com', 'Access-Control-Request-Method': 'GET', 'Access-Control-Request-Headers': 'mcp-protocol-version' },
     }),
     expect: () => ({ status: 204, headers: { 'access-control-allow-origin': '*' } }),
   },
