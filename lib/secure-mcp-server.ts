@@ -16,7 +16,7 @@ import { Construct } from 'constructs';
 import { AUTHORIZER_ENV, authorizerCaching, GUARD_ENV, MAX_AUTHORIZER_CACHE_TTL_SECONDS } from '../lambda/runtime/edge';
 import { _acknowledge, _setNagAcknowledgementPolicy, acknowledgedNagRules } from './acknowledgements';
 import { IdentityProvider } from './identity-provider';
-import { AuditSource, createAuditAlarms, createKeyStateAlarm, createWafAlarm, WAF_THRESHOLD_KEY } from './private/audit';
+import { AUDIT_ALARMS, AuditSource, createAuditAlarms, createKeyStateAlarm, createWafAlarm, thresholdKey, WAF_THRESHOLD_KEY } from './private/audit';
 import { createDashboard } from './private/dashboard';
 import { HANDLER_ENV } from './private/environment';
 import { createWebAcl, REGIONAL_WEB_ACL_ARN } from './private/firewall';
@@ -616,7 +616,11 @@ export class SecureMcpServer extends Construct {
     for (const rule of props.withheldNagAcknowledgements ?? []) {
       if (!knownRules.includes(rule)) problems.add(`withheldNagAcknowledgements must hold rule ids the construct acknowledges (NAG_ACKNOWLEDGEMENTS: ${knownRules.join(', ')}), got ${JSON.stringify(rule)}`);
     }
-    for (const [name, value] of Object.entries(props.alarmThresholds ?? {})) problems.integer(`alarmThresholds.${name}`, value as number | undefined, 1, 1_000_000_000);
+    const thresholdNames = [...AUDIT_ALARMS.map((definition) => thresholdKey(definition.metricName)), WAF_THRESHOLD_KEY];
+    for (const [name, value] of Object.entries(props.alarmThresholds ?? {})) {
+      if (!thresholdNames.includes(name)) problems.add(`alarmThresholds has no alarm ${JSON.stringify(name)}: use ${thresholdNames.join(', ')}`);
+      else problems.integer(`alarmThresholds.${name}`, value as number | undefined, 1, 1_000_000_000);
+    }
     problems.throwIfAny(this.node.path);
     _setNagAcknowledgementPolicy(this, { enabled: props.acknowledgeNagFindings ?? true, withheldRules: new Set(props.withheldNagAcknowledgements ?? []) });
 

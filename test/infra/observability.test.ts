@@ -89,6 +89,18 @@ describe('alarm thresholds', () => {
   it('refuse a threshold below 1, naming it', () => {
     expect(() => buildStack({ alarmThresholds: { codeReplays: 0 } })).toThrow('alarmThresholds.codeReplays must be a whole number between 1 and 1000000000, got 0');
   });
+
+  it('refuse a name that is no alarm (a JavaScript caller has no type check), listing the names', () => {
+    expect(() => buildStack({ alarmThresholds: { codeReplay: 2 } as never })).toThrow(
+      'alarmThresholds has no alarm "codeReplay": use codeReplays, refreshTokenReuse, clientRegistrations, authorizerDenials, kmsFaults, serverFaults, consentCsrfFailures, upstreamCallbackRejections, wafBlockedRequests',
+    );
+  });
+
+  it('cover every alarm of the construct but the key-state alarm, under the documented names', () => {
+    const { mcp } = buildStack();
+    const documented = ['codeReplays', 'refreshTokenReuse', 'clientRegistrations', 'authorizerDenials', 'kmsFaults', 'serverFaults', 'consentCsrfFailures', 'upstreamCallbackRejections', 'wafBlockedRequests'];
+    expect(Object.keys(mcp.alarms).filter((id) => id !== 'KmsKeyStateChangeAlarm')).toHaveLength(documented.length);
+  });
 });
 
 describe('grants and warnings', () => {
