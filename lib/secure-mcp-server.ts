@@ -430,6 +430,9 @@ export interface AlarmThresholds {
  */
 export const MCP_GUARD_ENVIRONMENT_WARNING = 'cdk-secure-mcp-server:mcpGuardEnvironment';
 
+/** The id of the warning for an imported `logEncryptionKey`, whose key policy the construct cannot extend. */
+export const LOG_ENCRYPTION_KEY_POLICY_WARNING = 'cdk-secure-mcp-server:logEncryptionKeyPolicy';
+
 /** Every table of the construct, by its name in lib/tables.ts. */
 export type SecureMcpServerTables = Readonly<Record<TableName, dynamodb.ITable>>;
 
@@ -874,7 +877,12 @@ export class SecureMcpServer extends Construct {
     // ---- Audit: alarms on the audit events, the WAF and (with a trail) key state changes.
     this.alarmTopic =
       props.alarmTopic ?? new sns.Topic(this, 'AlarmTopic', { displayName: `Security alarms of ${this.node.path}`, enforceSSL: true, masterKey: props.logEncryptionKey });
-    if (props.logEncryptionKey) grantLogEncryption(this, props.logEncryptionKey, { topic: !props.alarmTopic });
+    if (props.logEncryptionKey && !grantLogEncryption(this, props.logEncryptionKey, { topic: !props.alarmTopic })) {
+      Annotations.of(this).addWarningV2(
+        LOG_ENCRYPTION_KEY_POLICY_WARNING,
+        'logEncryptionKey is imported, so the construct cannot add to its key policy: it must let logs.<region>.amazonaws.com use it for this account\'s log groups (kms:EncryptionContext:aws:logs:arn) and cloudwatch.amazonaws.com call kms:Decrypt and kms:GenerateDataKey* for the alarm topic, or the log groups and the topic fail to deploy (README, Security options).',
+      );
+    }
     this.metricNamespace = `SecureMcpServer/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
     const logGroups: Record<AuditSource, logs.ILogGroup> = {
       token: token.logGroup,

@@ -8,11 +8,12 @@ import { Construct } from 'constructs';
  * alarm topic. CloudWatch Logs uses the key as the Region's logs service principal, for log groups of
  * this account only (the encryption-context condition); CloudWatch alarms publish to the encrypted topic
  * as cloudwatch.amazonaws.com, for alarms of this account only. A key imported by ARN keeps its own
- * policy, which must hold the same statements (README, "Encryption keys for logs and alarms").
+ * policy, which must hold the same statements (README, "Security options"). Returns whether the
+ * statements could be added (false for an imported key).
  */
-export function grantLogEncryption(scope: Construct, key: kms.IKey, options: { readonly topic: boolean }): void {
+export function grantLogEncryption(scope: Construct, key: kms.IKey, options: { readonly topic: boolean }): boolean {
   const logsPrincipal = new iam.ServicePrincipal(`logs.${Stack.of(scope).region}.amazonaws.com`);
-  key.addToResourcePolicy(
+  const { statementAdded } = key.addToResourcePolicy(
     new iam.PolicyStatement({
       sid: 'CloudWatchLogsEncryption',
       principals: [logsPrincipal],
@@ -22,17 +23,19 @@ export function grantLogEncryption(scope: Construct, key: kms.IKey, options: { r
     }),
     true,
   );
-  if (!options.topic) return;
-  key.addToResourcePolicy(
-    new iam.PolicyStatement({
-      sid: 'CloudWatchAlarmsPublishEncrypted',
-      principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
-      actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
-      resources: ['*'],
-      conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
-    }),
-    true,
-  );
+  if (options.topic) {
+    key.addToResourcePolicy(
+      new iam.PolicyStatement({
+        sid: 'CloudWatchAlarmsPublishEncrypted',
+        principals: [new iam.ServicePrincipal('cloudwatch.amazonaws.com')],
+        actions: ['kms:Decrypt', 'kms:GenerateDataKey*'],
+        resources: ['*'],
+        conditions: { StringEquals: { 'aws:SourceAccount': Aws.ACCOUNT_ID } },
+      }),
+      true,
+    );
+  }
+  return statementAdded;
 }
 
 /** Problems with a brought log key whose definition is visible at synth (a `kms.Key` in the same app). */

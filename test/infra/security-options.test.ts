@@ -1,5 +1,5 @@
 import { App, PolicyValidationPluginReport, Stack, Validations } from 'aws-cdk-lib';
-import { Template } from 'aws-cdk-lib/assertions';
+import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as kms from 'aws-cdk-lib/aws-kms';
@@ -8,7 +8,7 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
-import { acknowledgedNagRules, AuditTrail, Firewall, IdentityProvider, NAG_ACKNOWLEDGEMENTS, NagAcknowledgement, SecureMcpServer, SecureMcpServerProps } from '../../lib';
+import { acknowledgedNagRules, AuditTrail, Firewall, IdentityProvider, LOG_ENCRYPTION_KEY_POLICY_WARNING, NAG_ACKNOWLEDGEMENTS, NagAcknowledgement, SecureMcpServer, SecureMcpServerProps } from '../../lib';
 import { functionLogicalId, identityStatements, logicalIdOf, PolicyStatementJson, render, resourcesOfType, roleOf } from './support';
 
 /**
@@ -137,6 +137,13 @@ describe('a customer-managed key for the log groups and the alarm topic', () => 
     const statements = template.toJSON().Resources[logicalIdOf(stack, stack.node.findChild('LogKey'))].Properties.KeyPolicy.Statement as PolicyStatementJson[];
     expect(statements.map((statement) => statement.Sid)).toContain('CloudWatchLogsEncryption');
     expect(statements.map((statement) => statement.Sid)).not.toContain('CloudWatchAlarmsPublishEncrypted');
+  });
+
+  it('warns, with a documented id, that an imported key must already allow CloudWatch Logs and alarms (its policy cannot be extended)', () => {
+    const { stack, template } = build((s) => ({ logEncryptionKey: kms.Key.fromKeyArn(s, 'Imported', 'arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab') }));
+    Annotations.fromStack(stack).hasWarning('/TestStack/Mcp', Match.stringLikeRegexp(`logEncryptionKey is imported.*logs\\.<region>\\.amazonaws\\.com.*\\[ack: ${LOG_ENCRYPTION_KEY_POLICY_WARNING}\\]`));
+    for (const group of Object.values(logGroupsOf(template))) expect(group.Properties.KmsKeyId).toBe('arn:aws:kms:eu-west-1:123456789012:key/1234abcd-12ab-34cd-56ef-1234567890ab');
+    Annotations.fromStack(withKey.stack).hasNoWarning('/TestStack/Mcp', Match.stringLikeRegexp('logEncryptionKey'));
   });
 
   it('refuses an asymmetric key, with what was given', () => {
