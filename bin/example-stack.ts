@@ -6,7 +6,7 @@ import * as logs from 'aws-cdk-lib/aws-logs';
 import { AwsSolutionsChecks } from 'cdk-nag';
 import { Construct } from 'constructs';
 import { join } from 'node:path';
-import { IdentityProvider, SecureMcpServer } from '../lib';
+import { IdentityProvider, NAG_ACKNOWLEDGEMENTS, nagAcknowledgementsFor, SecureMcpServer } from '../lib';
 
 /**
  * The example deployment: the example MCP server (lambda/example-mcp, prebuilt into assets/example-mcp)
@@ -54,10 +54,10 @@ export class SecureMcpExampleStack extends Stack {
       role: mcpRole,
       logGroup: mcpLogGroup,
     });
+    // The same facts as the construct's own functions, with the same reasons in every pack (lib/acknowledgements.ts).
     Validations.of(mcpFunction).acknowledge(
-      { id: 'NIST.800.53.R5-LambdaInsideVPC', reason: 'The example MCP server calls no private resource; a VPC would add NAT cost and no isolation' },
-      { id: 'NIST.800.53.R5-LambdaDLQ', reason: 'API Gateway invokes the MCP function synchronously; a dead-letter queue only applies to asynchronous invocations' },
-      { id: 'Serverless-LambdaDLQ', reason: 'API Gateway invokes the MCP function synchronously; a dead-letter queue only applies to asynchronous invocations' },
+      ...nagAcknowledgementsFor('synchronousInvocation'),
+      ...NAG_ACKNOWLEDGEMENTS.outsideVpc.rules.map((id) => ({ id, reason: 'The example MCP server calls no private resource; a VPC would add NAT cost and no isolation' })),
     );
 
     this.mcp = new SecureMcpServer(this, 'Mcp', {
@@ -66,11 +66,14 @@ export class SecureMcpExampleStack extends Stack {
       // The example is meant to be torn down: tables, key and logs go with the stack.
       removalPolicy: RemovalPolicy.DESTROY,
       logRetention: logs.RetentionDays.ONE_MONTH,
+      // A service account (client_credentials) for smoke checks and batch jobs: mcp:tools only.
+      machineClients: [{ name: 'smoke', scopes: ['mcp:tools'] }],
     });
 
     new CfnOutput(this, 'McpUrl', { value: this.mcp.mcpUrl, description: 'Add this URL to your MCP client' });
     new CfnOutput(this, 'Issuer', { value: this.mcp.issuer });
     new CfnOutput(this, 'UserPoolId', { value: this.userPool.userPoolId, description: 'Invite users here (and add admins to the admins group)' });
+    new CfnOutput(this, 'MachineClientSecretArn', { value: this.mcp.machineClients[0].secret.secretArn, description: 'The client secret of machine.smoke' });
     new CfnOutput(this, 'AlarmTopicArn', { value: this.mcp.alarmTopic.topicArn, description: 'Subscribe to receive security alarms' });
   }
 }

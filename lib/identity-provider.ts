@@ -1,8 +1,9 @@
-import { Duration, SecretValue, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Duration, SecretValue, Stack, Token } from 'aws-cdk-lib';
 import * as cognito from 'aws-cdk-lib/aws-cognito';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { isScopeToken } from './scopes';
+import { _acknowledge } from './acknowledgements';
 
 /** What the authorization server needs to sign users in at the upstream OpenID Connect provider. */
 export interface IdentityProviderConfig {
@@ -178,10 +179,7 @@ class CognitoIdentityProvider extends IdentityProvider {
       description: `Client secret of the Cognito app client that ${scope.node.path} signs users in with`,
       secretStringValue: SecretValue.resourceAttribute((client.node.defaultChild as cognito.CfnUserPoolClient).attrClientSecret),
     });
-    Validations.of(secret).acknowledge({
-      id: 'AwsSolutions-SMG4',
-      reason: 'The secret mirrors the client secret Cognito generated for the upstream app client; Secrets Manager cannot rotate it, Cognito client secret rotation replaces it',
-    });
+    _acknowledge(secret, 'cognitoGeneratedSecret');
     const { region, urlSuffix } = Stack.of(this.props.userPool);
     return {
       issuerUrl: `https://cognito-idp.${region}.${urlSuffix}/${this.props.userPool.userPoolId}`,

@@ -4,3 +4,4 @@ export * from './scopes';
 export * from './routes';
 export * from './tables';
 export * from './testing';
+export * from './acknowledgements';

@@ -1,8 +1,9 @@
-import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token, Validations } from 'aws-cdk-lib';
+import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
@@ -13,8 +14,10 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { AUTHORIZER_ENV, authorizerCaching, GUARD_ENV, MAX_AUTHORIZER_CACHE_TTL_SECONDS } from '../lambda/runtime/edge';
+import { _acknowledge, _setNagAcknowledgementPolicy, acknowledgedNagRules } from './acknowledgements';
 import { IdentityProvider } from './identity-provider';
-import { AuditSource, createAuditAlarms, createKeyStateAlarm, createWafAlarm } from './private/audit';
+import { AUDIT_ALARMS, AuditSource, createAuditAlarms, createKeyStateAlarm, createWafAlarm, thresholdKey, WAF_THRESHOLD_KEY } from './private/audit';
+import { createDashboard } from './private/dashboard';
 import { HANDLER_ENV } from './private/environment';
 import { claim, ownerOf } from './private/environment-owner';
 import { createWebAcl, REGIONAL_WEB_ACL_ARN } from './private/firewall';
@@ -22,6 +25,8 @@ import { checkEnvironmentSize, HandlerFunction } from './private/handler-functio
 import { accessLogFormat, addGatewayResponses, addMethodSettings, addRoutes, CHALLENGE_RESPONSE_TYPES, DEFAULT_MCP_THROTTLING, DEFAULT_THROTTLING, HANDLER_THROTTLING } from './private/rest-api';
 import { checkMachineClients, createMachineClients } from './private/machine-clients';
 import { createSigningKey, grantGetPublicKey, grantPublicKeyRead, grantSign } from './private/signing-key';
+import { checkLogEncryptionKey, grantLogEncryption } from './private/log-encryption';
+import { createNetwork } from './private/network';
 import { checkBroughtTable, createTable } from './private/storage';
 import { CreatedTrail, createTrail } from './private/trail';
 import { isHostName, isOrigin, Problems } from './private/validation';
@@ -354,7 +359,110 @@ export interface SecureMcpServerProps {
    * @default - none: every token has a signed-in user behind it
    */
   readonly machineClients?: MachineClientOptions[];
+  /**
+   * A customer-managed symmetric KMS key for every log group the construct creates (functions, access
+   * logs, WAF, trail) and for the alarm topic it creates. A `kms.Key` of the app gets the key-policy
+   * statements CloudWatch Logs (`logs.<region>.amazonaws.com`, for this account's log groups) and
+   * CloudWatch alarms (publishing to the topic) need; a key imported by ARN must already allow them.
+   * @default - log groups use CloudWatch Logs' own encryption; the created alarm topic has no KMS key
+   */
+  readonly logEncryptionKey?: kms.IKey;
+
+  /**
+   * X-Ray active tracing on the five functions and on the stage the construct creates (a brought
+   * `restApi` keeps its own stage settings). Off by default: API Gateway trace segments record request
+   * URLs, and the query strings of /authorize and /callback carry PKCE challenges, `state` and the
+   * upstream authorization code.
+   * @default false
+   */
+  readonly tracing?: boolean;
+
+  /**
+   * Runs the five functions in this VPC. Every call they make is HTTPS: DynamoDB, KMS and Secrets
+   * Manager (through VPC endpoints or NAT), and the upstream identity provider, Client ID Metadata
+   * Documents and the JWKS at the issuer (through NAT): the subnets need a route to the internet.
+   * @default - the functions run outside any VPC
+   */
+  readonly vpc?: ec2.IVpc;
+
+  /**
+   * Where the functions' network interfaces go; only with `vpc`.
+   * @default - the VPC's private subnets with egress
+   */
+  readonly vpcSubnets?: ec2.SubnetSelection;
+
+  /**
+   * Security groups of the functions; only with `vpc`.
+   * @default - one new security group allowing TCP 443 out and nothing in
+   */
+  readonly securityGroups?: ec2.ISecurityGroup[];
+
+  /**
+   * Create a DynamoDB gateway endpoint and KMS and Secrets Manager interface endpoints (private DNS,
+   * reachable from the functions' security groups only) in `vpc`. A VPC holds one private-DNS endpoint
+   * per service: leave false when it already has them.
+   * @default false
+   */
+  readonly createVpcEndpoints?: boolean;
+
+  /**
+   * Acknowledge the cdk-nag findings that are facts of the design (`NAG_ACKNOWLEDGEMENTS`, the same
+   * reason in every pack). With false the construct acknowledges nothing and your packs report everything.
+   * @default true
+   */
+  readonly acknowledgeNagFindings?: boolean;
+
+  /**
+   * Rule ids of `NAG_ACKNOWLEDGEMENTS` (for example `NIST.800.53.R5-LambdaInsideVPC`) the construct
+   * must not acknowledge, so your packs report them.
+   * @default - none
+   */
+  readonly withheldNagAcknowledgements?: string[];
+
+  /**
+   * Create a CloudWatch dashboard with the alarm states, the audit metrics, function errors and API traffic.
+   * @default true
+   */
+  readonly dashboard?: boolean;
+
+  /**
+   * Alarm thresholds (sums per five minutes at or above which an alarm fires).
+   * @default - the values in the README's alarm table
+   */
+  readonly alarmThresholds?: AlarmThresholds;
 }
+
+/** Sums per five minutes at or above which each alarm fires. */
+export interface AlarmThresholds {
+  /** `CodeReplayAlarm`. @default 1 */
+  readonly codeReplays?: number;
+  /** `RefreshTokenReuseAlarm`. @default 1 */
+  readonly refreshTokenReuse?: number;
+  /** `RegistrationSpikeAlarm`. @default 50 */
+  readonly clientRegistrations?: number;
+  /** `AuthorizerDenialSpikeAlarm`. @default 500 */
+  readonly authorizerDenials?: number;
+  /** `KmsFaultAlarm`. @default 1 */
+  readonly kmsFaults?: number;
+  /** `ServerFaultAlarm`. @default 5 */
+  readonly serverFaults?: number;
+  /** `ConsentCsrfAlarm`. @default 5 */
+  readonly consentCsrfFailures?: number;
+  /** `UpstreamCallbackRejectedAlarm`. @default 5 */
+  readonly upstreamCallbackRejections?: number;
+  /** `WafBlockedRequestsAlarm`. @default 1000 */
+  readonly wafBlockedRequests?: number;
+}
+
+/**
+ * The id of the warning the construct adds when it cannot set the runtime guard's environment on the
+ * MCP handler itself; acknowledge it with `Annotations.of(mcp).acknowledgeWarning(id, reason)` once you
+ * set `mcpFunctionEnvironment` on the function yourself.
+ */
+export const MCP_GUARD_ENVIRONMENT_WARNING = 'cdk-secure-mcp-server:mcpGuardEnvironment';
+
+/** The id of the warning for an imported `logEncryptionKey`, whose key policy the construct cannot extend. */
+export const LOG_ENCRYPTION_KEY_POLICY_WARNING = 'cdk-secure-mcp-server:logEncryptionKeyPolicy';
 
 /**
  * A client that obtains tokens without a user (the client_credentials grant): a batch job, another
@@ -495,6 +603,12 @@ export class SecureMcpServer extends Construct {
   public readonly metricNamespace: string;
   /** Every security alarm, keyed by construct id (`CodeReplayAlarm`, `KmsFaultAlarm`, ...). */
   public readonly alarms: Readonly<Record<string, cloudwatch.Alarm>>;
+  /** The CloudWatch dashboard, unless `dashboard: false`. */
+  public readonly dashboard?: cloudwatch.Dashboard;
+  /** The functions' security groups, with `vpc`. */
+  public readonly securityGroups?: readonly ec2.ISecurityGroup[];
+  /** The VPC endpoints created with `createVpcEndpoints` (`DynamoDbEndpoint`, `KmsEndpoint`, `SecretsManagerEndpoint`). */
+  public readonly vpcEndpoints: Readonly<Record<string, ec2.IVpcEndpoint>> = {};
 
   constructor(scope: Construct, id: string, props: SecureMcpServerProps) {
     super(scope, id);
@@ -601,7 +715,24 @@ export class SecureMcpServer extends Construct {
     problems.integer('Firewall.managed tokenRateLimit', rateLimits.token, 10, 2_000_000_000);
     problems.integer('Firewall.managed authorizationRateLimit', rateLimits.authorize, 10, 2_000_000_000);
     checkMachineClients(props.machineClients ?? [], this.scopeModel, problems);
+    if (!props.vpc) {
+      for (const name of ['vpcSubnets', 'securityGroups', 'createVpcEndpoints'] as const) {
+        if (props[name] !== undefined) problems.add(`${name} needs vpc: the functions run outside any VPC without it, got ${name} set and no vpc`);
+      }
+    }
+    const logKeyProblem = props.logEncryptionKey ? checkLogEncryptionKey(props.logEncryptionKey) : undefined;
+    if (logKeyProblem) problems.add(logKeyProblem);
+    const knownRules = acknowledgedNagRules();
+    for (const rule of props.withheldNagAcknowledgements ?? []) {
+      if (!knownRules.includes(rule)) problems.add(`withheldNagAcknowledgements must hold rule ids the construct acknowledges (NAG_ACKNOWLEDGEMENTS: ${knownRules.join(', ')}), got ${JSON.stringify(rule)}`);
+    }
+    const thresholdNames = [...AUDIT_ALARMS.map((definition) => thresholdKey(definition.metricName)), WAF_THRESHOLD_KEY];
+    for (const [name, value] of Object.entries(props.alarmThresholds ?? {})) {
+      if (!thresholdNames.includes(name)) problems.add(`alarmThresholds has no alarm ${JSON.stringify(name)}: use ${thresholdNames.join(', ')}`);
+      else problems.integer(`alarmThresholds.${name}`, value as number | undefined, 1, 1_000_000_000);
+    }
     problems.throwIfAny(this.node.path);
+    _setNagAcknowledgementPolicy(this, { enabled: props.acknowledgeNagFindings ?? true, withheldRules: new Set(props.withheldNagAcknowledgements ?? []) });
 
     const removalPolicy = props.removalPolicy ?? RemovalPolicy.RETAIN;
     const logRetention = props.logRetention ?? logs.RetentionDays.ONE_YEAR;
@@ -618,7 +749,7 @@ export class SecureMcpServer extends Construct {
     if (props.restApi) {
       this.restApi = props.restApi;
     } else {
-      this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy });
+      this.accessLogGroup = new logs.LogGroup(this, 'AccessLogs', { retention: logRetention, removalPolicy, encryptionKey: props.logEncryptionKey });
       this.restApi = new apigateway.RestApi(this, 'Api', {
         restApiName: Names.uniqueResourceName(this, { maxLength: 255, separator: '-' }),
         description: `MCP server with its OAuth 2.1 authorization server (${this.node.path})`,
@@ -637,31 +768,18 @@ export class SecureMcpServer extends Construct {
           dataTraceEnabled: false,
           metricsEnabled: true,
           cachingEnabled: false,
-          tracingEnabled: false,
+          tracingEnabled: props.tracing ?? false,
           throttlingRateLimit: DEFAULT_THROTTLING.rateLimit,
           throttlingBurstLimit: DEFAULT_THROTTLING.burstLimit,
         },
       });
-      Validations.of(this.restApi.deploymentStage).acknowledge(
-        {
-          id: 'NIST.800.53.R5-APIGWCacheEnabledAndEncrypted',
-          reason: 'Caching is deliberately off on every method: OAuth and MCP responses are per client and per token, and must never be served from a cache',
-        },
-        {
-          id: 'NIST.800.53.R5-APIGWSSLEnabled',
-          reason: 'Client certificates authenticate API Gateway to HTTP backends; every integration here is a Lambda proxy or MOCK integration, which do not use them',
-        },
-      );
+      _acknowledge(this.restApi.deploymentStage, 'noResponseCache');
+      _acknowledge(this.restApi.deploymentStage, 'lambdaIntegrationsOnly');
       // RestApi adds an `Endpoint` stack output; the stack's outputs are its owner's to choose, and with a
       // custom domain that URL is disabled anyway. `mcpUrl` and `issuer` are the URLs to publish.
       this.restApi.node.tryRemoveChild('Endpoint');
       const accountRole = this.restApi.node.tryFindChild('CloudWatchRole');
-      if (accountRole) {
-        Validations.of(accountRole).acknowledge({
-          id: 'AwsSolutions-IAM4[Policy::arn:<AWS::Partition>:iam::aws:policy/service-role/AmazonAPIGatewayPushToCloudWatchLogs]',
-          reason: 'The account-level role API Gateway uses to write execution and access logs; AWS maintains this policy for exactly that purpose',
-        });
-      }
+      if (accountRole) _acknowledge(accountRole, 'apiGatewayAccountRole');
     }
     this.stage = this.restApi.deploymentStage;
     if (createAccountRole) {
@@ -781,6 +899,12 @@ export class SecureMcpServer extends Construct {
     }
     problems.throwIfAny(this.node.path);
 
+    let network: ReturnType<typeof createNetwork> | undefined;
+    if (props.vpc) {
+      network = createNetwork(this, { vpc: props.vpc, vpcSubnets: props.vpcSubnets, securityGroups: props.securityGroups, createEndpoints: props.createVpcEndpoints ?? false });
+      this.securityGroups = network.securityGroups;
+      this.vpcEndpoints = network.endpoints;
+    }
     const handlerFunction = (functionId: keyof typeof environments, description: string, memorySize: number, timeout: Duration, reservedConcurrentExecutions?: number) =>
       new HandlerFunction(this, functionId[0].toUpperCase() + functionId.slice(1), {
         bundle: functionId,
@@ -791,6 +915,9 @@ export class SecureMcpServer extends Construct {
         logRetention,
         removalPolicy,
         reservedConcurrentExecutions,
+        logEncryptionKey: props.logEncryptionKey,
+        tracing: props.tracing,
+        network,
       });
     const metadata = handlerFunction('metadata', 'OAuth/OIDC discovery documents, protected resource metadata and the JWKS', 256, Duration.seconds(10));
     const register = handlerFunction(
@@ -882,8 +1009,9 @@ export class SecureMcpServer extends Construct {
     if (props.handler instanceof lambda.Function && settable) {
       for (const [name, value] of Object.entries(this.mcpFunctionEnvironment)) props.handler.addEnvironment(name, value);
     } else {
-      Annotations.of(this).addInfo(
-        `The MCP handler is not a lambda.Function the construct can configure: set ${Object.keys(this.mcpFunctionEnvironment).join(', ')} on it from SecureMcpServer.mcpFunctionEnvironment for the runtime guard.`,
+      Annotations.of(this).addWarningV2(
+        MCP_GUARD_ENVIRONMENT_WARNING,
+        `The MCP handler is not a lambda.Function in this stack: set ${Object.keys(this.mcpFunctionEnvironment).join(', ')} on it from SecureMcpServer.mcpFunctionEnvironment for the runtime guard.`,
       );
     }
 
@@ -894,7 +1022,7 @@ export class SecureMcpServer extends Construct {
     ];
     let webAclName: string | undefined;
     if (firewall._mode === 'managed') {
-      const created = createWebAcl(this, { pathPrefixes, rateLimits, logRetention, removalPolicy });
+      const created = createWebAcl(this, { pathPrefixes, rateLimits, logRetention, removalPolicy, logEncryptionKey: props.logEncryptionKey });
       this.webAcl = created.webAcl;
       webAclName = created.webAclName;
       this.webAclLogGroup = created.logGroup;
@@ -902,17 +1030,21 @@ export class SecureMcpServer extends Construct {
     } else if (firewall._mode === 'existing') {
       this.webAclArn = firewall._webAclArn;
     } else {
-      Validations.of(this.stage).acknowledge({
-        id: 'AwsSolutions-APIG3',
-        reason: 'The SecureMcpServer was configured with Firewall.disabled(): the stage is protected by API Gateway throttling only',
-      });
+      _acknowledge(this.stage, 'firewallDisabled');
     }
     if (this.webAclArn) {
       new wafv2.CfnWebACLAssociation(this, 'WebAclAssociation', { resourceArn: this.stage.stageArn, webAclArn: this.webAclArn });
     }
 
     // ---- Audit: alarms on the audit events, the WAF and (with a trail) key state changes.
-    this.alarmTopic = props.alarmTopic ?? new sns.Topic(this, 'AlarmTopic', { displayName: `Security alarms of ${this.node.path}`, enforceSSL: true });
+    this.alarmTopic =
+      props.alarmTopic ?? new sns.Topic(this, 'AlarmTopic', { displayName: `Security alarms of ${this.node.path}`, enforceSSL: true, masterKey: props.logEncryptionKey });
+    if (props.logEncryptionKey && !grantLogEncryption(this, props.logEncryptionKey, { topic: !props.alarmTopic })) {
+      Annotations.of(this).addWarningV2(
+        LOG_ENCRYPTION_KEY_POLICY_WARNING,
+        'logEncryptionKey is imported, so the construct cannot add to its key policy: it must let logs.<region>.amazonaws.com use it for this account\'s log groups (kms:EncryptionContext:aws:logs:arn) and cloudwatch.amazonaws.com call kms:Decrypt and kms:GenerateDataKey* for the alarm topic, or the log groups and the topic fail to deploy (README, Security options).',
+      );
+    }
     this.metricNamespace = `SecureMcpServer/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
     const logGroups: Record<AuditSource, logs.ILogGroup> = {
       token: token.logGroup,
@@ -921,8 +1053,9 @@ export class SecureMcpServer extends Construct {
       metadata: metadata.logGroup,
       authorizer: authorizer.logGroup,
     };
-    const alarms = createAuditAlarms(this, { namespace: this.metricNamespace, logGroups, topic: this.alarmTopic });
-    if (webAclName) alarms.WafBlockedRequestsAlarm = createWafAlarm(this, webAclName, region, this.alarmTopic);
+    const thresholds: Record<string, number | undefined> = { ...props.alarmThresholds };
+    const alarms = createAuditAlarms(this, { namespace: this.metricNamespace, logGroups, topic: this.alarmTopic, thresholds });
+    if (webAclName) alarms.WafBlockedRequestsAlarm = createWafAlarm(this, webAclName, region, this.alarmTopic, thresholds[WAF_THRESHOLD_KEY]);
 
     // Management events are recorded once per account and Region of the app: by default, a later
     // instance adds its tables to the trail of an earlier one in its stack, or (in another stack)
@@ -936,7 +1069,7 @@ export class SecureMcpServer extends Construct {
       this.existingTrail = earlierTrail.trail.node.defaultChild as cloudtrail.CfnTrail;
       alarms.KmsKeyStateChangeAlarm = createKeyStateAlarm(this, this.metricNamespace, earlierTrail.logGroup, keyArns, this.alarmTopic);
     } else if (auditTrail._mode === 'create') {
-      const created = createTrail(this, { tables: ownTableArns, managementEvents: earlierTrail === undefined, logRetention, removalPolicy });
+      const created = createTrail(this, { tables: ownTableArns, managementEvents: earlierTrail === undefined, logRetention, removalPolicy, logEncryptionKey: props.logEncryptionKey });
       this.trail = created.trail;
       this.trailBucket = created.bucket;
       this.trailAccessLogsBucket = created.accessLogsBucket;
@@ -949,16 +1082,72 @@ export class SecureMcpServer extends Construct {
     }
     this.alarms = alarms;
 
+    if (props.dashboard ?? true) {
+      this.dashboard = createDashboard(this, {
+        title: `MCP server ${this.node.path}`,
+        auditMetrics: {
+          'Tokens issued and clients registered': [this.metricIssuedTokens(), this.metricClientRegistrations()],
+          'Authorizer denials': [this.metricAuthorizerDenials()],
+          'Replays, reuse and faults': [this.metricCodeReplays(), this.metricRefreshTokenReuse(), this.metricKmsFaults(), this.metricServerFaults()],
+        },
+        functions: { metadata: metadata.function, register: register.function, token: token.function, authorize: authorize.function, authorizer: authorizer.function },
+        apiMetrics: [this.restApi.metricCount(), this.restApi.metricClientError(), this.restApi.metricServerError()],
+        alarms: Object.values(alarms),
+      });
+    }
+  }
+
+  /**
+   * One audit metric of this instance (`IssuedTokens`, `AuthorizerDenials`, `CodeReplays`, ...: the
+   * metric names of the README's alarm table): the five-minute sum unless `props` says otherwise.
+   */
+  public metric(metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+    return new cloudwatch.Metric({ namespace: this.metricNamespace, metricName, statistic: cloudwatch.Stats.SUM, period: Duration.minutes(5), ...props });
+  }
+
+  /** Access tokens issued: authorization-code and client-credentials grants and refreshes (`token.issued`, `token.refreshed`). */
+  public metricIssuedTokens(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('IssuedTokens', props);
+  }
+
+  /** Dynamic client registrations (`register.created`). */
+  public metricClientRegistrations(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('ClientRegistrations', props);
+  }
+
+  /** Requests to the MCP endpoint the authorizer denied (`rs.denied`: no, invalid or expired token, or a missing scope). */
+  public metricAuthorizerDenials(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('AuthorizerDenials', props);
+  }
+
+  /** Authorization codes presented twice (`security.code_replay`); each revoked its grant. */
+  public metricCodeReplays(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('CodeReplays', props);
+  }
+
+  /** Rotated refresh tokens presented again (`security.refresh_reuse`); each revoked its token family. */
+  public metricRefreshTokenReuse(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('RefreshTokenReuse', props);
+  }
+
+  /** 5xx answers of the authorization server (`infra.fault`, any dependency). */
+  public metricServerFaults(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('ServerFaults', props);
+  }
+
+  /** Failed KMS calls (`infra.fault` with `dependency: kms`): tokens cannot be signed or the JWKS published. */
+  public metricKmsFaults(props?: cloudwatch.MetricOptions): cloudwatch.Metric {
+    return this.metric('KmsFaults', props);
   }
 
   /**
    * Lets `grantee` read the public keys of the signing key (and previous keys) from KMS, e.g. a
    * service that verifies the access tokens without fetching the JWKS.
    */
-  public grantReadPublicKeys(grantee: iam.IGrantable): void {
+  public grantReadPublicKeys(grantee: iam.IGrantable): iam.Grant {
     // The signing key's policy names every principal that may read it (see private/signing-key.ts), so
     // the grant goes into the key policy as well as the grantee's own policy.
-    grantPublicKeyRead([this.signingKey, ...this.previousSigningKeys], grantee.grantPrincipal);
+    return grantPublicKeyRead([this.signingKey, ...this.previousSigningKeys], grantee);
   }
 
   /** Lets `grantee` read the registered clients (for example an admin dashboard); secrets are stored only as hashes. */

@@ -99,12 +99,33 @@ export const AUDIT_ALARMS: readonly AuditAlarmDefinition[] = [
   },
 ];
 
+/** Audit events counted for dashboards and consumers' own alarms, with no alarm of the construct's. */
+export const AUDIT_METRICS: readonly Omit<AuditAlarmDefinition, 'id' | 'description' | 'threshold'>[] = [
+  {
+    // An authorization-code or client-credentials grant (token.issued) or a refresh (token.refreshed): each issues one access token.
+    metricName: 'IssuedTokens',
+    filterPattern: logs.FilterPattern.any(event('token.issued'), event('token.refreshed')),
+    sources: ['token'],
+  },
+];
+
+/** `CodeReplays` -> `codeReplays`: the key of an alarm's threshold in `AlarmThresholds`. */
+export function thresholdKey(metricName: string): string {
+  return metricName[0].toLowerCase() + metricName.slice(1);
+}
+
+/** The threshold key of the WAF alarm, which has no audit event. */
+export const WAF_THRESHOLD_KEY = 'wafBlockedRequests';
+export const WAF_DEFAULT_THRESHOLD = 1000;
+
 export const ALARM_PERIOD = Duration.minutes(5);
 
 export interface AuditAlarmOptions {
   readonly namespace: string;
   readonly logGroups: Readonly<Record<AuditSource, logs.ILogGroup>>;
   readonly topic: sns.ITopic;
+  /** Thresholds by `thresholdKey(metricName)`; a missing one is the definition's. */
+  readonly thresholds?: Readonly<Record<string, number | undefined>>;
 }
 
 function alarmOn(scope: Construct, id: string, metric: cloudwatch.IMetric, threshold: number, description: string, topic: sns.ITopic): cloudwatch.Alarm {
@@ -121,26 +142,32 @@ function alarmOn(scope: Construct, id: string, metric: cloudwatch.IMetric, thres
   return alarm;
 }
 
+function addMetricFilters(scope: Construct, options: AuditAlarmOptions, definition: Pick<AuditAlarmDefinition, 'metricName' | 'filterPattern' | 'sources'>): void {
+  for (const source of definition.sources) {
+    new logs.MetricFilter(scope, `${definition.metricName}${source[0].toUpperCase()}${source.slice(1)}Filter`, {
+      logGroup: options.logGroups[source],
+      filterPattern: definition.filterPattern,
+      metricNamespace: options.namespace,
+      metricName: definition.metricName,
+      metricValue: '1',
+    });
+  }
+}
+
 export function createAuditAlarms(scope: Construct, options: AuditAlarmOptions): Record<string, cloudwatch.Alarm> {
   const alarms: Record<string, cloudwatch.Alarm> = {};
   for (const definition of AUDIT_ALARMS) {
-    for (const source of definition.sources) {
-      new logs.MetricFilter(scope, `${definition.metricName}${source[0].toUpperCase()}${source.slice(1)}Filter`, {
-        logGroup: options.logGroups[source],
-        filterPattern: definition.filterPattern,
-        metricNamespace: options.namespace,
-        metricName: definition.metricName,
-        metricValue: '1',
-      });
-    }
+    addMetricFilters(scope, options, definition);
     const metric = new cloudwatch.Metric({ namespace: options.namespace, metricName: definition.metricName, statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD });
-    alarms[definition.id] = alarmOn(scope, definition.id, metric, definition.threshold, definition.description, options.topic);
+    const threshold = options.thresholds?.[thresholdKey(definition.metricName)] ?? definition.threshold;
+    alarms[definition.id] = alarmOn(scope, definition.id, metric, threshold, definition.description, options.topic);
   }
+  for (const definition of AUDIT_METRICS) addMetricFilters(scope, options, definition);
   return alarms;
 }
 
 /** Blocked requests on the construct's own web ACL (all rules). */
-export function createWafAlarm(scope: Construct, webAclName: string, region: string, topic: sns.ITopic): cloudwatch.Alarm {
+export function createWafAlarm(scope: Construct, webAclName: string, region: string, topic: sns.ITopic, threshold = WAF_DEFAULT_THRESHOLD): cloudwatch.Alarm {
   const metric = new cloudwatch.Metric({
     namespace: 'AWS/WAFV2',
     metricName: 'BlockedRequests',
@@ -148,7 +175,7 @@ export function createWafAlarm(scope: Construct, webAclName: string, region: str
     statistic: cloudwatch.Stats.SUM,
     period: ALARM_PERIOD,
   });
-  return alarmOn(scope, 'WafBlockedRequestsAlarm', metric, 1000, 'AWS WAF blocked unusually many requests in five minutes (rate limits or managed rules).', topic);
+  return alarmOn(scope, 'WafBlockedRequestsAlarm', metric, threshold, 'AWS WAF blocked unusually many requests in five minutes (rate limits or managed rules).', topic);
 }
 
 /**

@@ -1,4 +1,5 @@
 import { ArnFormat, Aws, Fn, Names, RemovalPolicy, Stack } from 'aws-cdk-lib';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
@@ -16,6 +17,8 @@ export interface WebAclOptions {
   readonly rateLimits: RateLimits;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** @default - CloudWatch Logs' own encryption */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 export interface CreatedWebAcl {
@@ -150,6 +153,7 @@ export function createWebAcl(scope: Construct, options: WebAclOptions): CreatedW
     logGroupName: `aws-waf-logs-${Names.uniqueResourceName(scope, { maxLength: 400, separator: '-' })}-${stackCreationSuffix()}`,
     retention: options.logRetention,
     removalPolicy: options.removalPolicy,
+    encryptionKey: options.logEncryptionKey,
   });
   new wafv2.CfnLoggingConfiguration(scope, 'WebAclLogging', {
     resourceArn: webAcl.attrArn,

@@ -1,8 +1,11 @@
-import { Duration, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Duration, RemovalPolicy } from 'aws-cdk-lib';
+import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
+import * as kms from 'aws-cdk-lib/aws-kms';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
+import { _acknowledge } from '../acknowledgements';
 import { BundleName, bundleDirectory } from './assets';
 import { LAMBDA_ENVIRONMENT_LIMIT_BYTES } from './environment';
 
@@ -16,6 +19,19 @@ export interface HandlerFunctionProps {
   readonly removalPolicy: RemovalPolicy;
   /** @default - none: the function scales with the account's unreserved concurrency */
   readonly reservedConcurrentExecutions?: number;
+  /** @default - CloudWatch Logs' own encryption */
+  readonly logEncryptionKey?: kms.IKey;
+  /** @default false */
+  readonly tracing?: boolean;
+  /** @default - not in a VPC */
+  readonly network?: FunctionNetwork;
+}
+
+/** Where a function's network interfaces go, when it runs in a VPC. */
+export interface FunctionNetwork {
+  readonly vpc: ec2.IVpc;
+  readonly vpcSubnets?: ec2.SubnetSelection;
+  readonly securityGroups: ec2.ISecurityGroup[];
 }
 
 /**
@@ -30,12 +46,14 @@ export class HandlerFunction extends Construct {
 
   constructor(scope: Construct, id: string, props: HandlerFunctionProps) {
     super(scope, id);
-    this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention, removalPolicy: props.removalPolicy });
+    this.logGroup = new logs.LogGroup(this, 'LogGroup', { retention: props.logRetention, removalPolicy: props.removalPolicy, encryptionKey: props.logEncryptionKey });
     this.role = new iam.Role(this, 'Role', {
       assumedBy: new iam.ServicePrincipal('lambda.amazonaws.com'),
       description: `Execution role of ${this.node.path}/Function`,
     });
     this.logGroup.grantWrite(this.role);
+    // Lambda adds this policy only to roles it creates; a function in a VPC manages its network interfaces.
+    if (props.network) this.role.addManagedPolicy(iam.ManagedPolicy.fromAwsManagedPolicyName('service-role/AWSLambdaVPCAccessExecutionRole'));
     this.function = new lambda.Function(this, 'Function', {
       description: props.description,
       runtime: lambda.Runtime.NODEJS_24_X,
@@ -48,20 +66,19 @@ export class HandlerFunction extends Construct {
       role: this.role,
       logGroup: this.logGroup,
       reservedConcurrentExecutions: props.reservedConcurrentExecutions,
+      tracing: props.tracing ? lambda.Tracing.ACTIVE : undefined,
+      vpc: props.network?.vpc,
+      vpcSubnets: props.network?.vpcSubnets,
+      securityGroups: props.network?.securityGroups,
     });
     // The log group exists before the function runs, so the function never needs logs:CreateLogGroup.
     this.function.node.addDependency(this.logGroup);
-    // Facts of the design rather than policy choices, so they are acknowledged here for teams that
-    // run the NIST 800-53 and Serverless packs; every other finding of those packs stays visible.
-    const dlq = 'API Gateway invokes this function synchronously and returns its errors to the caller; a dead-letter queue only applies to asynchronous invocations';
-    Validations.of(this.function).acknowledge(
-      {
-        id: 'NIST.800.53.R5-LambdaInsideVPC',
-        reason: 'The function calls only public AWS endpoints and, for sign-in and Client ID Metadata Documents, the internet; a VPC would add NAT cost and no isolation',
-      },
-      { id: 'NIST.800.53.R5-LambdaDLQ', reason: dlq },
-      { id: 'Serverless-LambdaDLQ', reason: dlq },
-    );
+    // Facts of the design rather than policy choices (lib/acknowledgements.ts), acknowledged here for
+    // teams that run the NIST 800-53, HIPAA, PCI and Serverless packs; every other finding stays visible.
+    _acknowledge(this.function, 'synchronousInvocation');
+    if (props.network) _acknowledge(this.role, 'vpcNetworkInterfaces');
+    else _acknowledge(this.function, 'outsideVpc');
+    if (props.tracing) _acknowledge(this.role, 'tracingWrites');
   }
 }
 

@@ -1,6 +1,7 @@
-import { Token, Validations } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
+import { _acknowledge } from '../acknowledgements';
 import { MACHINE_CLIENT_NAME, machineClientId, type MachineClientConfig } from '../machine-clients';
 import type { ScopeModel } from '../scopes';
 import type { MachineClient, MachineClientOptions } from '../secure-mcp-server';
@@ -37,12 +38,7 @@ export function createMachineClients(scope: Construct, declared: readonly Machin
         description: `Client secret of the MCP machine client ${machineClientId(client.name)} (client_credentials)`,
         generateSecretString: { passwordLength: 48, excludePunctuation: true },
       });
-    if (!client.secret) {
-      Validations.of(secret).acknowledge({
-        id: 'AwsSolutions-SMG4',
-        reason: 'A machine client secret is rotated by its operator (put a new value; the token function re-reads it within 10 minutes); automatic rotation would break the client holding it',
-      });
-    }
+    if (!client.secret) _acknowledge(secret, 'machineClientSecret');
     return { name: client.name, clientId: machineClientId(client.name), secret };
   });
   const config = declared.map((client, i) => ({

@@ -1,6 +1,7 @@
-import { Duration, Validations } from 'aws-cdk-lib';
+import { Duration } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
+import { _acknowledge } from '../acknowledgements';
 import { authorizerGatewayResponses } from '../../lambda/runtime/edge';
 import { allowedMethods, CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, HandlerName, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, Route, ROUTES } from '../routes';
 
@@ -186,20 +187,9 @@ export function addRoutes(wiring: RouteWiring): BuiltRoutes {
         authorizationType: apigateway.AuthorizationType.NONE,
         ...(hasBody ? { requestParameters: { 'method.request.header.Content-Type': true }, requestValidator: validator } : {}),
       });
-      Validations.of(method).acknowledge(
-        {
-          id: 'AwsSolutions-APIG4',
-          reason: `${routeKey(route)} is an OAuth/OIDC endpoint that must be reachable without a bearer token; the ${route.handler} function authenticates clients itself where the protocol requires it`,
-        },
-        { id: 'AwsSolutions-COG4', reason: `${routeKey(route)} is a public OAuth/OIDC endpoint; Cognito authorizers cannot front an authorization server's own endpoints` },
-      );
+      _acknowledge(method, 'publicOAuthEndpoint', routeKey(route));
     }
-    if (route.authorization === 'bearer') {
-      Validations.of(method).acknowledge({
-        id: 'AwsSolutions-COG4',
-        reason: `${routeKey(route)} is protected by the Lambda REQUEST authorizer, which verifies this authorization server's own RS256/ES256 access tokens (audience, scope per tool)`,
-      });
-    }
+    if (route.authorization === 'bearer') _acknowledge(method, 'bearerProtectedEndpoint', routeKey(route));
     methods.set(routeKey(route), method);
   }
 
@@ -245,10 +235,7 @@ function addMethodNotAllowed(resource: apigateway.Resource, allowed: readonly st
       methodResponses: [{ statusCode: '405', responseParameters: Object.fromEntries(Object.keys(headers).map((key) => [key, true])) }],
     },
   );
-  Validations.of(method).acknowledge(
-    { id: 'AwsSolutions-APIG4', reason: `ANY ${resource.path} only answers 405 Method Not Allowed from a MOCK integration; it reaches no function and returns no data` },
-    { id: 'AwsSolutions-COG4', reason: `ANY ${resource.path} only answers 405 Method Not Allowed from a MOCK integration` },
-  );
+  _acknowledge(method, 'methodNotAllowedMock', `ANY ${resource.path}`);
 }
 
 /** A CloudFormation MethodSetting: the resource path keeps a leading `/` and encodes every `/` of the path as `~1` (`/~1register~1{client_id}`). */

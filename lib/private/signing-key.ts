@@ -2,6 +2,7 @@ import { Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Construct } from 'constructs';
+import { denyGrantsExceptForAwsServices } from './key-policy';
 
 /**
  * Key administration for the account (which IAM then delegates), without the cryptographic operations
@@ -54,11 +55,9 @@ export function createSigningKey(scope: Construct, id: string, options: SigningK
         actions: ['kms:PutKeyPolicy'],
         resources: ['*'],
       }),
-      // No grant path to any operation at all: nothing here uses grants.
-      new iam.PolicyStatement({ sid: 'NoGrants', effect: iam.Effect.DENY, principals: [new iam.AnyPrincipal()], actions: ['kms:CreateGrant'], resources: ['*'] }),
     ],
   });
-  return new kms.Key(scope, id, {
+  const key = new kms.Key(scope, id, {
     description: `Signs the access tokens of ${scope.node.path} (asymmetric; the private key never leaves KMS)`,
     keySpec: options.keySpec,
     keyUsage: kms.KeyUsage.SIGN_VERIFY,
@@ -67,6 +66,8 @@ export function createSigningKey(scope: Construct, id: string, options: SigningK
     pendingWindow: Duration.days(30),
     removalPolicy: options.removalPolicy,
   });
+  denyGrantsExceptForAwsServices(key);
+  return key;
 }
 
 /**
@@ -133,8 +134,8 @@ export function grantGetPublicKey(keys: readonly kms.IKey[], role: iam.IRole, si
  * `kms:GetPublicKey` for any principal: through the key-policy pattern above for a role, or by naming
  * the principal in the key policy otherwise; always in the principal's own policy too.
  */
-export function grantPublicKeyRead(keys: readonly kms.IKey[], principal: iam.IPrincipal): void {
-  principal.addToPrincipalPolicy(new iam.PolicyStatement({ actions: ['kms:GetPublicKey'], resources: keys.map((key) => key.keyArn) }));
+export function grantPublicKeyRead(keys: readonly kms.IKey[], grantee: iam.IGrantable): iam.Grant {
+  const principal = grantee.grantPrincipal;
   const role = principal as Partial<iam.IRole>;
   for (const key of keys) {
     addToKeyPolicy(
@@ -145,4 +146,5 @@ export function grantPublicKeyRead(keys: readonly kms.IKey[], principal: iam.IPr
         : new iam.PolicyStatement({ principals: [principal], actions: ['kms:GetPublicKey'], resources: ['*'] }),
     );
   }
+  return iam.Grant.addToPrincipal({ grantee, actions: ['kms:GetPublicKey'], resourceArns: keys.map((key) => key.keyArn) });
 }

@@ -1,4 +1,4 @@
-import { Aws, Lazy, RemovalPolicy, Validations } from 'aws-cdk-lib';
+import { Aws, Lazy, RemovalPolicy } from 'aws-cdk-lib';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
 import * as iam from 'aws-cdk-lib/aws-iam';
@@ -6,6 +6,7 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as s3 from 'aws-cdk-lib/aws-s3';
 import { Construct } from 'constructs';
+import { denyGrantsExceptForAwsServices } from './key-policy';
 
 export interface TrailOptions {
   readonly tables: readonly dynamodb.ITable[];
@@ -13,6 +14,8 @@ export interface TrailOptions {
   readonly managementEvents: boolean;
   readonly logRetention: logs.RetentionDays;
   readonly removalPolicy: RemovalPolicy;
+  /** @default - CloudWatch Logs' own encryption */
+  readonly logEncryptionKey?: kms.IKey;
 }
 
 export interface CreatedTrail {
@@ -64,17 +67,14 @@ export function createTrail(scope: Construct, options: TrailOptions): CreatedTra
       },
     }),
   );
+  denyGrantsExceptForAwsServices(key);
   key.addToResourcePolicy(
     new iam.PolicyStatement({ sid: 'CloudTrailDescribeKey', principals: [cloudTrailService], actions: ['kms:DescribeKey'], resources: ['*'], conditions: sameAccount }),
   );
 
   const accessLogsBucket = auditBucket(scope, 'TrailAccessLogsBucket');
-  Validations.of(accessLogsBucket).acknowledge({
-    id: 'AwsSolutions-S1',
-    reason: 'This bucket receives the server access logs of the CloudTrail bucket; logging it to itself would loop',
-  });
   const bucket = auditBucket(scope, 'TrailBucket', { bucket: accessLogsBucket, prefix: 'trail-bucket/' });
-  const logGroup = new logs.LogGroup(scope, 'TrailLogGroup', { retention: options.logRetention, removalPolicy: options.removalPolicy });
+  const logGroup = new logs.LogGroup(scope, 'TrailLogGroup', { retention: options.logRetention, removalPolicy: options.removalPolicy, encryptionKey: options.logEncryptionKey });
 
   const trail = new cloudtrail.Trail(scope, 'Trail', {
     bucket,

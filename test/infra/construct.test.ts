@@ -134,7 +134,7 @@ describe('INFRA-02 KMS signing key', () => {
     });
   });
 
-  it('REV-05 leaves no path to Sign for anyone but the token role: no grants, Sign denied to every other principal, key policy changes separate', () => {
+  it('REV-05 leaves no path to Sign for anyone but the token role: no grants for principals, Sign denied to every other principal, key policy changes separate', () => {
     const statements = keys[signingKeyId].Properties.KeyPolicy.Statement as PolicyStatementJson[];
     // An action pattern of a statement, as IAM matches it.
     const matches = (pattern: string, action: string) => new RegExp(`^${pattern.replace(/[.+?^${}()|[\]\\]/g, '\\$&').replace(/\*/g, '.*')}$`, 'i').test(action);
@@ -143,8 +143,13 @@ describe('INFRA-02 KMS signing key', () => {
     expect(allowing('kms:PutKeyPolicy').map((statement) => statement.Sid)).toEqual(['KeyPolicyChanges']);
     expect(allowing('kms:Sign').map((statement) => statement.Sid)).toEqual(['TokenSigning']);
     const denies = Object.fromEntries(statements.filter((statement) => statement.Effect === 'Deny').map((statement) => [statement.Sid, statement]));
-    expect(denies.NoGrants).toMatchObject({ Principal: { AWS: '*' }, Action: 'kms:CreateGrant', Resource: '*' });
-    expect(denies.NoGrants.Condition).toBeUndefined();
+    // Grants only for AWS services acting for an AWS resource; and a grantee still meets the Sign deny below.
+    expect(denies.DenyGrantsExceptForAwsServices).toMatchObject({
+      Principal: { AWS: '*' },
+      Action: 'kms:CreateGrant',
+      Resource: '*',
+      Condition: { BoolIfExists: { 'kms:GrantIsForAWSResource': 'false', 'aws:PrincipalIsAWSService': 'false' } },
+    });
     expect(denies.SigningByTokenFunctionOnly).toMatchObject({
       Principal: { AWS: '*' },
       Action: 'kms:Sign',

@@ -32,7 +32,7 @@ describe('the example app (bin/)', () => {
     const manifest = JSON.parse(readFileSync(join(out, 'manifest.json'), 'utf8')) as { missing?: unknown[]; artifacts: Record<string, { environment?: string }> };
     expect(manifest.missing ?? []).toEqual([]);
     expect(manifest.artifacts.SecureMcpExample.environment).toBe('aws://unknown-account/unknown-region');
-    expect(Object.keys(template.Outputs).sort()).toEqual(['AlarmTopicArn', 'Issuer', 'McpUrl', 'UserPoolId']);
+    expect(Object.keys(template.Outputs).sort()).toEqual(['AlarmTopicArn', 'Issuer', 'MachineClientSecretArn', 'McpUrl', 'UserPoolId']);
   });
 
   it('signs users in with the Cognito user pool: an app client whose only callback is the issuer /callback, its secret in Secrets Manager', () => {

@@ -32,7 +32,6 @@ const ORGANISATION_CHOICES = [
   'NIST.800.53.R5-S3BucketReplicationEnabled (error)',
   'NIST.800.53.R5-S3DefaultEncryptionKMS (error)',
   'NIST.800.53.R5-SNSEncryptedKMS (error)',
-  'NIST.800.53.R5-SecretsManagerRotationEnabled (error)',
   'NIST.800.53.R5-SecretsManagerUsingKMSKey (error)',
 ];
 

@@ -345,7 +345,7 @@ describe('an MCP handler the construct cannot configure', () => {
       auditTrail: AuditTrail.disabled(),
     });
     expect(Object.keys(mcp.mcpFunctionEnvironment).sort()).toEqual(['ISSUER', 'SCOPE_MODEL']);
-    Annotations.fromStack(stack).hasInfo('/TestStack/Mcp', Match.stringLikeRegexp('set ISSUER, SCOPE_MODEL on it from SecureMcpServer.mcpFunctionEnvironment'));
+    Annotations.fromStack(stack).hasWarning('/TestStack/Mcp', Match.stringLikeRegexp('set ISSUER, SCOPE_MODEL on it from SecureMcpServer.mcpFunctionEnvironment'));
   });
 });
 
