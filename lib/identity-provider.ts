@@ -81,7 +81,7 @@ function withOpenId(scopes: readonly string[]): string[] {
 }
 
 /**
- * The OpenID Connect provider users sign in at (DESIGN: the authorize handler is a relying party of the
+ * The OpenID Connect provider users sign in at (the authorize handler is a relying party of the
  * platform's existing IdP). Create one with {@link IdentityProvider.oidc} or {@link IdentityProvider.cognito}.
  */
 export abstract class IdentityProvider {

@@ -1,6 +1,6 @@
 // Bundles every Lambda handler (lambda/<name>/index.ts) into assets/<name>/index.mjs with esbuild.
 // The construct deploys these files with Code.fromAsset, so consumers need neither esbuild nor Docker
-// at synth and every consumer deploys byte-identical code (DESIGN decision 4).
+// at synth and every consumer deploys byte-identical code (docs/REQUIREMENTS.md, design decision 4).
 //
 // A running local stack imports a handler's bundle the first time that handler is called, so a second
 // `npm run bundle` (or `npm start`, `npm test`) must never leave a bundle missing or half-written: every

@@ -44,7 +44,7 @@ export function authorizationServerMetadata(config: AuthServerConfig) {
  * The same metadata as OpenID Connect discovery. OpenID Provider Metadata requires
  * `subject_types_supported` and `id_token_signing_alg_values_supported`, and current MCP clients
  * validate that schema at `{issuer}/.well-known/openid-configuration` (the only discovery URL reachable
- * under an execute-api stage, DESIGN decision 2). No ID tokens are issued (`openid` is not a scope here).
+ * under an execute-api stage, docs/REQUIREMENTS.md design decision 2). No ID tokens are issued (`openid` is not a scope here).
  */
 export function openIdConfiguration(config: AuthServerConfig) {
   return {

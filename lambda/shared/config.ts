@@ -12,7 +12,7 @@ export { ENV };
 export type SigningAlgorithm = 'RS256' | 'ES256';
 
 export interface Lifetimes {
-  /** Access token lifetime, 5 to 30 minutes (DESIGN decision 3). */
+  /** Access token lifetime, 5 to 30 minutes (docs/REQUIREMENTS.md, design decision 3). */
   readonly accessToken: number;
   /** Absolute lifetime of a refresh-token family. */
   readonly refreshToken: number;

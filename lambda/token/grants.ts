@@ -245,7 +245,7 @@ function classify(grant: GrantRecord, hash: string, now: number, graceSeconds: n
 
 /**
  * refresh_token: one BatchGetItem (grant, client), one KMS Sign, one conditional Update.
- * Rotation on every use. Grace window (catalogue decision 1, RT-09): for `refreshGrace` seconds after
+ * Rotation on every use. Grace window (docs/SECURITY.md section 2.1, RT-09): for `refreshGrace` seconds after
  * a rotation, the previous token may be presented again (a response lost in transit); that rotates
  * once more and supersedes the token the lost response carried. Any other retired token is reuse and
  * revokes the family (RT-02). A family never has more than one current token.

@@ -1,4 +1,4 @@
-// Authorizer budgets (issue 4): per-request verification within 1.2x of a raw node:crypto verify of the
+// Authorizer budgets: per-request verification within 1.2x of a raw node:crypto verify of the
 // same token, bundle <= 40 KB, module load <= 10 ms. Prints figures only; asserts nothing.
 //   node scripts/bundle.mjs && node -e "import('./scripts/bench/authorizer.mjs').then(m=>m.bench())"
 import { build } from 'esbuild';

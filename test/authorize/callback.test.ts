@@ -3,7 +3,7 @@ import { OidcUpstream } from '../../lambda/authorize/upstream';
 import { ISSUER } from '../support/harness';
 import { AuthorizeFixture, authorizationParams, CALLBACK_URL, header, locationQuery, type Result, UPSTREAM_CLIENT_ID, UserAgent } from './fixture';
 
-/** GET /callback from the upstream provider (catalogue G UPS-*, J ROB-09; SPEC AS-21). */
+/** GET /callback from the upstream provider (catalogue G UPS-*, J ROB-09; AS-21). */
 
 const fixture = new AuthorizeFixture();
 let client: { clientId: string; redirectUri: string };

@@ -8,7 +8,7 @@ import { ISSUER } from '../support/harness';
 import { AuthorizeFixture, authorizationParams, locationQuery, runFlow, UserAgent } from './fixture';
 
 /**
- * ISSUE-12.7: the scope model the construct synthesizes for `IdentityProvider.cognito` with default
+ * The scope model the construct synthesizes for `IdentityProvider.cognito` with default
  * entitlements, run by the authorize and token handlers against an upstream whose ID tokens are shaped
  * as Cognito's: the groups in `cognito:groups`, no `groups` claim.
  */
@@ -40,7 +40,7 @@ afterAll(() => fixture.stop());
 test.each([
   ['alice', ['admins'], 'mcp:admin mcp:tools'],
   ['bob', undefined, 'mcp:tools'],
-])('ISSUE-12.7 with default entitlements, %s (cognito:groups %j) is granted %s', async (username, groups, granted) => {
+])('with default entitlements, %s (cognito:groups %j) is granted %s', async (username, groups, granted) => {
   const client = await fixture.register();
   const { query, verifier } = authorizationParams(client.clientId, client.redirectUri, { scope: 'mcp:admin mcp:tools' });
   const { callback } = await runFlow(new UserAgent(fixture), query, username);

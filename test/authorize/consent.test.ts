@@ -3,7 +3,7 @@ import { sha256 } from '../../lambda/shared/crypto';
 import { ISSUER } from '../support/harness';
 import { AuthorizeFixture, authorizationParams, header, locationQuery, type Result, runFlow, setCookies, UserAgent } from './fixture';
 
-/** The consent page and its decision (catalogue G; SPEC AS-18, AS-19, AS-20, AZR-18; catalogue decision 6). */
+/** The consent page and its decision (catalogue G; AS-18, AS-19, AS-20, AZR-18; remembered consent: docs/SECURITY.md section 2.6). */
 
 const fixture = new AuthorizeFixture();
 let client: { clientId: string; redirectUri: string };

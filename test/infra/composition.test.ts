@@ -15,7 +15,7 @@ import { OAUTH_FLOW_PATHS } from '../../lib/private/firewall';
 import { actionsOf, buildStack, functionLogicalId, identityStatements, render, resourcesOfType, roleOf, templateOf, UPSTREAM_SECRET_ARN } from './support';
 
 /**
- * The construct as platform teams compose it (issue 12): props both ways, brought resources, several
+ * The construct as platform teams compose it: props both ways, brought resources, several
  * stacks and several instances of one app. Every case synthesizes; none needs an AWS account.
  */
 
@@ -28,7 +28,7 @@ function errorOf(build: () => unknown): string {
   throw new Error('expected the synth to be refused');
 }
 
-describe('ISSUE-12.1 the cloudWatchRole prop', () => {
+describe('the cloudWatchRole prop', () => {
   it.each<[string, Partial<SecureMcpServerProps>, number]>([
     ['creates the account role and setting by default', {}, 1],
     ['creates them when true', { cloudWatchRole: true }, 1],
@@ -44,7 +44,7 @@ describe('ISSUE-12.1 the cloudWatchRole prop', () => {
   });
 });
 
-describe('ISSUE-12.2 the upstream client secret is found and readable however it was imported', () => {
+describe('the upstream client secret is found and readable however it was imported', () => {
   const secretRead = (template: Template, authorizeRole: string) =>
     identityStatements(template).find(({ roles, statement }) => roles.includes(authorizeRole) && actionsOf(statement).includes('secretsmanager:GetSecretValue'))!.statement;
   const globMatches = (pattern: string, value: string) =>
@@ -90,7 +90,7 @@ describe('ISSUE-12.2 the upstream client secret is found and readable however it
   });
 });
 
-describe('ISSUE-12.3 the managed web ACL lets loopback redirect URIs through the OAuth endpoints only', () => {
+describe('the managed web ACL lets loopback redirect URIs through the OAuth endpoints only', () => {
   const { template } = templateOf();
   const rules = Object.values(resourcesOfType(template, 'AWS::WAFv2::WebACL'))[0].Properties.Rules as any[];
   const common = rules.find((rule) => rule.Name === 'AWSManagedRulesCommonRuleSet');
@@ -150,7 +150,7 @@ describe('ISSUE-12.3 the managed web ACL lets loopback redirect URIs through the
   });
 });
 
-describe('ISSUE-12.7 IdentityProvider.cognito', () => {
+describe('IdentityProvider.cognito', () => {
   function cognitoStack(withPool: (stack: Stack) => cognito.IUserPool, props: Partial<SecureMcpServerProps> = {}) {
     const app = new App();
     const stack = new Stack(app, 'CognitoStack');
@@ -206,7 +206,7 @@ function importsOf(assembly: cxapi.CloudAssembly, stackName: string): string[] {
   return [...new Set([...text.matchAll(/"Fn::ImportValue":"([A-Za-z0-9]+):/g)].map((match) => match[1]))];
 }
 
-describe('ISSUE-12.4 multi-stack layouts synthesize without a cycle, or fail at synth naming the prop and the fix', () => {
+describe('multi-stack layouts synthesize without a cycle, or fail at synth naming the prop and the fix', () => {
   it('takes the tables and the signing key from a stateful stack, whose key policy it leaves alone', () => {
     const app = new App();
     const stateful = new Stack(app, 'Stateful');
@@ -292,7 +292,7 @@ describe('ISSUE-12.4 multi-stack layouts synthesize without a cycle, or fail at 
   });
 });
 
-describe('ISSUE-12.5 a brought REST API keeps its owner\'s answers and logging', () => {
+describe('a brought REST API keeps its owner\'s answers and logging', () => {
   function broughtApi(configure: (restApi: apigateway.RestApi) => void = () => undefined, deployOptions: apigateway.StageOptions = {}) {
     const app = new App();
     const stack = new Stack(app, 'Service');
@@ -345,7 +345,7 @@ describe('ISSUE-12.5 a brought REST API keeps its owner\'s answers and logging',
   });
 });
 
-describe('ISSUE-12.6 several instances in one account: singletons once, alarms and cost per instance', () => {
+describe('several instances in one account: singletons once, alarms and cost per instance', () => {
   const twoInstances = (second: (app: App, first: Stack) => Stack) => {
     const app = new App();
     const first = new Stack(app, 'First');
@@ -462,7 +462,7 @@ describe('ISSUE-12.6 several instances in one account: singletons once, alarms a
   });
 });
 
-describe('ISSUE-12.4 a signing key of another stack must let IAM grant what the construct cannot write into its policy', () => {
+describe('a signing key of another stack must let IAM grant what the construct cannot write into its policy', () => {
   it('fails the synth for a key policy that keeps signing from IAM, with the statement to add', () => {
     const app = new App();
     const stateful = new Stack(app, 'Stateful');

@@ -31,7 +31,7 @@ export async function seedClient(
   return { client, secret };
 }
 
-/** Issues a code the way the authorize flow does (issue 3 builds that flow; here it is seeded). */
+/** Issues a code the way the authorize flow does (without the browser flow: the code item is written directly). */
 export async function seedCode(
   stores: Stores,
   now: number,
