@@ -4,10 +4,17 @@
  * Prints one JSON line with what ai-sdk.test.ts checks (never a token: only whether they changed).
  */
 import { auth, createMCPClient, type MCPClient } from '@ai-sdk/mcp';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, signInWithBrowser } from '../support/browser';
 import { HeadlessOAuthProvider } from './headless-provider';
 
 const [mcpUrl, wait] = process.argv.slice(2);
-const provider = new HeadlessOAuthProvider('alice');
+// The user signs in at a real Chromium, as an application's user would (started on first use).
+let browser: Browser | undefined;
+const provider = new HeadlessOAuthProvider('alice', undefined, async (url, redirectUri) => {
+  browser ??= await launchBrowser();
+  return signInWithBrowser(browser, url, { username: 'alice', password: 'alice', redirectUri });
+});
 
 /** The SDK's documented flow: connecting throws once the user was sent to authorize; finish with `auth`, connect again. */
 async function connect(): Promise<MCPClient> {
@@ -48,4 +55,4 @@ async function main(): Promise<void> {
   );
 }
 
-void main();
+void main().finally(() => browser?.close());

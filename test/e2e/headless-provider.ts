@@ -18,8 +18,10 @@ export class HeadlessOAuthProvider {
   readonly savedTokens: Array<{ access_token: string; refresh_token?: string; scope?: string }> = [];
 
   constructor(
-    private readonly username: string,
+    username: string,
     grantTypes: string[] = ['authorization_code', 'refresh_token'],
+    /** How the user's browser is played: plain HTTP by default, or a real Chromium (signInWithBrowser). */
+    private readonly signIn: (url: URL, redirectUri: string) => Promise<URL> = (url, redirectUri) => playBrowser(url, { username, password: username, redirectUri }),
   ) {
     this.clientMetadata = {
       client_name: 'Headless end-to-end test client',
@@ -50,7 +52,7 @@ export class HeadlessOAuthProvider {
     return this.verifier;
   }
   async redirectToAuthorization(url: URL) {
-    const callback = await playBrowser(url, { username: this.username, password: this.username, redirectUri: REDIRECT_URI });
+    const callback = await this.signIn(url, REDIRECT_URI);
     this.authorizations.push({ request: url, callback });
   }
   get lastCallback(): URL {

@@ -3,13 +3,14 @@ import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'n
 import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
-import { playBrowser } from '../support/browser-player';
+import type { Browser } from 'playwright-core';
+import { launchBrowser, signInWithBrowser } from '../support/browser';
 import { auditEvents, RunningStack, startStackProcess } from './local-stack';
 
 /**
  * mcp-remote, the stdio proxy Claude Desktop and Cursor users run (`npx mcp-remote <url>`), against the
  * local stack: its own discovery, registration, PKCE and token storage. The authorization URL it prints
- * is played headlessly (sign-in as alice, consent), the redirect delivered to its callback server.
+ * is opened in a real Chromium (consent, sign-in as alice), which delivers the redirect to its callback server.
  */
 const PROXY = resolve(__dirname, '..', '..', 'node_modules', 'mcp-remote', 'dist', 'proxy.js');
 
@@ -28,7 +29,7 @@ interface Remote {
   stop(): Promise<void>;
 }
 
-function startRemote(mcpUrl: string, port: number, configDir: string): Remote {
+function startRemote(browser: Browser, mcpUrl: string, port: number, configDir: string): Remote {
   const child: ChildProcessWithoutNullStreams = spawn(process.execPath, [PROXY, mcpUrl, String(port), '--allow-http', '--host', '127.0.0.1'], {
     // No browser to open: mcp-remote falls back to printing the authorization URL.
     env: { ...process.env, MCP_REMOTE_CONFIG_DIR: configDir, BROWSER: 'none', DISPLAY: '' },
@@ -41,7 +42,7 @@ function startRemote(mcpUrl: string, port: number, configDir: string): Remote {
     if (url && !authorizations.some((seen) => seen.href === url)) {
       authorizations.push(new URL(url));
       const redirectUri = `http://127.0.0.1:${port}/oauth/callback`;
-      void playBrowser(url, { username: 'alice', password: 'alice', redirectUri }).then((callback) => fetch(callback));
+      void signInWithBrowser(browser, url, { username: 'alice', password: 'alice', redirectUri });
     }
   });
   const pending = new Map<number, (message: any) => void>();
@@ -93,18 +94,21 @@ async function session(remote: Remote) {
 
 let stack: RunningStack;
 let configDir: string;
+let browser: Browser;
 beforeAll(async () => {
   stack = await startStackProcess();
   configDir = mkdtempSync(join(tmpdir(), 'mcp-remote-'));
+  browser = await launchBrowser();
 }, 60_000);
 afterAll(async () => {
+  await browser?.close();
   await stack?.stop();
   rmSync(configDir, { recursive: true, force: true });
 });
 
 test('mcp-remote signs in once, lists and calls tools (whoami = alice), reuses its tokens after a restart and refreshes a rejected token', async () => {
   const port = await freePort();
-  const first = startRemote(stack.mcpUrl, port, configDir);
+  const first = startRemote(browser, stack.mcpUrl, port, configDir);
   try {
     const { whoami } = await session(first);
     expect(whoami.user).toBe('alice');
@@ -117,7 +121,7 @@ test('mcp-remote signs in once, lists and calls tools (whoami = alice), reuses i
   }
 
   // A restart reuses the stored tokens: no second authorization.
-  const second = startRemote(stack.mcpUrl, port, configDir);
+  const second = startRemote(browser, stack.mcpUrl, port, configDir);
   try {
     expect((await session(second)).whoami.user).toBe('alice');
     expect(second.authorizations).toHaveLength(0);
@@ -132,7 +136,7 @@ test('mcp-remote signs in once, lists and calls tools (whoami = alice), reuses i
   const tokensFile = readdirSync(configDir, { recursive: true, encoding: 'utf8' }).find((name) => name.endsWith('_tokens.json'))!;
   const stored = JSON.parse(readFileSync(join(configDir, tokensFile), 'utf8'));
   writeFileSync(join(configDir, tokensFile), JSON.stringify({ ...stored, access_token: `${stored.access_token.slice(0, -8)}AAAAAAAA` }));
-  const third = startRemote(stack.mcpUrl, port, configDir);
+  const third = startRemote(browser, stack.mcpUrl, port, configDir);
   try {
     expect((await session(third)).whoami.user).toBe('alice');
     expect(third.authorizations).toHaveLength(0);

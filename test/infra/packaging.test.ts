@@ -63,36 +63,17 @@ function newestAdmitted(range: string): string {
   return Array.isArray(versions) ? versions[versions.length - 1] : versions;
 }
 
-/** The README's quick start, as a stack class a consumer would write around it. */
+/**
+ * The README's quick start, a complete app, exactly as written; only its last line changes, so the synth
+ * writes to a known directory under a known stack name.
+ */
 function quickStartSource(): string {
   const readme = readFileSync(join(repo, 'README.md'), 'utf8');
-  const block = /### Quick start\s+```ts\n([\s\S]*?)```/.exec(readme);
+  const block = /### Quick start\n[\s\S]*?```ts\n([\s\S]*?)```/.exec(readme);
   if (!block) throw new Error('README.md has no ```ts block under "### Quick start"');
-  const lines = block[1].split('\n');
-  const imports = lines.filter((line) => line.startsWith('import '));
-  const body = lines
-    .filter((line) => !line.startsWith('import '))
-    .join('\n')
-    // The README leaves the MCP server's own function to the reader; any working function will do here.
-    .replace(
-      '{ /* your stateless Streamable HTTP MCP server */ }',
-      "{ runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({ statusCode: 200, body: \"{}\" });') }",
-    );
-  return `${imports.join('\n')}
-import * as cdkApp from 'aws-cdk-lib';
-import type { Construct } from 'constructs';
-
-class QuickStart extends cdkApp.Stack {
-  constructor(scope: Construct, id: string) {
-    super(scope, id);
-${body}
-  }
-}
-
-const app = new cdkApp.App({ outdir: 'cdk.out' });
-new QuickStart(app, 'QuickStart');
-app.synth();
-`;
+  const app = /^new (\w+)\(new App\(\), '\w+'\);$/m.exec(block[1]);
+  if (!app) throw new Error('the README quick start does not end with `new <Stack>(new App(), \'<name>\');`');
+  return block[1].replace(app[0], `const app = new App({ outdir: 'cdk.out' });\nnew ${app[1]}(app, 'QuickStart');\napp.synth();`);
 }
 
 const SUBPATHS_SOURCE = `import { mcpGuard, mcpGuardOptionsFromEnv, withMcpGuard, type McpCaller } from 'cdk-secure-mcp-server/runtime';
@@ -211,7 +192,8 @@ describe.each(cdkVersions)('a fresh CDK app on %s of the aws-cdk-lib peer range 
     const functions = Object.values(template.Resources as Record<string, { Type: string; Properties: { Runtime?: string } }>).filter(
       (resource) => resource.Type === 'AWS::Lambda::Function' && resource.Properties.Runtime === 'nodejs24.x',
     );
-    expect(functions).toHaveLength(shipped.length + 1);
+    // The construct's five functions and the quick start's MCP function, the example bundle.
+    expect(functions).toHaveLength(shipped.length);
     const staged = readdirSync(out)
       .filter((entry) => entry.startsWith('asset.') && existsSync(join(out, entry, 'index.mjs')))
       .map((entry) => sha256(join(out, entry, 'index.mjs')))

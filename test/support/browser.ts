@@ -87,3 +87,36 @@ export async function launchBrowser(): Promise<Browser> {
   const { executablePath, args } = inflate();
   return chromium.launch({ executablePath, headless: true, args: chromiumArgs(args) });
 }
+
+export interface BrowserSignIn {
+  readonly username: string;
+  readonly password: string;
+  /** The client's registered redirect URI: the sign-in ends when the browser requests it. */
+  readonly redirectUri: string;
+}
+
+/**
+ * A user at a real Chromium finishing an authorization a client started: our consent page (Allow),
+ * the upstream sign-in form, then the browser's own request to the client's redirect URI, which is
+ * returned (with code, state and iss). Nothing is faked: the browser follows every redirect, keeps the
+ * cookies, and delivers the callback itself (to a client's loopback server when one listens).
+ */
+export async function signInWithBrowser(browser: Browser, authorizationUrl: string | URL, signIn: BrowserSignIn): Promise<URL> {
+  const context = await browser.newContext();
+  try {
+    const page = await context.newPage();
+    const callback = page.waitForRequest((request) => request.url().startsWith(signIn.redirectUri), { timeout: 30_000 });
+    await page.goto(String(authorizationUrl));
+    await page.click('button[name="decision"][value="approve"]');
+    await page.waitForSelector('input[name="username"]');
+    await page.fill('input[name="username"]', signIn.username);
+    await page.fill('input[name="password"]', signIn.password);
+    await page.click('button[type="submit"]');
+    const url = new URL((await callback).url());
+    // Let the client's own server answer the request before the context goes.
+    await page.waitForLoadState('load').catch(() => undefined);
+    return url;
+  } finally {
+    await context.close();
+  }
+}
