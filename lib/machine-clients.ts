@@ -9,8 +9,8 @@
 export interface MachineClientConfig {
   /** `machine.<name>`: the `.` never occurs in a registered client id, so the two can never collide. */
   readonly clientId: string;
-  /** The Secrets Manager secret whose SecretString is the client secret. */
-  readonly secretArn: string;
+  /** The Secrets Manager secret (complete ARN, or its name when no complete ARN is known) whose SecretString is the client secret. */
+  readonly secretId: string;
   /** The scope ceiling: a token never carries a scope outside this list. */
   readonly scopes: readonly string[];
   /** May introspect every token this server issued (a resource server); otherwise only its own. */

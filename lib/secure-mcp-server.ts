@@ -1,4 +1,4 @@
-import { Annotations, ArnFormat, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
+import { Annotations, Duration, Names, RemovalPolicy, Stack, Token } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
 import * as cloudwatch from 'aws-cdk-lib/aws-cloudwatch';
@@ -24,6 +24,7 @@ import { createWebAcl, REGIONAL_WEB_ACL_ARN } from './private/firewall';
 import { checkEnvironmentSize, HandlerFunction } from './private/handler-function';
 import { accessLogFormat, addGatewayResponses, addMethodSettings, addRoutes, CHALLENGE_RESPONSE_TYPES, DEFAULT_MCP_THROTTLING, DEFAULT_THROTTLING, HANDLER_THROTTLING } from './private/rest-api';
 import { checkMachineClients, createMachineClients } from './private/machine-clients';
+import { checkSecretReadable, secretId } from './private/secrets';
 import { createSigningKey, grantGetPublicKey, grantPublicKeyRead, grantSign } from './private/signing-key';
 import { checkLogEncryptionKey, grantLogEncryption } from './private/log-encryption';
 import { createNetwork } from './private/network';
@@ -689,6 +690,9 @@ export class SecureMcpServer extends Construct {
       problems.add(`mcpThrottling.rateLimit must be above 0 and at most 10000 requests per second, got ${mcpThrottling.rateLimit}`);
     }
     const algorithm = props.signingAlgorithm ?? SigningAlgorithm.RS256;
+    if (props.signingKey && props.signingKeyAdmins !== undefined) {
+      problems.add('signingKeyAdmins applies only to the key the construct creates: a brought signingKey keeps its own policy (give it the statements docs/SECURITY.md, section 2.9, lists), got both');
+    }
     if (props.signingKey) checkBroughtSigningKey(props.signingKey, algorithm, problems);
     // Checked at synth: statements are often added to a key policy after the key is passed on.
     const foreignKeys = [
@@ -714,7 +718,7 @@ export class SecureMcpServer extends Construct {
     problems.integer('Firewall.managed registrationRateLimit', rateLimits.register, 10, 2_000_000_000);
     problems.integer('Firewall.managed tokenRateLimit', rateLimits.token, 10, 2_000_000_000);
     problems.integer('Firewall.managed authorizationRateLimit', rateLimits.authorize, 10, 2_000_000_000);
-    checkMachineClients(props.machineClients ?? [], this.scopeModel, problems);
+    checkMachineClients(props.machineClients ?? [], this.scopeModel, stack, problems);
     if (!props.vpc) {
       for (const name of ['vpcSubnets', 'securityGroups', 'createVpcEndpoints'] as const) {
         if (props[name] !== undefined) problems.add(`${name} needs vpc: the functions run outside any VPC without it, got ${name} set and no vpc`);
@@ -829,7 +833,7 @@ export class SecureMcpServer extends Construct {
     this.upstreamClientSecret = upstream.clientSecret;
     const machineClients = createMachineClients(this, props.machineClients ?? []);
     this.machineClients = machineClients.clients;
-    const secretProblem = checkSecretReadable(upstream.clientSecret, stack);
+    const secretProblem = checkSecretReadable(upstream.clientSecret, stack, 'the upstream client secret');
     if (secretProblem) problems.add(secretProblem);
 
     // ---- Function configuration: each function gets exactly the variables (and tables) it uses.
@@ -1175,26 +1179,6 @@ function resolveScopeModel(props: SecureMcpServerProps, problems: Problems): Sco
       : { scopes: props.scopes, toolScopes: props.toolScopes ?? {}, entitlements: props.entitlements ?? [] };
   for (const problem of validateScopeModel(model)) problems.add(`the scope model is invalid: ${problem}`);
   return model;
-}
-
-/**
- * What the authorize function passes as `SecretId`: the complete ARN when it is known, otherwise the
- * secret's name. Secrets Manager resolves a partial ARN by taking a trailing `-` and six characters as
- * the random suffix, so a partial ARN of `mcp/idp-client-secret` (as `Secret.fromSecretNameV2` gives)
- * finds nothing; a name is matched exactly. `ISecret.grantRead` grants `<name>-??????`, which matches
- * the complete ARN Secrets Manager authorizes either call against.
- */
-function secretId(secret: secretsmanager.ISecret): string {
-  return secret.secretFullArn ?? secret.secretName;
-}
-
-/** A name is only found in the function's own account and Region: a partial ARN elsewhere needs the complete ARN. */
-function checkSecretReadable(secret: secretsmanager.ISecret, stack: Stack): string | undefined {
-  if (secret.secretFullArn !== undefined) return undefined;
-  const { account, region } = stack.splitArn(secret.secretArn, ArnFormat.COLON_RESOURCE_NAME);
-  const elsewhere = (theirs: string | undefined, ours: string) => theirs !== undefined && !Token.isUnresolved(theirs) && !Token.isUnresolved(ours) && theirs !== ours;
-  if (!elsewhere(account, stack.account) && !elsewhere(region, stack.region)) return undefined;
-  return `the upstream client secret ${secret.secretArn} is in another account or Region and has no complete ARN: import it with secretsmanager.Secret.fromSecretCompleteArn (the ARN ends in -<6 random characters>)`;
 }
 
 /** Gateway responses of the authorizer challenge types that someone else defined on the API: CloudFormation would keep one of each. */

@@ -108,7 +108,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // One machine client (client_credentials), declared as an operator would on the construct.
   const machineClient = { clientId: 'machine.local-batch', secret: options.machineClientSecret ?? randomToken(32) };
   const machineClients = [
-    { clientId: machineClient.clientId, secretArn: secrets.put('local/machine-client-local-batch', machineClient.secret), scopes: ['mcp:tools'], introspection: false },
+    { clientId: machineClient.clientId, secretId: secrets.put('local/machine-client-local-batch', machineClient.secret), scopes: ['mcp:tools'], introspection: false },
   ];
 
   // The bundles read their configuration from the environment at import, as on Lambda; the SDK

@@ -3,6 +3,7 @@ import type { HttpEvent, HttpResult } from '../shared/http';
 import { TemporarilyUnavailableError } from '../shared/oauth-error';
 import { askForConsent } from './ask-consent';
 import { clearCookie, readCookie, setCookie, signInCookieName } from './cookies';
+import { isMachineClientId } from '../../lib/machine-clients';
 import type { AuthorizeDeps } from './deps';
 import type { AuthorizationRequest, ConsentBasis, SignedInUser } from './flow-store';
 import { consentSubjectHash, issueCode, rememberConsent, revalidateClient } from './grant';
@@ -121,6 +122,10 @@ export async function finishSignIn(event: HttpEvent, deps: AuthorizeDeps): Promi
     }
   }
 
+  // REV-02: a user can never look like a machine client, whose tokens' sub is its `machine.<name>` id.
+  if (isMachineClientId(identity.sub)) {
+    throw new PageRefusal(400, 'upstream.callback_rejected', 'machine_subject', 'This account cannot sign in here.', { client_id: clientId }, cleared);
+  }
   const scope = grantedScope(deps.config.scopeModel, signIn.request.scope, identity.claims);
   if (scope === undefined) {
     deps.audit('authorize.rejected', { reason: 'scope_not_entitled', client_id: clientId, sub: identity.sub });

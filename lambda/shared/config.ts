@@ -148,17 +148,17 @@ export function parseMachineClients(raw: string | undefined, model: ScopeModel):
   const known = new Set(model.scopes.map((scope) => scope.name));
   const ids = new Set<string>();
   return parsed.map((entry: Record<string, unknown>) => {
-    const { clientId, secretArn, scopes, introspection } = entry ?? {};
+    const { clientId, secretId, scopes, introspection } = entry ?? {};
     if (typeof clientId !== 'string' || !clientId.startsWith(MACHINE_CLIENT_PREFIX) || !MACHINE_CLIENT_NAME.test(clientId.slice(MACHINE_CLIENT_PREFIX.length))) {
       return fail(`clientId ${JSON.stringify(clientId)}`);
     }
     if (ids.has(clientId)) return fail(`duplicate clientId ${clientId}`);
     ids.add(clientId);
-    if (typeof secretArn !== 'string' || !secretArn) return fail(`secretArn of ${clientId}`);
+    if (typeof secretId !== 'string' || !secretId) return fail(`secretId of ${clientId}`);
     if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((scope) => typeof scope === 'string' && known.has(scope))) {
       return fail(`scopes of ${clientId} must be a non-empty list of the scope model's scopes`);
     }
-    return { clientId, secretArn, scopes: [...scopes] as string[], introspection: introspection === true };
+    return { clientId, secretId, scopes: [...scopes] as string[], introspection: introspection === true };
   });
 }
 

@@ -7,14 +7,14 @@ export type SecretSource = (signal: AbortSignal) => Promise<string | undefined>;
 const SECRET_CACHE_MS = 10 * 60 * 1000;
 
 /**
- * Reads a client secret from Secrets Manager by ARN at run time and caches it per container. The
+ * Reads a client secret from Secrets Manager by ARN (or name) at run time and caches it per container. The
  * secret string is the client secret itself. A failed read is not cached.
  */
-export function secretsManagerSecret(client: SecretsManagerClient, secretArn: string, now: () => number = Date.now): SecretSource {
+export function secretsManagerSecret(client: SecretsManagerClient, secretId: string, now: () => number = Date.now): SecretSource {
   let cached: { value: Promise<string>; until: number } | undefined;
   return (signal) => {
     if (cached && cached.until > now()) return cached.value;
-    const value = client.send(new GetSecretValueCommand({ SecretId: secretArn }), { abortSignal: signal }).then((output) => {
+    const value = client.send(new GetSecretValueCommand({ SecretId: secretId }), { abortSignal: signal }).then((output) => {
       if (!output.SecretString) throw new Error('The client secret has no SecretString');
       return output.SecretString;
     });

@@ -1,13 +1,14 @@
-import { Token } from 'aws-cdk-lib';
+import { Stack, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { _acknowledge } from '../acknowledgements';
 import { MACHINE_CLIENT_NAME, machineClientId, type MachineClientConfig } from '../machine-clients';
 import type { ScopeModel } from '../scopes';
 import type { MachineClient, MachineClientOptions } from '../secure-mcp-server';
+import { checkSecretReadable, secretId } from './secrets';
 import type { Problems } from './validation';
 
-export function checkMachineClients(declared: readonly MachineClientOptions[], model: ScopeModel, problems: Problems): void {
+export function checkMachineClients(declared: readonly MachineClientOptions[], model: ScopeModel, stack: Stack, problems: Problems): void {
   const known = new Set(model.scopes.map((scope) => scope.name));
   const names = new Set<string>();
   for (const client of declared) {
@@ -19,6 +20,8 @@ export function checkMachineClients(declared: readonly MachineClientOptions[], m
     names.add(client.name);
     if (client.scopes.length === 0) problems.add(`machineClients "${client.name}" needs at least one scope (its ceiling), got none`);
     const unknown = client.scopes.filter((scope) => !known.has(scope));
+    const unreadable = client.secret ? checkSecretReadable(client.secret, stack, `the secret of machineClients "${client.name}"`) : undefined;
+    if (unreadable) problems.add(unreadable);
     if (unknown.length > 0) {
       problems.add(`machineClients "${client.name}" scopes must be scopes of this server (${[...known].join(', ')}), got ${unknown.map((s) => JSON.stringify(s)).join(', ')}`);
     }
@@ -43,7 +46,8 @@ export function createMachineClients(scope: Construct, declared: readonly Machin
   });
   const config = declared.map((client, i) => ({
     clientId: clients[i].clientId,
-    secretArn: clients[i].secret.secretArn,
+    // The name when no complete ARN is known: a partial ARN is misread by Secrets Manager (secrets.ts).
+    secretId: secretId(clients[i].secret),
     scopes: [...client.scopes],
     introspection: client.introspection ?? false,
   }));

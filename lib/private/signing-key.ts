@@ -39,6 +39,24 @@ export interface SigningKeyOptions {
   readonly administrators?: iam.IPrincipal[];
 }
 
+/**
+ * `kms:PutKeyPolicy` for the key administrators, named by `aws:PrincipalArn` on the account principal
+ * where their ARN is known (KMS validates principals when the policy is written, and a role created in
+ * the same deployment may not be visible yet); without administrators, the account (IAM decides).
+ */
+function keyPolicyChanges(administrators: readonly iam.IPrincipal[]): iam.PolicyStatement[] {
+  const statement = (sid: string, principals: iam.IPrincipal[], conditions?: Record<string, Record<string, unknown>>) =>
+    new iam.PolicyStatement({ sid, principals, actions: ['kms:PutKeyPolicy'], resources: ['*'], ...(conditions ? { conditions } : {}) });
+  if (administrators.length === 0) return [statement('KeyPolicyChanges', [new iam.AccountRootPrincipal()])];
+  const arnOf = (principal: iam.IPrincipal) => (principal as Partial<iam.IRole>).roleArn ?? (principal instanceof iam.ArnPrincipal ? principal.arn : undefined);
+  const byArn = administrators.map(arnOf).filter((arn): arn is string => arn !== undefined);
+  const named = administrators.filter((principal) => arnOf(principal) === undefined);
+  return [
+    ...(byArn.length > 0 ? [statement('KeyPolicyChanges', [new iam.AccountRootPrincipal()], { ArnEquals: { 'aws:PrincipalArn': byArn } })] : []),
+    ...(named.length > 0 ? [statement('KeyPolicyChangesByPrincipal', named)] : []),
+  ];
+}
+
 /** The asymmetric SIGN_VERIFY key tokens are signed with; its private half never leaves KMS. */
 export function createSigningKey(scope: Construct, id: string, options: SigningKeyOptions): kms.Key {
   const policy = new iam.PolicyDocument({
@@ -49,12 +67,7 @@ export function createSigningKey(scope: Construct, id: string, options: SigningK
         actions: KEY_ADMIN_ACTIONS,
         resources: ['*'],
       }),
-      new iam.PolicyStatement({
-        sid: 'KeyPolicyChanges',
-        principals: options.administrators?.length ? options.administrators : [new iam.AccountRootPrincipal()],
-        actions: ['kms:PutKeyPolicy'],
-        resources: ['*'],
-      }),
+      ...keyPolicyChanges(options.administrators ?? []),
     ],
   });
   const key = new kms.Key(scope, id, {

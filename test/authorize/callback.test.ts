@@ -1,5 +1,6 @@
 import * as jose from 'jose';
 import { OidcUpstream } from '../../lambda/authorize/upstream';
+import { UPSTREAM_USERS } from '../../local/upstream-idp';
 import { ISSUER } from '../support/harness';
 import { AuthorizeFixture, authorizationParams, CALLBACK_URL, header, locationQuery, type Result, UPSTREAM_CLIENT_ID, UserAgent } from './fixture';
 
@@ -203,5 +204,28 @@ describe('upstream failures', () => {
     for (const [name, value] of agent.cookies) retry.cookies.set(name, value);
     const approved = await retry.postConsent({ request: consent.request, csrf: consent.csrf, decision: 'approve' });
     expect(header(approved, 'location')!.startsWith(`${fixture.idp.issuer}/auth?`)).toBe(true);
+  });
+});
+
+describe('REV-02 no user looks like a machine client', () => {
+  const mimic = new AuthorizeFixture();
+  beforeAll(
+    () =>
+      mimic.start({}, { users: { ...UPSTREAM_USERS, impostor: { sub: 'machine.batch', password: 'impostor-password', name: 'Impostor', email: 'impostor@example.test' } } }),
+    60_000,
+  );
+  afterAll(() => mimic.stop());
+
+  test('REV-02 an upstream account whose sub is a machine client id (machine.<name>) is refused at the callback, no code issued', async () => {
+    const target = await mimic.register();
+    const agent = new UserAgent(mimic);
+    const consent = await agent.openConsent(await agent.authorize(authorizationParams(target.clientId, target.redirectUri).query));
+    const approved = await agent.postConsent({ request: consent.request, csrf: consent.csrf, decision: 'approve' });
+    const callbackUrl = await agent.signIn(header(approved, 'location')!, 'impostor', 'impostor-password');
+    const result = await agent.get(callbackUrl);
+    expect(result.statusCode).toBe(400);
+    expect(header(result, 'location')).toBeUndefined();
+    expect(mimic.audit.named('upstream.callback_rejected').map((event) => event.reason)).toEqual(['machine_subject']);
+    expect(mimic.audit.named('authorize.code_issued')).toHaveLength(0);
   });
 });

@@ -26,8 +26,8 @@ describe('REV-02 machine clients declared by the operator', () => {
     const declared = JSON.parse(render(environmentOf(template, tokenId).MACHINE_CLIENTS));
     const secretIds = mcp.machineClients.map((client) => `{${logicalIdOf(stack, client.secret as secretsmanager.Secret)}}`);
     expect(declared).toEqual([
-      { clientId: 'machine.nightly-report', secretArn: secretIds[0], scopes: ['mcp:tools'], introspection: false },
-      { clientId: 'machine.ops', secretArn: secretIds[1], scopes: ['mcp:admin'], introspection: true },
+      { clientId: 'machine.nightly-report', secretId: secretIds[0], scopes: ['mcp:tools'], introspection: false },
+      { clientId: 'machine.ops', secretId: secretIds[1], scopes: ['mcp:admin'], introspection: true },
     ]);
     // Only the token function's role may read the secrets.
     const readers = identityStatements(template)
@@ -64,6 +64,30 @@ describe('REV-02 machine clients declared by the operator', () => {
     const tokenRole = roleOf(template, functionLogicalId(stack, mcp, 'Token'));
     const grants = identityStatements(template).filter(({ statement }) => actionsOf(statement).includes('secretsmanager:GetSecretValue') && render(statement.Resource).includes('mcp/batch-AbCdEf'));
     expect(grants.flatMap(({ roles }) => roles)).toContain(tokenRole);
+  });
+
+  test('REV-02 a secret imported by name reaches the token function by name (a partial ARN is misread), one elsewhere without a complete ARN is refused', () => {
+    const app = new App();
+    const stack = new Stack(app, 'ByName', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const handler = new lambda.Function(stack, 'McpHandler', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})') });
+    const upstream = secretsmanager.Secret.fromSecretCompleteArn(stack, 'Upstream', 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:mcp/idp-AbCdEf');
+    const mcp = new SecureMcpServer(stack, 'Mcp', {
+      handler,
+      identityProvider: IdentityProvider.oidc({ issuerUrl: UPSTREAM_ISSUER, clientId: 'mcp-client', clientSecret: upstream }),
+      machineClients: [{ name: 'ci', scopes: ['mcp:tools'], secret: secretsmanager.Secret.fromSecretNameV2(stack, 'CiSecret', 'mcp/ci-runner') }],
+    });
+    const template = Template.fromStack(stack);
+    const [declared] = JSON.parse(render(environmentOf(template, functionLogicalId(stack, mcp, 'Token')).MACHINE_CLIENTS));
+    expect(declared.secretId).toBe('mcp/ci-runner');
+
+    const elsewhere = new Stack(new App(), 'Elsewhere', { env: { account: '111122223333', region: 'eu-west-1' } });
+    const build = () =>
+      new SecureMcpServer(elsewhere, 'Mcp', {
+        handler: new lambda.Function(elsewhere, 'McpHandler', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = async () => ({})') }),
+        identityProvider: IdentityProvider.oidc({ issuerUrl: UPSTREAM_ISSUER, clientId: 'mcp-client', clientSecret: secretsmanager.Secret.fromSecretCompleteArn(elsewhere, 'Upstream', 'arn:aws:secretsmanager:eu-west-1:111122223333:secret:mcp/idp-AbCdEf') }),
+        machineClients: [{ name: 'ci', scopes: ['mcp:tools'], secret: secretsmanager.Secret.fromSecretPartialArn(elsewhere, 'Ci', 'arn:aws:secretsmanager:us-east-1:444455556666:secret:mcp/ci-runner') }],
+      });
+    expect(build).toThrow(/the secret of machineClients "ci" arn:aws:secretsmanager:us-east-1:444455556666:secret:mcp\/ci-runner is in another account or Region.*fromSecretCompleteArn/);
   });
 
   test('REV-02 invalid declarations fail at synth with what, got and expected', () => {

@@ -83,7 +83,7 @@ export function machineClients(clients: { name: string; scopes: string[]; intros
   const config = clients.map((client) => {
     const clientId = machineClientId(client.name);
     secrets.set(clientId, randomToken(32));
-    return { clientId, secretArn: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${client.name}-AbCdEf`, scopes: client.scopes, introspection: client.introspection ?? false };
+    return { clientId, secretId: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${client.name}-AbCdEf`, scopes: client.scopes, introspection: client.introspection ?? false };
   });
   return {
     env: { MACHINE_CLIENTS: JSON.stringify(config) },
