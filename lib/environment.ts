@@ -26,7 +26,7 @@ export const ENV = {
   /** Comma-separated dotless private-use schemes an operator accepts, e.g. `cursor` (off by default: REG-08). */
   extraRedirectSchemes: 'EXTRA_REDIRECT_SCHEMES',
   cimdEnabled: 'CIMD_ENABLED',
-  /** JSON list of the operator's machine clients (lib/machine-clients.ts); token function only. */
+  /** JSON list of the operator's machine clients (lib/machine-clients.ts): the token function authenticates them, the metadata function advertises client_credentials when there are any. */
   machineClients: 'MACHINE_CLIENTS',
   /** The upstream OpenID Connect provider users sign in at (authorize handler only). */
   upstreamIssuer: 'UPSTREAM_ISSUER',
