@@ -24,7 +24,20 @@ export const MACHINE_CLIENT_NAME = /^[a-z0-9][a-z0-9-]{0,63}$/;
 
 export const machineClientId = (name: string) => `${MACHINE_CLIENT_PREFIX}${name}`;
 
-export const isMachineClientId = (clientId: string) => clientId.startsWith(MACHINE_CLIENT_PREFIX);
+/** `machine.<name>` with a valid name: the one rule the construct, the configuration and the token endpoint share. */
+export const isMachineClientId = (clientId: string) =>
+  clientId.startsWith(MACHINE_CLIENT_PREFIX) && MACHINE_CLIENT_NAME.test(clientId.slice(MACHINE_CLIENT_PREFIX.length));
+
+/**
+ * What is wrong with a machine client's scope ceiling: it must be a non-empty list of the scope model's
+ * own scopes (never `offline_access`). Checked at synth and again when the token function starts.
+ */
+export function machineClientScopeProblem(scopes: readonly unknown[], known: readonly string[]): string | undefined {
+  if (scopes.length === 0) return 'needs at least one scope (its ceiling), got none';
+  const unknown = scopes.filter((scope) => typeof scope !== 'string' || !known.includes(scope));
+  if (unknown.length > 0) return `scopes must be scopes of this server (${known.join(', ')}), got ${unknown.map((s) => JSON.stringify(s)).join(', ')}`;
+  return undefined;
+}
 
 /**
  * The `gty` claim of a token obtained without a user (the grant type, as Auth0 and others name it).

@@ -1,7 +1,7 @@
 import { DEFAULT_SCOPE_MODEL, ScopeModel, validateScopeModel } from '../../lib/scopes';
 import { MCP_PATH, PROTECTED_RESOURCE_METADATA_PATH } from '../../lib/routes';
 import { ENV } from '../../lib/environment';
-import { MACHINE_CLIENT_NAME, MACHINE_CLIENT_PREFIX, type MachineClientConfig } from '../../lib/machine-clients';
+import { isMachineClientId, machineClientScopeProblem, type MachineClientConfig } from '../../lib/machine-clients';
 
 /**
  * Handler configuration, read from environment variables once per container (fail fast on a missing
@@ -145,20 +145,17 @@ export function parseMachineClients(raw: string | undefined, model: ScopeModel):
     return fail('not JSON');
   }
   if (!Array.isArray(parsed)) return fail('not a JSON array');
-  const known = new Set(model.scopes.map((scope) => scope.name));
+  const known = model.scopes.map((scope) => scope.name);
   const ids = new Set<string>();
   return parsed.map((entry: Record<string, unknown>) => {
     const { clientId, secretId, scopes, introspection } = entry ?? {};
-    if (typeof clientId !== 'string' || !clientId.startsWith(MACHINE_CLIENT_PREFIX) || !MACHINE_CLIENT_NAME.test(clientId.slice(MACHINE_CLIENT_PREFIX.length))) {
-      return fail(`clientId ${JSON.stringify(clientId)}`);
-    }
+    if (typeof clientId !== 'string' || !isMachineClientId(clientId)) return fail(`clientId ${JSON.stringify(clientId)}`);
     if (ids.has(clientId)) return fail(`duplicate clientId ${clientId}`);
     ids.add(clientId);
     if (typeof secretId !== 'string' || !secretId) return fail(`secretId of ${clientId}`);
-    if (!Array.isArray(scopes) || scopes.length === 0 || !scopes.every((scope) => typeof scope === 'string' && known.has(scope))) {
-      return fail(`scopes of ${clientId} must be a non-empty list of the scope model's scopes`);
-    }
-    return { clientId, secretId, scopes: [...scopes] as string[], introspection: introspection === true };
+    const problem = Array.isArray(scopes) ? machineClientScopeProblem(scopes, known) : 'scopes must be a list';
+    if (problem) return fail(`${clientId} ${problem}`);
+    return { clientId, secretId, scopes: [...(scopes as string[])], introspection: introspection === true };
   });
 }
 

@@ -4,6 +4,7 @@ import type { Audit } from '../shared/audit';
 import {
   type AuthenticatedClient,
   authenticateClient,
+  isConfidential,
   machineClientFor,
   machineClientRecord,
   PresentedClient,
@@ -119,9 +120,7 @@ export async function readAuthenticated(
     deps.stores.readForToken({ ...lookup, clientId: storedClientId(presented) }, now),
     machine ? readMachineSecret(machine, deps) : undefined,
   ]);
-  const candidate = machine && machineSecret !== undefined
-    ? machineClientRecord(machine, presented, machineSecret)
-    : tokenEndpointClient(presented, read.client, deps.config.cimdEnabled);
+  const candidate = machine ? machineClientRecord(machine, presented, machineSecret!) : tokenEndpointClient(presented, read.client, deps.config.cimdEnabled);
   const client = authenticateClient(presented, candidate);
   return { client, code: read.code, grant: read.grant };
 }
@@ -322,7 +321,7 @@ async function clientCredentials(form: FormParameters, authorization: string | u
   const now = clock();
   const presented = presentedClient(form, authorization);
   const { client } = await readAuthenticated(presented, {}, deps, now);
-  if (!client.machine) throw unauthorizedClient(client.metadata.token_endpoint_auth_method === 'none' ? 'public_client_credentials' : 'not_machine_client');
+  if (!client.machine) throw unauthorizedClient(isConfidential(client) ? 'not_machine_client' : 'public_client_credentials');
   checkResource(form, config.resource);
   const allowed = client.machine.scopes;
   const raw = form.get('scope');

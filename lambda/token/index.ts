@@ -23,10 +23,7 @@ const jwks = new KmsJwksProvider(kms, [config.signing.keyArn, ...config.signing.
 // One cached reader per machine client; no Secrets Manager client at all when there are none.
 const secretsManager = config.machineClients.length > 0 ? new SecretsManagerClient({}) : undefined;
 const machineSecrets = new Map(config.machineClients.map((client) => [client.clientId, secretsManagerSecret(secretsManager!, client.secretId)]));
-const machineSecret = async (client: { clientId: string }) => {
-  const secret = await machineSecrets.get(client.clientId)!(AbortSignal.timeout(5000));
-  if (secret === undefined) throw new Error('machine client secret missing');
-  return secret;
-};
+// secretsManagerSecret refuses a secret without a SecretString, so a read always yields the secret.
+const machineSecret = async (client: { clientId: string }) => (await machineSecrets.get(client.clientId)!(AbortSignal.timeout(5000)))!;
 
 export const handler = buildTokenHandler({ config, stores, signer, jwks, machineSecret, clock: systemClock, sink: stdoutSink });

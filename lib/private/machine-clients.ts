@@ -2,14 +2,14 @@ import { Stack, Token } from 'aws-cdk-lib';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { _acknowledge } from '../acknowledgements';
-import { MACHINE_CLIENT_NAME, machineClientId, type MachineClientConfig } from '../machine-clients';
+import { MACHINE_CLIENT_NAME, machineClientId, machineClientScopeProblem, type MachineClientConfig } from '../machine-clients';
 import type { ScopeModel } from '../scopes';
 import type { MachineClient, MachineClientOptions } from '../secure-mcp-server';
 import { checkSecretReadable, secretId } from './secrets';
 import type { Problems } from './validation';
 
 export function checkMachineClients(declared: readonly MachineClientOptions[], model: ScopeModel, stack: Stack, problems: Problems): void {
-  const known = new Set(model.scopes.map((scope) => scope.name));
+  const known = model.scopes.map((scope) => scope.name);
   const names = new Set<string>();
   for (const client of declared) {
     if (Token.isUnresolved(client.name) || !MACHINE_CLIENT_NAME.test(client.name)) {
@@ -18,13 +18,10 @@ export function checkMachineClients(declared: readonly MachineClientOptions[], m
     }
     if (names.has(client.name)) problems.add(`machineClients names must be unique, got ${JSON.stringify(client.name)} twice`);
     names.add(client.name);
-    if (client.scopes.length === 0) problems.add(`machineClients "${client.name}" needs at least one scope (its ceiling), got none`);
-    const unknown = client.scopes.filter((scope) => !known.has(scope));
+    const scopeProblem = machineClientScopeProblem(client.scopes, known);
+    if (scopeProblem) problems.add(`machineClients "${client.name}" ${scopeProblem}`);
     const unreadable = client.secret ? checkSecretReadable(client.secret, stack, `the secret of machineClients "${client.name}"`) : undefined;
     if (unreadable) problems.add(unreadable);
-    if (unknown.length > 0) {
-      problems.add(`machineClients "${client.name}" scopes must be scopes of this server (${[...known].join(', ')}), got ${unknown.map((s) => JSON.stringify(s)).join(', ')}`);
-    }
   }
 }
 
@@ -34,22 +31,20 @@ export function checkMachineClients(declared: readonly MachineClientOptions[], m
  * environment variable: the token function reads it by ARN at run time.
  */
 export function createMachineClients(scope: Construct, declared: readonly MachineClientOptions[]): { clients: MachineClient[]; config: MachineClientConfig[] } {
-  const clients = declared.map((client) => {
+  const clients: MachineClient[] = [];
+  const config: MachineClientConfig[] = [];
+  for (const client of declared) {
+    const clientId = machineClientId(client.name);
     const secret =
       client.secret ??
       new secretsmanager.Secret(scope, `MachineClient-${client.name}`, {
-        description: `Client secret of the MCP machine client ${machineClientId(client.name)} (client_credentials)`,
+        description: `Client secret of the MCP machine client ${clientId} (client_credentials)`,
         generateSecretString: { passwordLength: 48, excludePunctuation: true },
       });
     if (!client.secret) _acknowledge(secret, 'machineClientSecret');
-    return { name: client.name, clientId: machineClientId(client.name), secret };
-  });
-  const config = declared.map((client, i) => ({
-    clientId: clients[i].clientId,
+    clients.push({ name: client.name, clientId, secret });
     // The name when no complete ARN is known: a partial ARN is misread by Secrets Manager (secrets.ts).
-    secretId: secretId(clients[i].secret),
-    scopes: [...client.scopes],
-    introspection: client.introspection ?? false,
-  }));
+    config.push({ clientId, secretId: secretId(secret), scopes: [...client.scopes], introspection: client.introspection ?? false });
+  }
   return { clients, config };
 }

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
-import { createServer } from 'node:net';
 import { resolve } from 'node:path';
 import { playBrowser } from '../support/browser-player';
+import { freePort } from '../support/ports';
 import { RunningStack, startStackProcess } from './local-stack';
 
 /**
@@ -11,14 +11,6 @@ import { RunningStack, startStackProcess } from './local-stack';
  * the callback, redeems the code and checks every response.
  */
 const CONFORMANCE = resolve(__dirname, '..', '..', 'node_modules', '@modelcontextprotocol', 'conformance', 'dist', 'index.js');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 let stack: RunningStack;
 beforeAll(async () => {

@@ -1,10 +1,10 @@
 import { ChildProcessWithoutNullStreams, spawn } from 'node:child_process';
 import { mkdtempSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, signInWithBrowser } from '../support/browser';
+import { freePort } from '../support/ports';
 import { auditEvents, RunningStack, startStackProcess } from './local-stack';
 
 /**
@@ -13,14 +13,6 @@ import { auditEvents, RunningStack, startStackProcess } from './local-stack';
  * is opened in a real Chromium (consent, sign-in as alice), which delivers the redirect to its callback server.
  */
 const PROXY = resolve(__dirname, '..', '..', 'node_modules', 'mcp-remote', 'dist', 'proxy.js');
-
-async function freePort(): Promise<number> {
-  const server = createServer();
-  await new Promise<void>((done) => server.listen(0, '127.0.0.1', done));
-  const { port } = server.address() as { port: number };
-  await new Promise<void>((done) => server.close(() => done()));
-  return port;
-}
 
 interface Remote {
   request(method: string, params?: Record<string, unknown>): Promise<{ result?: any; error?: { message: string } }>;

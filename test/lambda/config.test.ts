@@ -1,4 +1,4 @@
-import { loadConfig, parseScopeModel } from '../../lambda/shared/config';
+import { loadConfig, parseMachineClients, parseScopeModel } from '../../lambda/shared/config';
 import { DEFAULT_SCOPE_MODEL, entitledScopes, expandScopes, parseScopeParameter, requiredScopesFor, satisfiesScopes } from '../../lib/scopes';
 
 describe('configuration', () => {
@@ -40,5 +40,28 @@ describe('scope model', () => {
   test('AZR-15 scope parsing is order-insensitive, tolerates spaces and refuses the grammar\'s exclusions', () => {
     expect(parseScopeParameter('  mcp:admin   mcp:tools ')).toEqual(['mcp:admin', 'mcp:tools']);
     for (const bad of ['a"b', 'a\\b', 'a\u0001b', 'caf\u00e9']) expect(parseScopeParameter(bad)).toBeUndefined();
+  });
+});
+
+describe('REV-02 MACHINE_CLIENTS fails fast on anything but what the construct writes', () => {
+  const model = parseScopeModel(undefined);
+  const entry = { clientId: 'machine.batch', secretId: 'mcp/batch', scopes: ['mcp:tools'], introspection: false };
+
+  test('REV-02 the construct\'s list is read as written; absent means no machine client', () => {
+    expect(parseMachineClients(undefined, model)).toEqual([]);
+    expect(parseMachineClients(JSON.stringify([entry]), model)).toEqual([entry]);
+  });
+
+  test.each([
+    ['not JSON', '{', /not JSON/],
+    ['not a list', '{}', /not a JSON array/],
+    ['a registered-looking id', JSON.stringify([{ ...entry, clientId: 'AbCdEfGhIjKlMnOpQrStUv' }]), /clientId "AbCdEfGhIjKlMnOpQrStUv"/],
+    ['an invalid name', JSON.stringify([{ ...entry, clientId: 'machine.Batch Job' }]), /clientId "machine.Batch Job"/],
+    ['a duplicate', JSON.stringify([entry, entry]), /duplicate clientId machine.batch/],
+    ['no secret', JSON.stringify([{ ...entry, secretId: '' }]), /secretId of machine.batch/],
+    ['no scope', JSON.stringify([{ ...entry, scopes: [] }]), /needs at least one scope/],
+    ['offline_access', JSON.stringify([{ ...entry, scopes: ['offline_access'] }]), /got "offline_access"/],
+  ])('REV-02 %s is refused', (_, raw, message) => {
+    expect(() => parseMachineClients(raw, model)).toThrow(message);
   });
 });
