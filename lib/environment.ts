@@ -5,7 +5,14 @@
  */
 export const ENV = {
   issuer: 'ISSUER',
+  /** The scope model of one MCP server: read by the runtime guard in that server's function (and by handlers given no PROTECTED_RESOURCES). */
   scopeModel: 'SCOPE_MODEL',
+  /**
+   * JSON (lib/protected-resources.ts): every MCP server the authorization server serves, with its path,
+   * scope model and authorizer cache TTL. Set on every authorization-server function; without it a
+   * handler serves one server at `/mcp` with `SCOPE_MODEL` (the 0.2 configuration).
+   */
+  protectedResources: 'PROTECTED_RESOURCES',
   clientsTable: 'CLIENTS_TABLE',
   codesTable: 'CODES_TABLE',
   grantsTable: 'GRANTS_TABLE',

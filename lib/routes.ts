@@ -1,3 +1,5 @@
+import { DEFAULT_MCP_PATH, protectedResourceMetadataPath } from './protected-resources';
+
 /**
  * The routes manifest: every HTTP route, the handler that serves it and who may call it. The construct
  * builds API Gateway from this list and the local stack serves from it, so the two cannot drift.
@@ -23,13 +25,29 @@ export interface Route {
    * the handler answers 405 itself, so the method is not listed in `Allow`.
    */
   readonly probe?: boolean;
+  /** The MCP server a route belongs to (its MCP path): its endpoint and its protected resource metadata. */
+  readonly mcpPath?: string;
 }
 
-export const MCP_PATH = '/mcp';
-export const PROTECTED_RESOURCE_METADATA_PATH = '/.well-known/oauth-protected-resource/mcp';
+export const MCP_PATH = DEFAULT_MCP_PATH;
+export const PROTECTED_RESOURCE_METADATA_PATH = protectedResourceMetadataPath(MCP_PATH);
 
-export const ROUTES: readonly Route[] = [
-  { method: 'GET', path: PROTECTED_RESOURCE_METADATA_PATH, handler: 'metadata', authorization: 'public', cors: true },
+/** The routes of one MCP server: its protected resource metadata, and its endpoint behind the authorizer. */
+export function mcpServerRoutes(mcpPath: string): { metadata: Route; endpoint: Route[] } {
+  return {
+    metadata: { method: 'GET', path: protectedResourceMetadataPath(mcpPath), handler: 'metadata', authorization: 'public', cors: true, mcpPath },
+    endpoint: [
+      { method: 'POST', path: mcpPath, handler: 'mcp', authorization: 'bearer', mcpPath },
+      // Gemini CLI re-probes with HEAD and mcp-remote with GET; both must see the challenge to start discovery.
+      { method: 'GET', path: mcpPath, handler: 'mcp', authorization: 'bearer', probe: true, mcpPath },
+      { method: 'HEAD', path: mcpPath, handler: 'mcp', authorization: 'bearer', probe: true, mcpPath },
+    ],
+  };
+}
+
+/** The authorization server's own routes, whatever MCP servers it serves. */
+export const AUTHORIZATION_SERVER_ROUTES: readonly Route[] = [
+  // The metadata of the default server (or the only one): what clients try when a challenge names no URL.
   { method: 'GET', path: '/.well-known/oauth-protected-resource', handler: 'metadata', authorization: 'public', cors: true },
   { method: 'GET', path: '/.well-known/oauth-authorization-server', handler: 'metadata', authorization: 'public', cors: true },
   { method: 'GET', path: '/.well-known/openid-configuration', handler: 'metadata', authorization: 'public', cors: true },
@@ -45,11 +63,16 @@ export const ROUTES: readonly Route[] = [
   { method: 'POST', path: '/token', handler: 'token', authorization: 'public' },
   { method: 'POST', path: '/revoke', handler: 'token', authorization: 'public' },
   { method: 'POST', path: '/introspect', handler: 'token', authorization: 'public' },
-  { method: 'POST', path: MCP_PATH, handler: 'mcp', authorization: 'bearer' },
-  // Gemini CLI re-probes with HEAD and mcp-remote with GET; both must see the challenge to start discovery.
-  { method: 'GET', path: MCP_PATH, handler: 'mcp', authorization: 'bearer', probe: true },
-  { method: 'HEAD', path: MCP_PATH, handler: 'mcp', authorization: 'bearer', probe: true },
 ];
+
+/** Every route of an authorization server serving the MCP servers at `mcpPaths` (in the order the construct creates them). */
+export function routesFor(mcpPaths: readonly string[]): Route[] {
+  const servers = mcpPaths.map(mcpServerRoutes);
+  return [...servers.map((server) => server.metadata), ...AUTHORIZATION_SERVER_ROUTES, ...servers.flatMap((server) => server.endpoint)];
+}
+
+/** The routes of a deployment with one MCP server at `/mcp` (a `SecureMcpServer`). */
+export const ROUTES: readonly Route[] = routesFor([MCP_PATH]);
 
 /** The methods a path really serves, as `Allow` names them on a 405 (probes excluded; OPTIONS when it answers preflights). */
 export function allowedMethods(routes: readonly Route[]): string[] {
@@ -90,8 +113,8 @@ export function matchRoutePath(pattern: string, path: string): Record<string, st
 }
 
 /** The manifest route for a method and path, or undefined. */
-export function findRoute(method: string, path: string): { route: Route; pathParameters: Record<string, string> } | undefined {
-  for (const route of ROUTES) {
+export function findRoute(method: string, path: string, routes: readonly Route[] = ROUTES): { route: Route; pathParameters: Record<string, string> } | undefined {
+  for (const route of routes) {
     if (route.method !== method) continue;
     const pathParameters = matchRoutePath(route.path, path);
     if (pathParameters) return { route, pathParameters };

@@ -12,6 +12,7 @@ import { errorPage } from './pages';
 import { QueryParameters } from './query';
 import { errorLocation, PageRefusal, type ResponseTarget } from './responses';
 import { scopesToAsk } from './scope-grant';
+import { serverFor } from '../shared/config';
 import { startSignIn } from './sign-in';
 
 /** Parameters OAuth 2.1 forbids repeating (AZR-09); unknown extras are ignored (AZR-11). */
@@ -110,13 +111,19 @@ function checkParameters(
   if (method !== 'S256') return fail(refusal('invalid_request', 'pkce_method_unsupported', 'Only code_challenge_method=S256 is supported.'));
   if (!isPkceValue(codeChallenge)) return fail(refusal('invalid_request', 'pkce_malformed', 'code_challenge is malformed.'));
 
-  // AS-17 / RFC 8707: absent means the one protected resource; anything else is not served here.
-  const resource = query.get('resource') ?? deps.config.resource;
-  if (resource !== deps.config.resource) return fail(refusal('invalid_target', 'unknown_resource', 'The requested resource is not served by this authorization server.'));
+  // AS-17 / RFC 8707: one of the MCP servers served here; absent means the default server, if there is one (MRS-06).
+  const requested = query.get('resource');
+  const server = serverFor(deps.config.servers, requested);
+  if (!server) {
+    return requested === undefined
+      ? fail(refusal('invalid_target', 'resource_required', 'This authorization server serves several MCP servers: name one with the resource parameter.'))
+      : fail(refusal('invalid_target', 'unknown_resource', 'The requested resource is not served by this authorization server.'));
+  }
 
-  const asked = scopesToAsk(deps.config.scopeModel, query.get('scope'));
+  // Scopes mean what this server's model says (MRS-09): another server's scope name is unknown here.
+  const asked = scopesToAsk(server.scopeModel, query.get('scope'));
   if (!asked.ok) return fail(refusal('invalid_scope', asked.reason, 'The requested scope is invalid or not available to this application.'));
-  return { ok: true, state, codeChallenge, resource, scope: asked.scope };
+  return { ok: true, state, codeChallenge, resource: server.resource, scope: asked.scope };
 }
 
 /** GET /authorize: validate, then either the consent page (via a pending authorization) or, with remembered consent, the upstream sign-in. */
@@ -150,11 +157,12 @@ export async function authorize(event: HttpEvent, deps: AuthorizeDeps): Promise<
     deps.audit('security.pkce_constant_challenge', { client_id: client.clientId, reason: 'constant_challenge', uses });
   }
 
-  const consentCookie = readCookie(event, consentCookieName(deps.config.issuer, client.clientId));
+  const consentCookie = readCookie(event, consentCookieName(deps.config.issuer, client.clientId, request.resource));
   if (consentCookie !== undefined) {
     const consentId = sha256(consentCookie);
     const remembered = await deps.flows.getConsent(consentId, now);
-    if (remembered && remembered.clientId === request.clientId && remembered.redirectUri === registered && remembered.scope === request.scope) {
+    // MRS-08: consent is per resource; a record without one (written before several servers existed) asks again.
+    if (remembered && remembered.clientId === request.clientId && remembered.resource === request.resource && remembered.redirectUri === registered && remembered.scope === request.scope) {
       // Consent for this client was given from this browser before: forward to sign-in. The callback
       // checks that the user who signs in is the one who consented (see docs/AUTHORIZE.md).
       deps.audit('consent.remembered', { client_id: client.clientId, scope: request.scope });

@@ -5,12 +5,13 @@ import { hostForDisplay, redirectDestination } from '../shared/redirect-uri';
 import { type AuthorizingClient, isLocalhostOnly } from './clients';
 import { clearCookie, flowCookieName, readCookie } from './cookies';
 import type { AuthorizeDeps } from './deps';
-import type { PendingAuthorization } from './flow-store';
+import type { AuthorizationRequest, PendingAuthorization } from './flow-store';
 import { issueCode, rememberConsent, revalidateClient } from './grant';
 import { consentPage, type ConsentScope, displayName } from './pages';
 import { QueryParameters } from './query';
 import { errorLocation, PageRefusal, redirect } from './responses';
 import { alreadyDecided, startSignIn } from './sign-in';
+import { scopeModelOf } from './scope-grant';
 
 const HANDLE = /^[A-Za-z0-9_-]{43}$/;
 const EXPIRED = 'This sign-in request has expired or is unknown. Start again from the application.';
@@ -43,8 +44,9 @@ function flowSecretOf(event: HttpEvent, loaded: LoadedPending, auditEvent: strin
   return secret;
 }
 
-function describeScopes(scope: string, deps: AuthorizeDeps): ConsentScope[] {
-  const descriptions = new Map(deps.config.scopeModel.scopes.map((definition) => [definition.name, definition.description]));
+function describeScopes(request: AuthorizationRequest, scope: string, deps: AuthorizeDeps): ConsentScope[] {
+  // The descriptions of the server the request is for: the same name on another server may mean something else (MRS-09).
+  const descriptions = new Map(scopeModelOf(deps.config.servers, request).scopes.map((definition) => [definition.name, definition.description]));
   descriptions.set(OFFLINE_ACCESS, 'Stay connected without signing in again (a refresh token)');
   return scope
     .split(' ')
@@ -62,7 +64,8 @@ function renderConsent(loaded: LoadedPending, client: AuthorizingClient, flowSec
     // Private-use schemes (`com.example.app:/cb`) have no host: show the scheme.
     redirectTarget: redirectDestination(request.redirectUri),
     localhostOnly: isLocalhostOnly(client),
-    scopes: describeScopes(user?.grantedScope ?? request.scope, deps),
+    scopes: describeScopes(request, user?.grantedScope ?? request.scope, deps),
+    resource: request.resource,
     serviceName: new URL(deps.config.issuer).host,
     signedInAs: user ? (user.username ?? 'your account') : undefined,
     formAction: `${deps.config.issuer}/consent`,

@@ -21,7 +21,9 @@ export const flowCookieName = (handleHash: string) => `__Host-mcp-authz-${handle
 /** Binds an upstream sign-in to the browser that approved it; set only after consent (UPS-03). */
 export const signInCookieName = (stateHash: string) => `__Host-mcp-signin-${stateHash.slice(0, 16)}`;
 /** Points at the remembered consent for one client of one instance (AS-20: bound to the client id; REV-14: to the issuer). */
-export const consentCookieName = (issuer: string, clientId: string) => `__Host-mcp-consent-${sha256(`client:${issuer}\n${clientId}`).slice(0, 16)}`;
+/** One remembered-consent cookie per issuer, client and resource (MRS-08): consenting for one MCP server never replaces another's. */
+export const consentCookieName = (issuer: string, clientId: string, resource: string) =>
+  `__Host-mcp-consent-${sha256(`client:${issuer}\n${clientId}\n${resource}`).slice(0, 16)}`;
 
 export function setCookie(name: string, value: string, maxAgeSeconds: number): string {
   return `${name}=${value}; Max-Age=${maxAgeSeconds}; Path=/; Secure; HttpOnly; SameSite=Lax`;

@@ -64,11 +64,13 @@ export interface UpstreamSignIn {
   readonly expiresAt: number;
 }
 
-/** A user's consent to a client, redirect URI and scope set, found through a per-client browser cookie. */
+/** A user's consent to a client, resource, redirect URI and scope set, found through a per-client, per-resource browser cookie. */
 export interface RememberedConsent {
   /** SHA-256 of the consent cookie's value. */
   readonly consentId: string;
   readonly clientId: string;
+  /** The MCP server consented to (MRS-08); absent on records written by 0.2, which therefore never match. */
+  readonly resource?: string;
   readonly redirectUri: string;
   readonly scope: string;
   /** SHA-256 of the upstream subject who consented. */

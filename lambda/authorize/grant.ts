@@ -38,13 +38,14 @@ export async function rememberConsent(request: AuthorizationRequest, sub: string
   await deps.flows.rememberConsent({
     consentId: sha256(secret),
     clientId: request.clientId,
+    resource: request.resource,
     redirectUri: request.registeredRedirectUri,
     scope: request.scope,
     subjectHash: consentSubjectHash(sub),
     createdAt: now,
     expiresAt: now + lifetime,
   });
-  return [setCookie(consentCookieName(deps.config.issuer, request.clientId), secret, lifetime)];
+  return [setCookie(consentCookieName(deps.config.issuer, request.clientId, request.resource), secret, lifetime)];
 }
 
 /**

@@ -21,7 +21,7 @@ const secret = upstreamConfig.clientSecretArn ? secretsManagerSecret(new Secrets
 const upstream = new OidcUpstream({ config: upstreamConfig, redirectUri: `${config.issuer}/callback`, secret });
 const cimd = config.cimdEnabled
   ? new ClientMetadataDocumentFetcher({
-      registration: { scopeModel: config.scopeModel, redirectUris: { allowedHosts: config.registration.allowedRedirectHosts } },
+      registration: { scopeNames: config.servers.scopeNames, redirectUris: { allowedHosts: config.registration.allowedRedirectHosts } },
     })
   : undefined;
 

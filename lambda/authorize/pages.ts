@@ -110,6 +110,8 @@ export interface ConsentView {
   /** Every registered redirect URI is on a loopback host (CIMD-8). */
   readonly localhostOnly: boolean;
   readonly scopes: ConsentScope[];
+  /** The MCP server (resource) access is asked for: consent covers this one only (MRS-08). */
+  readonly resource: string;
   /** Issuer host: the service the user grants access to. */
   readonly serviceName: string;
   /** Set when consent is asked after sign-in. */
@@ -136,6 +138,7 @@ export function consentPage(view: ConsentView, cookies: string[] = []): HttpResu
   const body = `<h1>Allow <bdi class="client">${escapeHtml(name)}</bdi> to access ${escapeHtml(view.serviceName)}?</h1>
 ${view.signedInAs !== undefined ? `<p>Signed in as <strong>${escapeHtml(view.signedInAs)}</strong>.</p>` : ''}
 <p>Client id: <code>${escapeHtml(view.clientId)}</code></p>
+<p>MCP server: <code>${escapeHtml(view.resource)}</code></p>
 <p>After you decide you will be sent to ${destinationHtml(view.redirectTarget)}.</p>
 ${warnings.map((warning) => `<p class="warning" role="note">${warning}</p>`).join('\n')}
 <p>It asks for:</p>

@@ -1,4 +1,6 @@
 import { defaultScopes, entitledScopes, formatScopes, knownScopeNames, OFFLINE_ACCESS, parseScopeParameter, type ScopeModel } from '../../lib/scopes';
+import type { ResourceServers } from '../shared/config';
+import { PageRefusal } from './responses';
 
 /** A scope parameter longer than this is not a request for our handful of scopes. */
 const MAX_SCOPE_PARAMETER = 1024;
@@ -35,4 +37,14 @@ export function grantedScope(model: ScopeModel, consented: string, claims: Recor
   const entitled = entitledScopes(model, claims);
   const granted = consented.split(' ').filter((scope) => scope.length > 0 && entitled.has(scope));
   return granted.some((scope) => scope !== OFFLINE_ACCESS) ? formatScopes(granted) : undefined;
+}
+
+/**
+ * The scope model of the MCP server a validated request is for. A flow outlives no deployment that
+ * removed its server: such a request is refused as stale rather than read with another server's scopes.
+ */
+export function scopeModelOf(servers: ResourceServers, request: { readonly resource: string; readonly clientId: string }): ScopeModel {
+  const server = servers.byResource.get(request.resource);
+  if (!server) throw new PageRefusal(400, 'authorize.rejected', 'unknown_resource', 'This sign-in request is no longer valid. Start again from the application.', { client_id: request.clientId });
+  return server.scopeModel;
 }

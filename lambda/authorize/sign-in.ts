@@ -9,7 +9,7 @@ import type { AuthorizationRequest, ConsentBasis, SignedInUser } from './flow-st
 import { consentSubjectHash, issueCode, rememberConsent, revalidateClient } from './grant';
 import { QueryParameters } from './query';
 import { errorLocation, PageRefusal, redirect, type ResponseTarget } from './responses';
-import { grantedScope } from './scope-grant';
+import { grantedScope, scopeModelOf } from './scope-grant';
 import { signInParameters, UpstreamFailure, type UpstreamIdentity } from './upstream';
 
 /** Upstream `state` values are ours: 43 characters. Anything else is not looked up. */
@@ -126,7 +126,7 @@ export async function finishSignIn(event: HttpEvent, deps: AuthorizeDeps): Promi
   if (isMachineClientId(identity.sub)) {
     throw new PageRefusal(400, 'upstream.callback_rejected', 'machine_subject', 'This account cannot sign in here.', { client_id: clientId }, cleared);
   }
-  const scope = grantedScope(deps.config.scopeModel, signIn.request.scope, identity.claims);
+  const scope = grantedScope(scopeModelOf(deps.config.servers, signIn.request), signIn.request.scope, identity.claims);
   if (scope === undefined) {
     deps.audit('authorize.rejected', { reason: 'scope_not_entitled', client_id: clientId, sub: identity.sub });
     return toClient('access_denied', 'The account is not entitled to the requested access.');

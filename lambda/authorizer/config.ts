@@ -1,6 +1,8 @@
 import { defaultScopes, ScopeModel, scopeSatisfier } from '../../lib/scopes';
-import { ENV, issuerUrls, parseScopeModel, SigningAlgorithm } from '../shared/config';
-import { AUTHORIZER_ENV, authorizerCaching, clockToleranceFromEnv } from '../runtime/edge';
+import type { ChallengeMode } from '../../lib/protected-resources';
+import { ENV, type SigningAlgorithm } from '../shared/config';
+import { resourceServersFromEnv } from '../shared/resource-servers';
+import { authorizerCaching, clockToleranceFromEnv } from '../runtime/edge';
 
 /**
  * Clock tolerance for `exp`, `nbf` and `iat`, in seconds. 60 s matches the catalogue anchors (JWT-07/08,
@@ -8,10 +10,11 @@ import { AUTHORIZER_ENV, authorizerCaching, clockToleranceFromEnv } from '../run
  */
 export const CLOCK_TOLERANCE_SECONDS = 60;
 
+/** How the authorizer decides for the routes of one MCP server. */
 export interface AuthorizerConfig {
   /** Expected `iss`, byte for byte (AS-6). */
   readonly issuer: string;
-  /** Expected `aud`: the MCP URL, exactly, as a single string (JWT-09, JWT-10). */
+  /** Expected `aud`: this server's MCP URL, exactly, as a single string (JWT-09, JWT-10, MRS-03). */
   readonly resource: string;
   readonly resourceMetadataUrl: string;
   /** The only accepted `alg` (RFC 8725 §3.1). */
@@ -24,29 +27,45 @@ export interface AuthorizerConfig {
   readonly clockToleranceSeconds: number;
   /** Decide per tool from `Mcp-Method`/`Mcp-Name`; off when API Gateway caches decisions (docs/AUTHORIZER.md). */
   readonly edgeToolScopes: boolean;
+  /** `gateway`: throw for 401, Deny for 403. `authorizer`: Deny (401) with this server's challenge; scopes at the guard. */
+  readonly challenges: ChallengeMode;
 }
+
+/** Each MCP server's configuration, by its API Gateway resource path (the authorizer event's `resource`). */
+export type AuthorizerRoutes = ReadonlyMap<string, AuthorizerConfig>;
 
 type Env = Readonly<Record<string, string | undefined>>;
 
-/** Reads the authorizer's configuration once per container; throws (failing the init) on anything invalid. */
-export function loadAuthorizerConfig(env: Env): AuthorizerConfig {
+/** Reads every server's configuration once per container; throws (failing the init) on anything invalid. */
+export function loadAuthorizerRoutes(env: Env): AuthorizerRoutes {
   const issuer = env[ENV.issuer];
   if (!issuer) throw new Error(`Missing required environment variable ${ENV.issuer}`);
   const algorithm = env[ENV.signingAlgorithm] ?? 'RS256';
   if (algorithm !== 'RS256' && algorithm !== 'ES256') throw new Error(`${ENV.signingAlgorithm} must be RS256 or ES256, got ${algorithm}`);
-  const ttlRaw = env[AUTHORIZER_ENV.cacheTtl];
-  const ttl = ttlRaw === undefined || ttlRaw === '' ? 0 : Number(ttlRaw);
-  const scopeModel = parseScopeModel(env[ENV.scopeModel]);
-  const { resource, protectedResourceMetadataUrl } = issuerUrls(issuer);
-  return {
-    issuer,
-    resource,
-    resourceMetadataUrl: protectedResourceMetadataUrl,
-    algorithm,
-    scopeModel,
-    defaultScopes: defaultScopes(scopeModel),
-    satisfies: scopeSatisfier(scopeModel),
-    clockToleranceSeconds: clockToleranceFromEnv(env, CLOCK_TOLERANCE_SECONDS),
-    edgeToolScopes: authorizerCaching(ttl).edgeToolScopes,
-  };
+  const servers = resourceServersFromEnv(env, issuer);
+  const clockToleranceSeconds = clockToleranceFromEnv(env, CLOCK_TOLERANCE_SECONDS);
+  const routes = new Map<string, AuthorizerConfig>();
+  for (const server of servers.byResource.values()) {
+    routes.set(server.path, {
+      issuer,
+      resource: server.resource,
+      resourceMetadataUrl: server.metadataUrl,
+      algorithm,
+      scopeModel: server.scopeModel,
+      defaultScopes: defaultScopes(server.scopeModel),
+      satisfies: scopeSatisfier(server.scopeModel),
+      clockToleranceSeconds,
+      edgeToolScopes: authorizerCaching(server.authorizerCacheTtlSeconds).edgeToolScopes,
+      challenges: servers.challenges,
+    });
+  }
+  return routes;
+}
+
+/** The configuration of a deployment's only (or default) server: for tests and single-server tools. */
+export function loadAuthorizerConfig(env: Env): AuthorizerConfig {
+  const routes = loadAuthorizerRoutes(env);
+  const first = routes.values().next().value;
+  if (!first) throw new Error('no MCP server is configured');
+  return first;
 }

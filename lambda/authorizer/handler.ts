@@ -2,17 +2,22 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { createAudit, type AuditSink } from '../shared/audit';
 import type { Clock } from '../shared/clock';
 import { ALLOW_CONTEXT } from '../runtime/caller';
-import { insufficientScopeDenyContext } from '../runtime/edge';
-import type { AuthorizerConfig } from './config';
+import { insufficientScopeDenyContext, unauthorizedDenyContext } from '../runtime/edge';
+import type { AuthorizerConfig, AuthorizerRoutes } from './config';
 import { decide, type Decision, type Operation } from './decide';
 import type { VerificationKeys } from './keys';
 import type { AccessTokenClaims } from './verify';
 
 /**
- * The REQUEST authorizer for POST /mcp, as API Gateway REST APIs expect it:
+ * The REQUEST authorizer of every MCP server's routes, as API Gateway REST APIs expect it. The event's
+ * `resource` (the route's path) selects the server, and so the one audience its tokens must carry.
+ * With `challenges: gateway` (one server):
  * - allow: an Allow policy for exactly this method ARN, with the caller as context;
  * - insufficient scope: an explicit Deny (-> ACCESS_DENIED, 403) whose context carries the challenge;
- * - anything else: `throw new Error('Unauthorized')`, the only way to get API Gateway's 401.
+ * - anything else: `throw new Error('Unauthorized')`, API Gateway's static 401 naming the one server.
+ * With `challenges: authorizer` (several servers) a refused token is an explicit Deny whose context
+ * carries this server's 401 challenge (ACCESS_DENIED is then the 401), and a token of this audience
+ * lacking a scope is allowed on to the runtime guard, which answers 403 with this server's challenge.
  * Every denial writes one `rs.denied` audit line; allowed calls write nothing (the access log has them).
  */
 
@@ -20,7 +25,8 @@ import type { AccessTokenClaims } from './verify';
 export const UNAUTHORIZED = 'Unauthorized';
 
 export interface AuthorizerDependencies {
-  readonly config: AuthorizerConfig;
+  /** One configuration for every route, or each MCP server's by its route path (`loadAuthorizerRoutes`). */
+  readonly config: AuthorizerConfig | AuthorizerRoutes;
   /** The pinned keys; a promise only until a JWKS_URI fetch has completed. */
   readonly keys: () => VerificationKeys | Promise<VerificationKeys>;
   readonly clock: Clock;
@@ -54,6 +60,8 @@ function allowContext(claims: AccessTokenClaims, operation: Operation | undefine
     [ALLOW_CONTEXT.jti]: claims.jti,
     [ALLOW_CONTEXT.expiresAt]: String(claims.exp),
     [ALLOW_CONTEXT.callerType]: claims.machine ? 'machine' : 'user',
+    // The audience the edge verified: the guard refuses a context naming another server (MRS-03).
+    [ALLOW_CONTEXT.audience]: claims.aud,
   };
   if (claims.username !== undefined) context[ALLOW_CONTEXT.username] = claims.username;
   if (operation && SAFE_METHOD.test(operation.method)) context[ALLOW_CONTEXT.mcpMethod] = operation.method;
@@ -70,35 +78,62 @@ function safeDecide(event: APIGatewayRequestAuthorizerEvent, keys: VerificationK
   }
 }
 
+const isRoutes = (config: AuthorizerConfig | AuthorizerRoutes): config is AuthorizerRoutes => config instanceof Map;
+
 export function createAuthorizerHandler(dependencies: AuthorizerDependencies): AuthorizerHandler {
-  const { config, clock, auditSink } = dependencies;
+  const { clock, auditSink } = dependencies;
+  const routes = dependencies.config;
+  const configFor = (event: APIGatewayRequestAuthorizerEvent): AuthorizerConfig | undefined =>
+    isRoutes(routes) ? routes.get(event.resource ?? '') : routes;
   return async (event) => {
     // A key-loading failure is an outage, not a bad token: let it surface as a 500 (AUTHORIZER_FAILURE).
     const pending = dependencies.keys();
     const keys = pending instanceof Promise ? await pending : pending;
+    const audit = () =>
+      createAudit(
+        {
+          requestId: event.requestContext?.requestId ?? 'unknown',
+          ip: event.requestContext?.identity?.sourceIp ?? undefined,
+          userAgent: event.requestContext?.identity?.userAgent ?? undefined,
+        },
+        auditSink,
+        clock,
+      );
+    const config = configFor(event);
+    if (!config) {
+      // A route wired to this authorizer that no server claims: fail closed.
+      audit()('rs.denied', { reason: 'unknown_route', token_presented: false });
+      throw new Error(UNAUTHORIZED);
+    }
     const decision = safeDecide(event, keys, config, clock());
     if (decision.effect === 'allow') return policy(decision.claims, 'Allow', event.methodArn, allowContext(decision.claims, decision.operation));
 
-    const audit = createAudit(
-      {
-        requestId: event.requestContext?.requestId ?? 'unknown',
-        ip: event.requestContext?.identity?.sourceIp ?? undefined,
-        userAgent: event.requestContext?.identity?.userAgent ?? undefined,
-      },
-      auditSink,
-      clock,
-    );
     if (decision.effect === 'forbidden') {
-      audit('rs.denied', {
+      audit()('rs.denied', {
         reason: decision.reason,
         client_id: decision.claims.clientId,
         sub: decision.claims.sub,
         scope_required: [...decision.requiredScopes],
         ...(decision.operation ? { mcp_method: decision.operation.method.slice(0, 64), mcp_name: decision.operation.name?.slice(0, 128) } : {}),
+        ...(config.challenges === 'authorizer' ? { enforced_by: 'guard' } : {}),
       });
+      // Every Deny is a 401 here, so the guard gives the 403 (it checks the same scopes on every request).
+      if (config.challenges === 'authorizer') return policy(decision.claims, 'Allow', event.methodArn, allowContext(decision.claims, decision.operation));
       return policy(decision.claims, 'Deny', event.methodArn, insufficientScopeDenyContext(config.resourceMetadataUrl, decision.requiredScopes));
     }
-    audit('rs.denied', { reason: decision.reason, token_presented: decision.tokenPresented });
+    audit()('rs.denied', { reason: decision.reason, token_presented: decision.tokenPresented });
+    if (config.challenges === 'authorizer') {
+      return unauthorizedPolicy(event.methodArn, unauthorizedDenyContext(config.resourceMetadataUrl, config.defaultScopes, decision.tokenPresented));
+    }
     throw new Error(UNAUTHORIZED);
+  };
+}
+
+/** A Deny with no verified principal: API Gateway requires a principalId, and nothing here may name the caller. */
+function unauthorizedPolicy(methodArn: string, context: Record<string, string>): APIGatewayAuthorizerResult {
+  return {
+    principalId: 'anonymous',
+    policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Deny', Resource: methodArn }] },
+    context,
   };
 }

@@ -40,6 +40,8 @@ export interface AccessTokenClaims {
   /** The raw `scope` claim, passed on as authorizer context. */
   readonly scope: string;
   readonly jti: string;
+  /** The one audience, equal to the server's resource (checked above): passed on so the guard checks it too. */
+  readonly aud: string;
   readonly iat: number;
   readonly exp: number;
   readonly username?: string;
@@ -186,5 +188,21 @@ export function verifyAccessToken(token: string, keys: VerificationKeys, config:
   const scopes = parseScopeParameter(scope ?? '');
   if (!scopes) return { ok: false, reason: 'claims' };
   const machine = claims[MACHINE_GRANT_CLAIM.name] === MACHINE_GRANT_CLAIM.value;
-  return { ok: true, claims: { sub, clientId, scopes, scope: scopes.join(' '), jti, iat, exp, username, machine } };
+  return { ok: true, claims: { sub, clientId, scopes, scope: scopes.join(' '), jti, aud: config.resource, iat, exp, username, machine } };
+}
+
+/**
+ * The `aud` of a token's payload, read WITHOUT verifying anything: only to pick which server's resource
+ * the verifier then requires (introspection serves every server). Never a basis for a decision itself.
+ */
+export function unverifiedAudience(token: string): string | undefined {
+  if (token.length > MAX_TOKEN_LENGTH) return undefined;
+  const [, payload] = token.split('.', 3);
+  if (!payload) return undefined;
+  try {
+    const aud = (JSON.parse(Buffer.from(payload, 'base64url').toString('utf8')) as { aud?: unknown }).aud;
+    return typeof aud === 'string' ? aud : undefined;
+  } catch {
+    return undefined;
+  }
 }

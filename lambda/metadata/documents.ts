@@ -1,12 +1,12 @@
-import { defaultScopes, knownScopeNames, OFFLINE_ACCESS } from '../../lib/scopes';
-import type { AuthServerConfig } from '../shared/config';
+import { defaultScopes, OFFLINE_ACCESS } from '../../lib/scopes';
+import type { AuthServerConfig, ResourceServerConfig } from '../shared/config';
 
-/** RFC 9728 protected resource metadata for the MCP endpoint (RS-1, RS-4: never offline_access). */
-export function protectedResourceMetadata(config: AuthServerConfig) {
+/** RFC 9728 protected resource metadata of one MCP server (RS-1, RS-4: never offline_access; MRS-07). */
+export function protectedResourceMetadata(config: AuthServerConfig, server: ResourceServerConfig) {
   return {
-    resource: config.resource,
+    resource: server.resource,
     authorization_servers: [config.issuer],
-    scopes_supported: defaultScopes(config.scopeModel),
+    scopes_supported: defaultScopes(server.scopeModel),
     bearer_methods_supported: ['header'],
   };
 }
@@ -34,7 +34,10 @@ export function authorizationServerMetadata(config: AuthServerConfig) {
     token_endpoint_auth_methods_supported: clientAuthMethods,
     revocation_endpoint_auth_methods_supported: clientAuthMethods,
     introspection_endpoint_auth_methods_supported: ['client_secret_basic', 'client_secret_post'],
-    scopes_supported: [...knownScopeNames(config.scopeModel), OFFLINE_ACCESS],
+    // Every server's scopes; each is granted per resource (a token carries one audience).
+    scopes_supported: [...config.servers.scopeNames, OFFLINE_ACCESS],
+    // RFC 9728 §4: the protected resources this authorization server issues tokens for (MRS-07).
+    protected_resources: [...config.servers.byResource.keys()],
     authorization_response_iss_parameter_supported: true,
     ...(config.cimdEnabled ? { client_id_metadata_document_supported: true } : {}),
   };

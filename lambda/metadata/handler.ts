@@ -1,10 +1,10 @@
 import type { AuditSink } from '../shared/audit';
 import type { Clock } from '../shared/clock';
-import type { AuthServerConfig } from '../shared/config';
+import type { AuthServerConfig, ResourceServerConfig } from '../shared/config';
 import { httpHandler } from '../shared/handler';
 import { HttpResult } from '../shared/http';
 import type { KmsJwksProvider } from '../shared/signer';
-import { PROTECTED_RESOURCE_METADATA_PATH } from '../../lib/routes';
+import { protectedResourceMetadataPath } from '../../lib/protected-resources';
 import { authorizationServerMetadata, openIdConfiguration, protectedResourceMetadata } from './documents';
 
 export interface MetadataHandlerDeps {
@@ -29,7 +29,12 @@ function publicJson(body: unknown): HttpResult {
 }
 
 export function buildMetadataHandler(deps: MetadataHandlerDeps) {
-  const prm = protectedResourceMetadata(deps.config);
+  // Each MCP server's metadata at its own path (MRS-07); the bare well-known path serves the default server.
+  const prmByPath = new Map<string, object>();
+  const servers: ResourceServerConfig[] = [...deps.config.servers.byResource.values()];
+  for (const server of servers) prmByPath.set(protectedResourceMetadataPath(server.path), protectedResourceMetadata(deps.config, server));
+  const defaultServer = deps.config.servers.defaultServer;
+  if (defaultServer) prmByPath.set('/.well-known/oauth-protected-resource', protectedResourceMetadata(deps.config, defaultServer));
   const asMetadata = authorizationServerMetadata(deps.config);
   const oidcDiscovery = openIdConfiguration(deps.config);
   return httpHandler(
@@ -37,10 +42,9 @@ export function buildMetadataHandler(deps: MetadataHandlerDeps) {
       if (event.httpMethod !== 'GET') {
         return { statusCode: 405, headers: { Allow: 'GET', 'Content-Type': 'application/json' }, body: '{"error":"invalid_request"}' };
       }
+      const prm = prmByPath.get(event.resource ?? '');
+      if (prm) return publicJson(prm);
       switch (event.resource) {
-        case PROTECTED_RESOURCE_METADATA_PATH:
-        case '/.well-known/oauth-protected-resource':
-          return publicJson(prm);
         case '/.well-known/oauth-authorization-server':
           return publicJson(asMetadata);
         case '/.well-known/openid-configuration':

@@ -24,7 +24,7 @@ export interface RegistrationDeps {
 
 export function registrationPolicy(config: AuthServerConfig): RegistrationPolicy {
   return {
-    scopeModel: config.scopeModel,
+    scopeNames: config.servers.scopeNames,
     redirectUris: { allowedHosts: config.registration.allowedRedirectHosts, extraPrivateUseSchemes: config.registration.extraRedirectSchemes },
   };
 }

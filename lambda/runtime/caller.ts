@@ -18,10 +18,13 @@ export const ALLOW_CONTEXT = {
   mcpName: 'mcp_name',
   /** `machine` for a token obtained without a user (client_credentials), `user` otherwise. */
   callerType: 'caller_type',
+  /** The token's audience, as the edge verified it: the MCP server the token is for (MRS-03). */
+  audience: 'aud',
 } as const;
 
 /** The context of the Deny the authorizer returns for an insufficient scope; the ACCESS_DENIED gateway response maps it. */
 export const DENY_CONTEXT = {
+  /** `insufficient_scope`; with per-server challenges also `invalid_token` or `unauthorized` (no token). */
   error: 'error',
   requiredScope: 'required_scope',
   wwwAuthenticate: 'www_authenticate',

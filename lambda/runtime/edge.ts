@@ -1,6 +1,6 @@
 import { formatScopes } from '../../lib/scopes';
 import { DENY_CONTEXT } from './caller';
-import { insufficientScopeChallenge, unauthorizedChallenge } from './challenge';
+import { insufficientScopeChallenge, invalidTokenChallenge, unauthorizedChallenge } from './challenge';
 
 /**
  * The contract between the Lambda authorizer and API Gateway: the gateway responses that turn the
@@ -36,6 +36,8 @@ export function clockToleranceFromEnv(env: Readonly<Record<string, string | unde
 export const GUARD_ENV = {
   /** Comma-separated origins allowed to call the MCP endpoint from a browser (RS-10). */
   allowedOrigins: 'MCP_ALLOWED_ORIGINS',
+  /** The MCP endpoint's path relative to ISSUER, e.g. `/tools/mcp`: the token audience the guard accepts. Default `/mcp`. */
+  resourcePath: 'MCP_RESOURCE_PATH',
 } as const;
 
 /** Caching is off unless a team opts in: every request is then decided on its own headers, per tool. */
@@ -128,6 +130,35 @@ export function authorizerGatewayResponses(resourceMetadataUrl: string, defaultS
   ];
 }
 
+/**
+ * The two gateway responses with per-server challenges (`challenges: authorizer`, several MCP servers on
+ * one API). API Gateway has one response per type and API, so the static UNAUTHORIZED cannot name a
+ * server; every refusal the authorizer makes is therefore an explicit Deny carrying its server's
+ * challenge, mapped by ACCESS_DENIED as the 401. UNAUTHORIZED remains for what API Gateway refuses by
+ * itself (a server with a result cache and a request without Authorization): a bare `Bearer`
+ * challenge, after which MCP clients look for the metadata at the well-known URLs (MRS-07).
+ */
+export function perServerGatewayResponses(): GatewayResponseDefinition[] {
+  const json = 'application/json';
+  return [
+    {
+      type: 'UNAUTHORIZED',
+      statusCode: '401',
+      responseHeaders: { 'WWW-Authenticate': staticValue('Bearer'), 'Cache-Control': staticValue('no-store') },
+      templates: { [json]: '{"error":"unauthorized","error_description":"A valid bearer access token is required."}' },
+    },
+    {
+      type: 'ACCESS_DENIED',
+      statusCode: '401',
+      responseHeaders: {
+        'WWW-Authenticate': `context.authorizer.${DENY_CONTEXT.wwwAuthenticate}`,
+        'Cache-Control': staticValue('no-store'),
+      },
+      templates: { [json]: `{"error":"$context.authorizer.${DENY_CONTEXT.error}","error_description":"A valid bearer access token for this MCP server is required."}` },
+    },
+  ];
+}
+
 export interface RenderedGatewayResponse {
   readonly statusCode: number;
   readonly headers: Record<string, string>;
@@ -152,6 +183,17 @@ export function renderGatewayResponse(definition: GatewayResponseDefinition, aut
   const template = definition.templates['application/json'] ?? '';
   const body = template.replace(/\$context\.authorizer\.([A-Za-z0-9_]+)/g, (_match, key: string) => fromContext(key));
   return { statusCode: Number(definition.statusCode), headers, body };
+}
+
+/**
+ * The Deny context of a refused token with per-server challenges: this server's 401 challenge, with
+ * `error="invalid_token"` when a token was presented (RFC 6750 §3.1: none when there was no token).
+ */
+export function unauthorizedDenyContext(resourceMetadataUrl: string, defaultScopes: readonly string[], tokenPresented: boolean): Record<string, string> {
+  return {
+    [DENY_CONTEXT.error]: tokenPresented ? 'invalid_token' : 'unauthorized',
+    [DENY_CONTEXT.wwwAuthenticate]: tokenPresented ? invalidTokenChallenge(resourceMetadataUrl, defaultScopes) : unauthorizedChallenge(resourceMetadataUrl, defaultScopes),
+  };
 }
 
 /** The Deny context for an insufficient scope: exactly what the ACCESS_DENIED response above maps. */

@@ -1,4 +1,4 @@
-import { OFFLINE_ACCESS, formatScopes, knownScopeNames, parseScopeParameter, type ScopeModel } from '../../lib/scopes';
+import { OFFLINE_ACCESS, formatScopes, parseScopeParameter } from '../../lib/scopes';
 import { invalidClientMetadata, type OAuthError } from './oauth-error';
 import {
   applicationTypeAllows,
@@ -74,7 +74,8 @@ export type ClientMetadata = {
 
 export interface RegistrationPolicy {
   /** The scopes a client may list in `scope` (plus `offline_access`). */
-  readonly scopeModel: ScopeModel;
+  /** Every scope some MCP server of this authorization server declares. */
+  readonly scopeNames: readonly string[];
   /** @default - the default redirect URI policy (any https host, loopback, reverse-DNS private-use schemes) */
   readonly redirectUris?: RedirectUriPolicy;
 }
@@ -173,14 +174,14 @@ function authMethod(body: Body): TokenEndpointAuthMethod {
   return method as TokenEndpointAuthMethod;
 }
 
-function scope(body: Body, model: ScopeModel): string | undefined {
+function scope(body: Body, known: readonly string[]): string | undefined {
   const value = member(body, 'scope');
   if (value === undefined) return undefined;
   if (typeof value !== 'string' || value.length > REGISTRATION_LIMITS.scope) throw fail('scope');
   const tokens = parseScopeParameter(value);
   if (tokens === undefined) throw fail('scope');
   if (tokens.length === 0) return undefined;
-  const allowed = new Set([...knownScopeNames(model), OFFLINE_ACCESS]);
+  const allowed = new Set([...known, OFFLINE_ACCESS]);
   if (!tokens.every((token) => allowed.has(token))) throw fail('scope');
   return formatScopes(tokens);
 }
@@ -237,7 +238,7 @@ export function validateRegistrationRequest(body: Record<string, unknown>, polic
     application_type: appType,
     client_name: optionalText(body, 'client_name', REGISTRATION_LIMITS.clientName),
     contacts: contacts(body),
-    scope: scope(body, policy.scopeModel),
+    scope: scope(body, policy.scopeNames),
     software_id: optionalText(body, 'software_id', REGISTRATION_LIMITS.softwareField),
     software_version: optionalText(body, 'software_version', REGISTRATION_LIMITS.softwareField),
   };

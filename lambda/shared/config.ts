@@ -1,6 +1,5 @@
-import { DEFAULT_SCOPE_MODEL, ScopeModel, validateScopeModel } from '../../lib/scopes';
-import { MCP_PATH, PROTECTED_RESOURCE_METADATA_PATH } from '../../lib/routes';
 import { ENV } from '../../lib/environment';
+import { isLoopbackHost, resourceServersFromEnv, type ResourceServers } from './resource-servers';
 import { isMachineClientId, machineClientScopeProblem, type MachineClientConfig } from '../../lib/machine-clients';
 
 /**
@@ -8,6 +7,7 @@ import { isMachineClientId, machineClientScopeProblem, type MachineClientConfig 
  * variable). The names (`ENV`) live in lib/environment.ts, shared with the construct that sets them.
  */
 export { ENV };
+export { parseScopeModel, resourceServersFromEnv, serverFor, type ResourceServerConfig, type ResourceServers } from './resource-servers';
 
 export type SigningAlgorithm = 'RS256' | 'ES256';
 
@@ -48,10 +48,8 @@ export interface UpstreamConfig {
 export interface AuthServerConfig {
   /** The base URL with no trailing slash; byte-identical in metadata, PRM and `iss` (AS-6). */
   readonly issuer: string;
-  /** The one protected resource: `issuer + /mcp` (RS-1, AS-17). */
-  readonly resource: string;
-  readonly protectedResourceMetadataUrl: string;
-  readonly scopeModel: ScopeModel;
+  /** The MCP servers this authorization server issues tokens for (RS-1, AS-17). */
+  readonly servers: ResourceServers;
   readonly tables: { clients: string; codes: string; grants: string; pending: string; consents: string };
   readonly signing: { keyArn: string; algorithm: SigningAlgorithm; previousKeyArns: string[] };
   readonly lifetimes: Lifetimes;
@@ -85,33 +83,6 @@ function list(env: Env, name: string): string[] {
   return (env[name] ?? '').split(',').map((item) => item.trim()).filter((item) => item.length > 0);
 }
 
-export function parseScopeModel(raw: string | undefined): ScopeModel {
-  if (raw === undefined || raw === '') return DEFAULT_SCOPE_MODEL;
-  const model = JSON.parse(raw) as ScopeModel;
-  const problems = validateScopeModel(model);
-  if (problems.length > 0) throw new Error(`${ENV.scopeModel} is invalid: ${problems.join('; ')}`);
-  return model;
-}
-
-/** AS-9: every endpoint is HTTPS; plain http only on loopback for local development. */
-function checkIssuer(issuer: string): void {
-  let url: URL;
-  try {
-    url = new URL(issuer);
-  } catch {
-    throw new Error(`${ENV.issuer} must be an absolute URL, got ${JSON.stringify(issuer)}`);
-  }
-  const loopback = isLoopbackHost(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
-    throw new Error(`${ENV.issuer} must use https (http only on loopback), got ${issuer}`);
-  }
-  if (issuer.endsWith('/') || url.search || url.hash) {
-    throw new Error(`${ENV.issuer} must have no trailing slash, query or fragment, got ${issuer}`);
-  }
-}
-
-const isLoopbackHost = (hostname: string) => hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
-
 function parseUpstream(env: Env): UpstreamConfig | undefined {
   const issuer = env[ENV.upstreamIssuer];
   if (issuer === undefined || issuer === '') return undefined;
@@ -133,7 +104,7 @@ function parseUpstream(env: Env): UpstreamConfig | undefined {
 }
 
 /** Fails fast on anything but the list the construct writes: a typo must not open or close a door silently. */
-export function parseMachineClients(raw: string | undefined, model: ScopeModel): MachineClientConfig[] {
+export function parseMachineClients(raw: string | undefined, known: readonly string[]): MachineClientConfig[] {
   if (raw === undefined || raw === '') return [];
   const fail = (why: string): never => {
     throw new Error(`${ENV.machineClients} is invalid: ${why}`);
@@ -145,7 +116,6 @@ export function parseMachineClients(raw: string | undefined, model: ScopeModel):
     return fail('not JSON');
   }
   if (!Array.isArray(parsed)) return fail('not a JSON array');
-  const known = model.scopes.map((scope) => scope.name);
   const ids = new Set<string>();
   return parsed.map((entry: Record<string, unknown>) => {
     const { clientId, secretId, scopes, introspection } = entry ?? {};
@@ -159,11 +129,6 @@ export function parseMachineClients(raw: string | undefined, model: ScopeModel):
   });
 }
 
-export function issuerUrls(issuer: string) {
-  checkIssuer(issuer);
-  return { resource: issuer + MCP_PATH, protectedResourceMetadataUrl: issuer + PROTECTED_RESOURCE_METADATA_PATH };
-}
-
 export function loadConfig(env: Env = process.env): AuthServerConfig {
   const issuer = required(env, ENV.issuer);
   const algorithm = env[ENV.signingAlgorithm] ?? 'RS256';
@@ -172,11 +137,10 @@ export function loadConfig(env: Env = process.env): AuthServerConfig {
   }
   const maxPerDay = env[ENV.maxRegistrationsPerDay] ? integer(env, ENV.maxRegistrationsPerDay, 0, 1, 10_000_000) : undefined;
   const allowedRedirectHosts = list(env, ENV.allowedRedirectHosts);
-  const scopeModel = parseScopeModel(env[ENV.scopeModel]);
+  const servers = resourceServersFromEnv(env, issuer);
   return {
     issuer,
-    ...issuerUrls(issuer),
-    scopeModel,
+    servers,
     tables: {
       clients: env[ENV.clientsTable] ?? '',
       codes: env[ENV.codesTable] ?? '',
@@ -202,7 +166,7 @@ export function loadConfig(env: Env = process.env): AuthServerConfig {
       extraRedirectSchemes: list(env, ENV.extraRedirectSchemes),
     },
     cimdEnabled: (env[ENV.cimdEnabled] ?? 'true') === 'true',
-    machineClients: parseMachineClients(env[ENV.machineClients], scopeModel),
+    machineClients: parseMachineClients(env[ENV.machineClients], servers.scopeNames),
     upstream: parseUpstream(env),
   };
 }

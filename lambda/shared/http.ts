@@ -1,5 +1,5 @@
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
-import { invalidRequest, OAuthError } from './oauth-error';
+import { invalidRequest, invalidTarget, OAuthError } from './oauth-error';
 
 export type HttpEvent = APIGatewayProxyEvent;
 export type HttpResult = APIGatewayProxyResult;
@@ -113,6 +113,8 @@ export function parseUrlEncoded(text: string): FormParameters {
     if (++count > MAX_FORM_PARAMETERS) throw invalidRequest('form_too_many_parameters');
     if (key.includes('[') || key.includes(']')) throw invalidRequest('form_array_syntax');
     if (key.includes('\0') || value.includes('\0')) throw invalidRequest('form_nul');
+    // RFC 8707 §2: several resources in one request are refused as invalid_target (MRS-05): a token here has one audience.
+    if (params.has(key) && key === 'resource') throw invalidTarget('multiple_resources');
     if (params.has(key)) throw invalidRequest(`duplicate_parameter`, 'A parameter was repeated.');
     params.set(key, value);
   }

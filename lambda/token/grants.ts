@@ -1,4 +1,4 @@
-import { formatScopes, OFFLINE_ACCESS, parseScopeParameter } from '../../lib/scopes';
+import { formatScopes, knownScopeNames, OFFLINE_ACCESS, parseScopeParameter } from '../../lib/scopes';
 import { mintAccessToken, AccessTokenClaims } from '../shared/access-token';
 import type { Audit } from '../shared/audit';
 import {
@@ -15,7 +15,7 @@ import {
 } from '../shared/client-auth';
 import type { MachineClientConfig } from '../../lib/machine-clients';
 import type { Clock } from '../shared/clock';
-import type { AuthServerConfig } from '../shared/config';
+import { serverFor, type AuthServerConfig } from '../shared/config';
 import { randomToken, sha256 } from '../shared/crypto';
 import type { FormParameters } from '../shared/http';
 import { invalidGrant, invalidRequest, invalidScope, invalidTarget, OAuthError, TemporarilyUnavailableError } from '../shared/oauth-error';
@@ -56,7 +56,10 @@ function parseRefreshToken(token: string): { grantId: string } | undefined {
   return { grantId };
 }
 
-/** RFC 8707: `resource` absent means the one protected resource; anything else but it is invalid_target. */
+/**
+ * RFC 8707 for a code or refresh token: it is bound to the resource it was issued for, so `resource` may
+ * be absent or name exactly that resource; another server's is invalid_target (MRS-02, MRS-04).
+ */
 function checkResource(form: FormParameters, expected: string): void {
   const resource = form.get('resource');
   if (resource !== undefined && resource !== expected) throw invalidTarget('unknown_resource');
@@ -322,14 +325,18 @@ async function clientCredentials(form: FormParameters, authorization: string | u
   const presented = presentedClient(form, authorization);
   const { client } = await readAuthenticated(presented, {}, deps, now);
   if (!client.machine) throw unauthorizedClient(isConfidential(client) ? 'not_machine_client' : 'public_client_credentials');
-  checkResource(form, config.resource);
-  const allowed = client.machine.scopes;
+  // No code binds a resource here: the request names one of the servers, or means the default (MRS-06).
+  const server = serverFor(config.servers, form.get('resource'));
+  if (!server) throw invalidTarget(form.get('resource') !== undefined ? 'unknown_resource' : 'resource_required');
+  // The ceiling applies per server: only the scopes this server's model declares (MRS-09).
+  const known = knownScopeNames(server.scopeModel);
+  const allowed = client.machine.scopes.filter((scope) => known.includes(scope));
   const raw = form.get('scope');
   const requested = raw === undefined ? allowed : parseScopeParameter(raw);
   if (!requested || requested.length === 0 || requested.some((scope) => !allowed.includes(scope))) {
     throw invalidScope('scope_not_allowed');
   }
-  const { token, claims } = await mint(deps, now, { resource: config.resource, sub: client.clientId, clientId: client.clientId, scope: formatScopes(requested), machine: true });
+  const { token, claims } = await mint(deps, now, { resource: server.resource, sub: client.clientId, clientId: client.clientId, scope: formatScopes(requested), machine: true });
   audit('token.issued', { ...issuedAudit(claims, undefined), grant_type: 'client_credentials' });
   return respond(claims, token);
 }

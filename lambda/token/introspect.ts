@@ -1,5 +1,5 @@
 import { keysFromJwks, pinKeys, VerificationKeys } from '../authorizer/keys';
-import { verifyAccessToken } from '../authorizer/verify';
+import { unverifiedAudience, verifyAccessToken } from '../authorizer/verify';
 import { CLOCK_TOLERANCE_SECONDS } from '../authorizer/config';
 import { isConfidential, presentedClient } from '../shared/client-auth';
 import { sha256 } from '../shared/crypto';
@@ -58,7 +58,13 @@ export async function introspect(form: FormParameters, authorization: string | u
     return { active: true, token_type: 'refresh_token', client_id: grant.clientId, sub: grant.sub, scope: grant.scope, exp: grant.expiresAt, iss: config.issuer };
   }
 
-  const verified = verifyAccessToken(token, await verificationKeys(deps), { issuer: config.issuer, resource: config.resource, clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS }, now);
+  // The audience picks the server whose resource the verifier then requires (MRS-03); an audience no
+  // server has is inactive before any signature work.
+  // The keys first: they are cached per container, and a KMS outage is a 503 whatever was presented.
+  const keys = await verificationKeys(deps);
+  const server = config.servers.byResource.get(unverifiedAudience(token) ?? '');
+  if (!server) return INACTIVE;
+  const verified = verifyAccessToken(token, keys, { issuer: config.issuer, resource: server.resource, clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS }, now);
   if (!verified.ok || verified.claims.exp <= now) return INACTIVE;
   const { claims } = verified;
   // REV-04: another client's token is none of this caller's business (no validity or revocation
@@ -70,7 +76,7 @@ export async function introspect(form: FormParameters, authorization: string | u
     client_id: claims.clientId,
     sub: claims.sub,
     scope: claims.scope,
-    aud: config.resource,
+    aud: server.resource,
     iss: config.issuer,
     iat: claims.iat,
     exp: claims.exp,

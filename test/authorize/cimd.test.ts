@@ -1,6 +1,6 @@
 import https from 'node:https';
 import { ClientMetadataDocumentFetcher } from '../../lambda/shared/cimd';
-import { DEFAULT_SCOPE_MODEL } from '../../lib/scopes';
+import { DEFAULT_SCOPE_MODEL, knownScopeNames } from '../../lib/scopes';
 import { HttpsTestServer, json, TEST_CA } from '../fixtures/https-test-server';
 import { AuthorizeFixture, authorizationParams, header, locationQuery, runFlow, UserAgent } from './fixture';
 
@@ -32,7 +32,7 @@ const clientIdFor = (path: string) => `https://${HOST}:${port}${path}`;
 /** A fetcher that may reach only the local test server (its hostname resolves there, its CA is trusted). */
 function cimdHandler() {
   const cimd = new ClientMetadataDocumentFetcher({
-    registration: { scopeModel: DEFAULT_SCOPE_MODEL },
+    registration: { scopeNames: knownScopeNames(DEFAULT_SCOPE_MODEL) },
     resolve: async (hostname) => (hostname === HOST ? [{ address: '127.0.0.1', family: 4 }] : []),
     isAllowedAddress: (address) => address === '127.0.0.1',
     allowedPorts: [port],

@@ -43,15 +43,20 @@ describe('cookies', () => {
 
   test('AS-20 cookies are set with the __Host- attributes', () => {
     expect(setCookie('__Host-x', value, 600)).toBe(`__Host-x=${value}; Max-Age=600; Path=/; Secure; HttpOnly; SameSite=Lax`);
-    expect(consentCookieName('https://mcp.example.com', 'client-a')).not.toBe(consentCookieName('https://mcp.example.com', 'client-b'));
+    expect(consentCookieName('https://mcp.example.com', 'client-a', 'https://mcp.example.com/mcp')).not.toBe(consentCookieName('https://mcp.example.com', 'client-b', 'https://mcp.example.com/mcp'));
   });
 
   test('REV-14 two instances on one host (base paths) keep separate consent cookies for the same metadata-document client', () => {
     const client = 'https://app.example/oauth/client.json';
-    const first = consentCookieName('https://mcp.example.com/team-a', client);
-    const second = consentCookieName('https://mcp.example.com/team-b', client);
+    const first = consentCookieName('https://mcp.example.com/team-a', client, 'https://mcp.example.com/team-a/mcp');
+    const second = consentCookieName('https://mcp.example.com/team-b', client, 'https://mcp.example.com/team-b/mcp');
     expect(first).not.toBe(second);
     for (const name of [first, second]) expect(name).toMatch(/^__Host-mcp-consent-[A-Za-z0-9_-]{16}$/);
+  });
+
+  test('MRS-08 one client keeps a separate consent cookie per MCP server of one issuer', () => {
+    const issuer = 'https://mcp.example.com';
+    expect(consentCookieName(issuer, 'client-a', `${issuer}/mcp`)).not.toBe(consentCookieName(issuer, 'client-a', `${issuer}/tools/mcp`));
   });
 
   test('CONS-06 only one well-formed value counts: repeated, malformed or absent cookies read as absent', () => {

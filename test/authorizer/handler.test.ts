@@ -10,6 +10,7 @@ import {
   authorizerEvent,
   captureAudit,
   METHOD_ARN,
+  RESOURCE,
   mint,
   NOW,
   PRM_URL,
@@ -87,7 +88,7 @@ describe('authorizer responses as API Gateway REST expects them', () => {
     expect(result).toEqual({
       principalId: 'user-123',
       policyDocument: { Version: '2012-10-17', Statement: [{ Action: 'execute-api:Invoke', Effect: 'Allow', Resource: METHOD_ARN }] },
-      context: { sub: 'user-123', client_id: 'client-abc', scope: 'mcp:tools extra:scope', jti: 'jti-0001', username: 'ada', exp: String(NOW + 590), caller_type: 'user' },
+      context: { sub: 'user-123', client_id: 'client-abc', scope: 'mcp:tools extra:scope', jti: 'jti-0001', username: 'ada', exp: String(NOW + 590), caller_type: 'user', aud: RESOURCE },
     });
     for (const value of Object.values(result.context!)) expect(typeof value).toBe('string');
     expect(JSON.stringify(result)).not.toContain(token.split('.')[2]);

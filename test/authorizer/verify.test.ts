@@ -47,7 +47,7 @@ describe('RS-5 signature, issuer, expiry and audience = this server: well-formed
     const result = alg === 'RS256' ? verifyAccessToken(mint(key), rsaKeys, rsaConfig, NOW) : verifyAccessToken(mint(key), ecKeys, ecConfig, NOW);
     expect(result).toEqual({
       ok: true,
-      claims: { sub: 'user-123', clientId: 'client-abc', scopes: ['mcp:tools'], scope: 'mcp:tools', jti: 'jti-0001', iat: NOW - 10, exp: NOW + 590, username: undefined, machine: false },
+      claims: { sub: 'user-123', clientId: 'client-abc', scopes: ['mcp:tools'], scope: 'mcp:tools', jti: 'jti-0001', aud: RESOURCE, iat: NOW - 10, exp: NOW + 590, username: undefined, machine: false },
     });
   });
 

@@ -15,7 +15,7 @@ import {
 } from '../../lambda/shared/cimd';
 import { OAuthError } from '../../lambda/shared/oauth-error';
 import { redirectUriMatches } from '../../lambda/shared/redirect-uri';
-import { DEFAULT_SCOPE_MODEL } from '../../lib/scopes';
+import { DEFAULT_SCOPE_MODEL, knownScopeNames } from '../../lib/scopes';
 import { HttpsTestServer, json, TEST_CA } from '../fixtures/https-test-server';
 
 /** `.test` never resolves (RFC 6761): a fetch that succeeds went through the injected resolver. */
@@ -57,7 +57,7 @@ const onlyLocalServer: AddressPolicy = (address) => address === '127.0.0.1';
 function fetcherWith(overrides: Partial<ClientMetadataDocumentFetcherOptions> = {}) {
   const resolver = resolverFor({ [HOST]: [['127.0.0.1']], 'other.cimd.test': [['127.0.0.1']], 'wrong-name.example': [['127.0.0.1']] });
   const fetcher = new ClientMetadataDocumentFetcher({
-    registration: { scopeModel: DEFAULT_SCOPE_MODEL },
+    registration: { scopeNames: knownScopeNames(DEFAULT_SCOPE_MODEL) },
     resolve: resolver.resolve,
     isAllowedAddress: onlyLocalServer,
     allowedPorts: [port],
@@ -248,7 +248,7 @@ describe('Client ID Metadata Document fetching', () => {
     refusedAnswers.forEach((address, i) => (hostnames[`h${i}.cimd.test`] = [[address]]));
     const resolver = resolverFor(hostnames);
     // No isAllowedAddress override: the production policy.
-    const fetcher = new ClientMetadataDocumentFetcher({ registration: { scopeModel: DEFAULT_SCOPE_MODEL }, resolve: resolver.resolve, allowedPorts: [port], clock: () => now, ca: TEST_CA });
+    const fetcher = new ClientMetadataDocumentFetcher({ registration: { scopeNames: knownScopeNames(DEFAULT_SCOPE_MODEL) }, resolve: resolver.resolve, allowedPorts: [port], clock: () => now, ca: TEST_CA });
     for (const hostname of Object.keys(hostnames)) {
       const clientId = urlFor('/c.json', hostname);
       server.routes.set('/c.json', json(documentFor(clientId)));
@@ -264,7 +264,7 @@ describe('Client ID Metadata Document fetching', () => {
 
   test('SSRF-01 IP-literal client_ids in any spelling are refused before any connection (default policy)', async () => {
     const resolver = resolverFor({});
-    const fetcher = new ClientMetadataDocumentFetcher({ registration: { scopeModel: DEFAULT_SCOPE_MODEL }, resolve: resolver.resolve, allowedPorts: [port], clock: () => now, ca: TEST_CA });
+    const fetcher = new ClientMetadataDocumentFetcher({ registration: { scopeNames: knownScopeNames(DEFAULT_SCOPE_MODEL) }, resolve: resolver.resolve, allowedPorts: [port], clock: () => now, ca: TEST_CA });
     const literals = [
       `https://127.0.0.1:${port}/c.json`,
       `https://[::1]:${port}/c.json`,

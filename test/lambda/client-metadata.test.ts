@@ -6,9 +6,9 @@ import {
   validateRegistrationRequest,
 } from '../../lambda/shared/client-metadata';
 import { OAuthError } from '../../lambda/shared/oauth-error';
-import { DEFAULT_SCOPE_MODEL } from '../../lib/scopes';
+import { DEFAULT_SCOPE_MODEL, knownScopeNames } from '../../lib/scopes';
 
-const policy: RegistrationPolicy = { scopeModel: DEFAULT_SCOPE_MODEL };
+const policy: RegistrationPolicy = { scopeNames: knownScopeNames(DEFAULT_SCOPE_MODEL) };
 const PUBLIC_CLIENT = { redirect_uris: ['http://127.0.0.1:33418'], token_endpoint_auth_method: 'none' };
 
 function register(body: Record<string, unknown>, registrationPolicy: RegistrationPolicy = policy): ClientMetadata {

@@ -1,13 +1,13 @@
 import { loadConfig, parseMachineClients, parseScopeModel } from '../../lambda/shared/config';
-import { DEFAULT_SCOPE_MODEL, entitledScopes, expandScopes, parseScopeParameter, requiredScopesFor, satisfiesScopes } from '../../lib/scopes';
+import { DEFAULT_SCOPE_MODEL, entitledScopes, knownScopeNames, expandScopes, parseScopeParameter, requiredScopesFor, satisfiesScopes } from '../../lib/scopes';
 
 describe('configuration', () => {
   test('AS-9 the issuer must be https, except http on loopback for local development', () => {
     expect(() => loadConfig({ ISSUER: 'http://mcp.example.com/prod' })).toThrow(/must use https/);
     expect(() => loadConfig({ ISSUER: 'https://mcp.example.com/prod/' })).toThrow(/no trailing slash/);
     expect(() => loadConfig({ ISSUER: 'not a url' })).toThrow(/absolute URL/);
-    expect(loadConfig({ ISSUER: 'http://127.0.0.1:4000/prod' }).resource).toBe('http://127.0.0.1:4000/prod/mcp');
-    expect(loadConfig({ ISSUER: 'https://mcp.example.com/prod' }).protectedResourceMetadataUrl).toBe(
+    expect(loadConfig({ ISSUER: 'http://127.0.0.1:4000/prod' }).servers.defaultServer?.resource).toBe('http://127.0.0.1:4000/prod/mcp');
+    expect(loadConfig({ ISSUER: 'https://mcp.example.com/prod' }).servers.defaultServer?.metadataUrl).toBe(
       'https://mcp.example.com/prod/.well-known/oauth-protected-resource/mcp',
     );
   });
@@ -44,7 +44,7 @@ describe('scope model', () => {
 });
 
 describe('REV-02 MACHINE_CLIENTS fails fast on anything but what the construct writes', () => {
-  const model = parseScopeModel(undefined);
+  const model = knownScopeNames(parseScopeModel(undefined));
   const entry = { clientId: 'machine.batch', secretId: 'mcp/batch', scopes: ['mcp:tools'], introspection: false };
 
   test('REV-02 the construct\'s list is read as written; absent means no machine client', () => {

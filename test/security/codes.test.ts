@@ -22,7 +22,7 @@ test('CODE-08 1,000 issued codes: unique, URL-safe, 256 random bits each, stored
     clock: fixture.clock.fn,
     audit: () => undefined,
   } as unknown as AuthorizeDeps;
-  const request = { clientId: 'c'.repeat(22), redirectUri: REDIRECT, registeredRedirectUri: REDIRECT, codeChallenge: 'x'.repeat(43), resource: fixture.config.resource, scope: 'mcp:tools' };
+  const request = { clientId: 'c'.repeat(22), redirectUri: REDIRECT, registeredRedirectUri: REDIRECT, codeChallenge: 'x'.repeat(43), resource: fixture.config.servers.defaultServer!.resource, scope: 'mcp:tools' };
   const client = { clientId: request.clientId, redirectUris: [REDIRECT], grantTypes: ['authorization_code'], responseTypes: ['code'], source: 'registered', unused: false } as const;
   const codes: string[] = [];
   for (let i = 0; i < 1000; i++) {
@@ -63,7 +63,7 @@ test('PKCE-09 a code stored without a challenge (a legacy or corrupted item) nev
   const stores = fixture.backend.stores();
   const { client } = await seedClient(stores, fixture.clock.now);
   const code = 'legacy-code-without-a-challenge-0000000000';
-  const record = { codeHash: sha256(code), clientId: client.clientId, redirectUri: REDIRECT, resource: fixture.config.resource, scope: 'mcp:tools', sub: 'alice', createdAt: fixture.clock.now, expiresAt: fixture.clock.now + 60, failures: 0 };
+  const record = { codeHash: sha256(code), clientId: client.clientId, redirectUri: REDIRECT, resource: fixture.config.servers.defaultServer!.resource, scope: 'mcp:tools', sub: 'alice', createdAt: fixture.clock.now, expiresAt: fixture.clock.now + 60, failures: 0 };
   await stores.createCode(record as unknown as CodeRecord);
   const verifier = 'v'.repeat(43);
   for (const params of [{ code_verifier: verifier }, {}] as Array<Record<string, string>>) {

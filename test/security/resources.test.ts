@@ -62,10 +62,10 @@ describe('RES-01 malformed resource indicators', () => {
     expect(fixture.audit.named('authorize.rejected').map((e) => e.reason)).toEqual(['unknown_resource', 'unknown_resource', 'multiple_resources']);
   });
 
-  test('RES-01 at /token: a fragment or a relative value is 400 invalid_target; a repeated resource is 400 invalid_request', async () => {
+  test('RES-01 MRS-05 at /token: a fragment or a relative value is 400 invalid_target; a repeated resource is 400 invalid_target too', async () => {
     expect(await redeemWith(`&resource=${encodeURIComponent(`${RESOURCE}#x`)}`)).toEqual([400, 'invalid_target']);
     expect(await redeemWith('&resource=%2Fmcp')).toEqual([400, 'invalid_target']);
-    expect(await redeemWith(`&resource=${encodeURIComponent(RESOURCE)}&resource=${encodeURIComponent(RESOURCE)}`)).toEqual([400, 'invalid_request']);
+    expect(await redeemWith(`&resource=${encodeURIComponent(RESOURCE)}&resource=${encodeURIComponent(RESOURCE)}`)).toEqual([400, 'invalid_target']);
   });
 });
 
