@@ -49,6 +49,8 @@ export interface McpCaller {
   readonly tokenId: string;
   /** Seconds since the epoch. */
   readonly expiresAt: number;
+  /** The token's audience: this MCP server's resource identifier (its exact URL), checked by the guard (MRS-03). */
+  readonly resource: string;
 }
 
 function text(context: Readonly<Record<string, unknown>>, key: string): string | undefined {
@@ -67,12 +69,13 @@ export function callerFromAuthorizerContext(context: Readonly<Record<string, unk
   const tokenId = text(context, ALLOW_CONTEXT.jti);
   const scope = text(context, ALLOW_CONTEXT.scope) ?? '';
   const expiresAt = Number(text(context, ALLOW_CONTEXT.expiresAt));
-  if (!sub || !clientId || !tokenId || !Number.isFinite(expiresAt)) return undefined;
+  const resource = text(context, ALLOW_CONTEXT.audience);
+  if (!sub || !clientId || !tokenId || !resource || !Number.isFinite(expiresAt)) return undefined;
   const scopes = parseScopeParameter(scope);
   if (!scopes) return undefined;
   const username = text(context, ALLOW_CONTEXT.username) || undefined;
   const type = text(context, ALLOW_CONTEXT.callerType) === 'machine' ? 'machine' : 'user';
-  return { type, user: username ?? sub, sub, username, clientId, scopes, tokenId, expiresAt };
+  return { type, user: username ?? sub, sub, username, clientId, scopes, tokenId, expiresAt, resource };
 }
 
 /**

@@ -151,6 +151,16 @@ export function guardRequest<E extends McpProxyEvent>(event: E, options: Resolve
       response: jsonRpcError(401, JSON_RPC_FORBIDDEN, 'Unauthorized', null, { 'WWW-Authenticate': unauthorizedChallenge(options.resourceMetadataUrl, options.defaultScopes) }),
     };
   }
+  // MRS-03: a token for another MCP server of the same authorization server is not a token for this one,
+  // even if a route were wired to the wrong authorizer configuration.
+  if (caller.resource !== options.resource) {
+    return {
+      proceed: false,
+      response: jsonRpcError(401, JSON_RPC_FORBIDDEN, 'Unauthorized: the access token is for another MCP server', null, {
+        'WWW-Authenticate': invalidTokenChallenge(options.resourceMetadataUrl, options.defaultScopes),
+      }),
+    };
+  }
   // A cached authorizer result can outlive its token; the token's exp travels in the context.
   if (options.clock() >= caller.expiresAt + options.clockToleranceSeconds) {
     return {

@@ -1,10 +1,15 @@
 import { DEFAULT_SCOPE_MODEL, defaultScopes, type ScopeModel, scopeSatisfier, validateScopeModel } from '../../lib/scopes';
-import { PROTECTED_RESOURCE_METADATA_PATH } from '../../lib/routes';
+import { DEFAULT_MCP_PATH, mcpPathProblem, PROTECTED_RESOURCE_METADATA_PREFIX, protectedResourceMetadataPath } from '../../lib/protected-resources';
 import { clockToleranceFromEnv, GUARD_ENV } from './edge';
 
 export interface McpGuardOptions {
-  /** The protected resource metadata URL named in challenges: `<issuer>/.well-known/oauth-protected-resource/mcp`. */
+  /** The protected resource metadata URL named in challenges: `<issuer>/.well-known/oauth-protected-resource<path>`. */
   readonly resourceMetadataUrl: string;
+  /**
+   * This MCP server's resource identifier, the only token audience accepted (MRS-03).
+   * @default - derived from `resourceMetadataUrl` (the well-known segment removed: `<issuer><path>`)
+   */
+  readonly resource?: string;
   /**
    * The scope model configured on the construct (the same one the authorizer enforces).
    * @default - the construct's default model (`mcp:tools`, and `mcp:admin` for `admin_stats`)
@@ -33,6 +38,7 @@ export interface McpGuardOptions {
 
 export interface ResolvedGuardOptions {
   readonly resourceMetadataUrl: string;
+  readonly resource: string;
   readonly scopeModel: ScopeModel;
   readonly defaultScopes: readonly string[];
   /** `satisfiesScopes` for the model, indexed once. */
@@ -56,6 +62,14 @@ export function normalizeOrigin(value: string): string | undefined {
   }
 }
 
+/** `https://h/prod/.well-known/oauth-protected-resource/tools/mcp` -> `https://h/prod/tools/mcp` (RFC 9728 §3.1 in reverse). */
+export function resourceFromMetadataUrl(resourceMetadataUrl: string): string {
+  const url = URL.parse(resourceMetadataUrl);
+  const at = url ? url.pathname.indexOf(PROTECTED_RESOURCE_METADATA_PREFIX) : -1;
+  if (!url || at < 0) throw new Error(`resource is required when resourceMetadataUrl has no ${PROTECTED_RESOURCE_METADATA_PREFIX} segment, got ${JSON.stringify(resourceMetadataUrl)}`);
+  return url.origin + url.pathname.slice(0, at) + url.pathname.slice(at + PROTECTED_RESOURCE_METADATA_PREFIX.length);
+}
+
 export function resolveGuardOptions(options: McpGuardOptions): ResolvedGuardOptions {
   if (!options.resourceMetadataUrl) throw new Error('resourceMetadataUrl is required');
   const scopeModel = options.scopeModel ?? DEFAULT_SCOPE_MODEL;
@@ -73,6 +87,7 @@ export function resolveGuardOptions(options: McpGuardOptions): ResolvedGuardOpti
   }
   return {
     resourceMetadataUrl: options.resourceMetadataUrl,
+    resource: options.resource ?? resourceFromMetadataUrl(options.resourceMetadataUrl),
     scopeModel,
     defaultScopes: defaultScopes(scopeModel),
     satisfies: scopeSatisfier(scopeModel),
@@ -85,7 +100,8 @@ export function resolveGuardOptions(options: McpGuardOptions): ResolvedGuardOpti
 
 /**
  * The guard's options from the environment the construct sets on the MCP function: `ISSUER`,
- * `SCOPE_MODEL` (JSON, optional) and `MCP_ALLOWED_ORIGINS` (comma-separated, optional).
+ * `SCOPE_MODEL` (JSON, optional), `MCP_ALLOWED_ORIGINS` (comma-separated, optional) and
+ * `MCP_RESOURCE_PATH` (this server's path, default `/mcp`).
  */
 export function mcpGuardOptionsFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): McpGuardOptions {
   const issuer = env.ISSUER;
@@ -93,8 +109,12 @@ export function mcpGuardOptionsFromEnv(env: Readonly<Record<string, string | und
   if (issuer.endsWith('/')) throw new Error(`ISSUER must not end with a slash, got ${issuer}`);
   const rawModel = env.SCOPE_MODEL;
   const allowedOrigins = (env[GUARD_ENV.allowedOrigins] ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0);
+  const path = env[GUARD_ENV.resourcePath] || DEFAULT_MCP_PATH;
+  const pathProblem = mcpPathProblem(path);
+  if (pathProblem) throw new Error(`${GUARD_ENV.resourcePath}: ${pathProblem}`);
   return {
-    resourceMetadataUrl: issuer + PROTECTED_RESOURCE_METADATA_PATH,
+    resourceMetadataUrl: issuer + protectedResourceMetadataPath(path),
+    resource: issuer + path,
     scopeModel: rawModel ? (JSON.parse(rawModel) as ScopeModel) : undefined,
     allowedOrigins,
     clockToleranceSeconds: clockToleranceFromEnv(env, 60),

@@ -6,7 +6,7 @@ import { mcpCallerOf, mcpGuard, withMcpGuard } from '../../lambda/runtime/middle
 import { mcpGuardOptionsFromEnv, resolveGuardOptions, type McpGuardOptions } from '../../lambda/runtime/options';
 import { guardRequest, guardResponse } from '../../lambda/runtime/guard';
 import type { McpCaller } from '../../lambda/runtime/caller';
-import { allowContext, jsonBody, NOW, PRM_URL, proxyEvent, rpc, toolCall, type ProxyEventOptions } from './support';
+import { allowContext, ISSUER, jsonBody, NOW, PRM_URL, proxyEvent, RESOURCE, rpc, toolCall, type ProxyEventOptions } from './support';
 
 const OPTIONS: McpGuardOptions = { resourceMetadataUrl: PRM_URL, clock: () => NOW, allowedOrigins: ['https://app.example.com'] };
 const context = {} as Context;
@@ -257,7 +257,7 @@ describe('RS-9 RS-11 the caller, never the token', () => {
     const forwarded = JSON.stringify({ headers: event.headers, multiValueHeaders: event.multiValueHeaders });
     expect(forwarded.toLowerCase()).not.toContain('authorization');
     expect(forwarded).not.toContain('canary');
-    expect(caller).toEqual({ type: 'user', user: 'ada', sub: 'user-123', username: 'ada', clientId: 'client-abc', scopes: ['mcp:tools'], tokenId: 'jti-0001', expiresAt: NOW + 300 });
+    expect(caller).toEqual({ type: 'user', user: 'ada', sub: 'user-123', username: 'ada', clientId: 'client-abc', scopes: ['mcp:tools'], tokenId: 'jti-0001', expiresAt: NOW + 300, resource: RESOURCE });
   });
 
   test('REV-02 the caller says whether a user or a machine client is calling', async () => {
@@ -381,6 +381,7 @@ describe('options', () => {
     const options = mcpGuardOptionsFromEnv({ ISSUER: 'https://x.example/prod', MCP_ALLOWED_ORIGINS: 'https://a.example, https://b.example' });
     expect(options).toEqual({
       resourceMetadataUrl: 'https://x.example/prod/.well-known/oauth-protected-resource/mcp',
+      resource: 'https://x.example/prod/mcp',
       scopeModel: undefined,
       allowedOrigins: ['https://a.example', 'https://b.example'],
       clockToleranceSeconds: 60,
@@ -388,6 +389,15 @@ describe('options', () => {
     expect(mcpGuardOptionsFromEnv({ ISSUER: 'https://x.example/prod', CLOCK_TOLERANCE_SECONDS: '0' }).clockToleranceSeconds).toBe(0);
     expect(() => mcpGuardOptionsFromEnv({ ISSUER: 'https://x.example/prod', CLOCK_TOLERANCE_SECONDS: '301' })).toThrow(/between 0 and 300, got "301"/);
     expect(() => mcpGuardOptionsFromEnv({})).toThrow('ISSUER');
+  });
+
+  test('MRS-01 MCP_RESOURCE_PATH names the server: its audience and its metadata URL', () => {
+    const options = mcpGuardOptionsFromEnv({ ISSUER: 'https://x.example/prod', MCP_RESOURCE_PATH: '/tools/mcp' });
+    expect(options).toMatchObject({ resource: 'https://x.example/prod/tools/mcp', resourceMetadataUrl: 'https://x.example/prod/.well-known/oauth-protected-resource/tools/mcp' });
+    expect(() => mcpGuardOptionsFromEnv({ ISSUER: 'https://x.example/prod', MCP_RESOURCE_PATH: 'tools/' })).toThrow(/MCP_RESOURCE_PATH: path must be/);
+    // Given only the metadata URL, the audience is derived from it (RFC 9728 path insertion in reverse).
+    expect(resolveGuardOptions({ resourceMetadataUrl: 'https://x.example/prod/.well-known/oauth-protected-resource/tools/mcp' }).resource).toBe('https://x.example/prod/tools/mcp');
+    expect(() => resolveGuardOptions({ resourceMetadataUrl: 'https://x.example/prm.json' })).toThrow(/resource is required/);
   });
 
   test('an invalid scope model is refused when the handler is built', () => {
@@ -401,5 +411,27 @@ describe('options', () => {
     expect(outcome.proceed).toBe(true);
     const filtered = guardResponse({ statusCode: 200, headers: { 'Content-Type': 'application/json' }, body: JSON.stringify({ jsonrpc: '2.0', id: 1, result: { tools: [{ name: 'admin_stats' }] } }) }, outcome, resolved);
     expect(jsonBody(filtered).result.tools).toEqual([]);
+  });
+});
+
+describe('MRS-03 the guard accepts only tokens for its own MCP server', () => {
+  const TOOLS = `${ISSUER}/tools/mcp`;
+  const toolsOptions: McpGuardOptions = { resourceMetadataUrl: `${ISSUER}/.well-known/oauth-protected-resource/tools/mcp`, clock: () => NOW };
+
+  test('MRS-03 an allowed context for another server of the same authorization server is 401 invalid_token with this server\'s challenge, and the server never runs', async () => {
+    const { handler, seen } = guarded(undefined, undefined, toolsOptions);
+    const response = await handler({ body: toolCall('echo'), authorizer: allowContext({ aud: RESOURCE }) });
+    expect(response.statusCode).toBe(401);
+    expect(response.headers?.['WWW-Authenticate']).toBe(`Bearer error="invalid_token", resource_metadata="${ISSUER}/.well-known/oauth-protected-resource/tools/mcp", scope="mcp:tools"`);
+    expect(seen).toHaveLength(0);
+    const own = await handler({ body: toolCall('echo'), authorizer: allowContext({ aud: TOOLS }) });
+    expect(own.statusCode).toBe(200);
+  });
+
+  test('MRS-03 a context without an audience (a route wired past the authorizer, an old authorizer) is 401', async () => {
+    const { handler, seen } = guarded();
+    const response = await handler({ body: toolCall('echo'), authorizer: allowContext({ aud: '' }) });
+    expect(response.statusCode).toBe(401);
+    expect(seen).toHaveLength(0);
   });
 });

@@ -2,6 +2,7 @@ import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 
 export const ISSUER = 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod';
 export const PRM_URL = `${ISSUER}/.well-known/oauth-protected-resource/mcp`;
+export const RESOURCE = `${ISSUER}/mcp`;
 export const NOW = 1_800_000_000;
 
 export interface CallerContext {
@@ -12,6 +13,7 @@ export interface CallerContext {
   username?: string;
   exp?: string;
   caller_type?: string;
+  aud?: string;
 }
 
 /** What the authorizer puts into `requestContext.authorizer` for an allowed call (plus API Gateway's principalId). */
@@ -23,6 +25,7 @@ export function allowContext(overrides: CallerContext = {}): Record<string, stri
     scope: 'mcp:tools',
     jti: 'jti-0001',
     exp: String(NOW + 300),
+    aud: RESOURCE,
     ...overrides,
   };
   return Object.fromEntries(Object.entries(context).filter(([, value]) => value !== undefined)) as Record<string, string>;
