@@ -5,22 +5,11 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import {
-  allowedMethods,
-  CORS_ALLOW_HEADERS,
-  CORS_EXPOSE_HEADERS,
-  findRoute,
-  HandlerName,
-  matchRoutePath,
-  MCP_PATH,
-  METHOD_NOT_ALLOWED_BODY,
-  NOT_FOUND_BODY,
-  PROTECTED_RESOURCE_METADATA_PATH,
-  ROUTES,
-} from '../lib/routes';
-import { defaultScopes } from '../lib/scopes';
-import { parseScopeModel } from '../lambda/shared/config';
-import { authorizerGatewayResponses, renderGatewayResponse } from '../lambda/runtime/edge';
+import { allowedMethods, CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, findRoute, HandlerName, matchRoutePath, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, routesFor } from '../lib/routes';
+import { DEFAULT_SCOPE_MODEL, defaultScopes, type ScopeModel } from '../lib/scopes';
+import { protectedResourceMetadataPath, protectedResourcesProblems, type ProtectedResourcesSpec } from '../lib/protected-resources';
+import { ENV } from '../lib/environment';
+import { AUTHORIZER_ENV, authorizerGatewayResponses, GUARD_ENV, perServerGatewayResponses, renderGatewayResponse } from '../lambda/runtime/edge';
 import { createTables, LOCAL_CREDENTIALS, LocalDynamoDb } from './dynamodb';
 import { LocalKms } from './kms-server';
 import { readBody, toProxyEvent, writeProxyResult } from './http-adapter';
@@ -48,7 +37,34 @@ export interface LocalStackOptions {
   readonly users?: Readonly<Record<string, UpstreamUser>>;
   /** The secret of the local machine client `machine.local-batch`. @default - a random one */
   readonly machineClientSecret?: string;
+  /** The MCP servers, each the example server with its own path and scope model. @default LOCAL_MCP_SERVERS */
+  readonly mcpServers?: readonly LocalMcpServer[];
 }
+
+/** One example MCP server of the local stack. */
+export interface LocalMcpServer {
+  readonly path: string;
+  readonly scopeModel: ScopeModel;
+}
+
+/**
+ * The second example server's scopes: other names and other tool rules than the first, so the two
+ * servers' audiences and scope models can be told apart end to end (MRS-03, MRS-09).
+ */
+export const TOOLS_SCOPE_MODEL: ScopeModel = {
+  scopes: [
+    { name: 'tools:use', description: 'Use the tools of the tools server', isDefault: true },
+    { name: 'tools:admin', description: 'Use the administrative tools of the tools server', implies: ['tools:use'] },
+  ],
+  toolScopes: { admin_stats: ['tools:admin'], greet: ['tools:admin'] },
+  entitlements: [{ claim: 'groups', value: 'admins', scopes: ['tools:admin'] }],
+};
+
+/** By default one authorization server in front of two MCP servers, as an `McpAuthorizationServer` deploys them. */
+export const LOCAL_MCP_SERVERS: readonly LocalMcpServer[] = [
+  { path: '/mcp', scopeModel: DEFAULT_SCOPE_MODEL },
+  { path: '/tools/mcp', scopeModel: TOOLS_SCOPE_MODEL },
+];
 
 /**
  * The local upstream's users. Local only: each signs in with their username as the password.
@@ -62,7 +78,10 @@ export const LOCAL_USERS: Readonly<Record<string, UpstreamUser>> = {
 export interface LocalStack {
   readonly baseUrl: string;
   readonly issuer: string;
+  /** The first MCP server's URL. */
   readonly mcpUrl: string;
+  /** Every MCP server's URL, in the order of `mcpServers`. */
+  readonly mcpUrls: readonly string[];
   /** The embedded upstream OpenID Connect provider's issuer. */
   readonly upstreamIssuer: string;
   /** The local machine client (client_credentials, `mcp:tools`); its secret lives in the local Secrets Manager. */
@@ -108,8 +127,19 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // One machine client (client_credentials), declared as an operator would on the construct.
   const machineClient = { clientId: 'machine.local-batch', secret: options.machineClientSecret ?? randomToken(32) };
   const machineClients = [
-    { clientId: machineClient.clientId, secretId: secrets.put('local/machine-client-local-batch', machineClient.secret), scopes: ['mcp:tools'], introspection: false },
+    { clientId: machineClient.clientId, secretId: secrets.put('local/machine-client-local-batch', machineClient.secret), scopes: ['mcp:tools', 'tools:use'], introspection: false },
   ];
+  // The servers as the construct describes them to the authorization-server functions. Several servers
+  // need per-server challenges (API Gateway's static 401 can name only one server's metadata).
+  const mcpServers = options.mcpServers ?? LOCAL_MCP_SERVERS;
+  const cacheTtl = Number(process.env[AUTHORIZER_ENV.cacheTtl] ?? options.environment?.[AUTHORIZER_ENV.cacheTtl] ?? 0);
+  const spec: ProtectedResourcesSpec = {
+    servers: mcpServers.map((server) => ({ path: server.path, scopeModel: server.scopeModel, authorizerCacheTtlSeconds: cacheTtl })),
+    challenges: mcpServers.length > 1 ? 'authorizer' : 'gateway',
+  };
+  const problems = protectedResourcesProblems(spec);
+  if (problems.length > 0) throw new Error(`local stack MCP servers: ${problems.join('; ')}`);
+  const routes = routesFor(mcpServers.map((server) => server.path));
 
   // The bundles read their configuration from the environment at import, as on Lambda; the SDK
   // clients inside them find the local endpoints through the standard AWS_ENDPOINT_URL_* variables.
@@ -135,18 +165,36 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     // `groups` puts the claim the default scope model's entitlements read (admins -> mcp:admin) into the ID token.
     UPSTREAM_SCOPES: 'openid profile email groups',
     MACHINE_CLIENTS: JSON.stringify(machineClients),
+    [ENV.protectedResources]: JSON.stringify(spec),
     ...options.environment,
   });
 
-  const loaded = new Map<HandlerName | 'example-mcp', Promise<{ handler: unknown }>>();
-  const load = (name: HandlerName | 'example-mcp') => {
+  const loaded = new Map<HandlerName, Promise<{ handler: unknown }>>();
+  const load = (name: HandlerName) => {
     if (!loaded.has(name)) loaded.set(name, import(pathToFileURL(resolve(assetsDir, name, 'index.mjs')).href));
     return loaded.get(name)!;
   };
-  const proxyHandler = async (name: HandlerName) => (await load(name === 'mcp' ? 'example-mcp' : name)).handler as ProxyHandler;
+  // One instance of the example server per MCP server, each imported (a module instance of its own,
+  // through the query) while the environment names that server: the bundle reads it at import, as on Lambda.
+  const mcpHandlers = new Map<string, ProxyHandler>();
+  for (const server of mcpServers) {
+    const own = { [ENV.scopeModel]: JSON.stringify(server.scopeModel), [GUARD_ENV.resourcePath]: server.path };
+    const saved = Object.fromEntries(Object.keys(own).map((name) => [name, process.env[name]]));
+    Object.assign(process.env, own);
+    const url = `${pathToFileURL(resolve(assetsDir, 'example-mcp', 'index.mjs')).href}?server=${encodeURIComponent(server.path)}`;
+    mcpHandlers.set(server.path, ((await import(url)) as { handler: ProxyHandler }).handler);
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+  const proxyHandler = async (route: { handler: HandlerName; mcpPath?: string }) =>
+    route.handler === 'mcp' ? mcpHandlers.get(route.mcpPath!)! : ((await load(route.handler)).handler as ProxyHandler);
 
-  const scopeModel = parseScopeModel(process.env.SCOPE_MODEL);
-  const [unauthorized, accessDenied] = authorizerGatewayResponses(`${issuer}${PROTECTED_RESOURCE_METADATA_PATH}`, defaultScopes(scopeModel));
+  const [unauthorized, accessDenied] =
+    spec.challenges === 'authorizer'
+      ? perServerGatewayResponses()
+      : authorizerGatewayResponses(`${issuer}${protectedResourceMetadataPath(mcpServers[0].path)}`, defaultScopes(mcpServers[0].scopeModel));
 
   // What API Gateway itself answers, mirroring the construct (lib/private/rest-api.ts).
   const noStoreJson = (statusCode: number, body: unknown, headers: Record<string, string> = {}): APIGatewayProxyResult => ({
@@ -166,7 +214,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     if (!url.pathname.startsWith(`${prefix}/`)) return FORBIDDEN;
     const path = url.pathname.slice(prefix.length);
     const method = request.method ?? 'GET';
-    const pathRoutes = ROUTES.filter((route) => matchRoutePath(route.path, path));
+    const pathRoutes = routes.filter((route) => matchRoutePath(route.path, path));
     if (pathRoutes.length === 0) return noStoreJson(404, NOT_FOUND_BODY);
     const preflight = pathRoutes.some((route) => route.cors === true || route.authorization === 'bearer');
     const allowed = allowedMethods(pathRoutes);
@@ -183,7 +231,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
         body: '',
       };
     }
-    const match = findRoute(method, path);
+    const match = findRoute(method, path, routes);
     if (!match) return noStoreJson(405, METHOD_NOT_ALLOWED_BODY, { Allow: allowed.join(', ') });
     const body = await readBody(request);
     const event = toProxyEvent(request, body, { resource: match.route.path, stage, stagePath: path, pathParameters: match.pathParameters });
@@ -215,7 +263,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (!allowedByPolicy) return withCors(renderGatewayResponse(accessDenied, context));
       event.requestContext.authorizer = { ...context, principalId: result.principalId };
     }
-    return (await proxyHandler(match.route.handler))(event, lambdaContext());
+    return (await proxyHandler(match.route))(event, lambdaContext());
   }
 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {
@@ -230,7 +278,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   return {
     baseUrl,
     issuer,
-    mcpUrl: `${issuer}${MCP_PATH}`,
+    mcpUrl: `${issuer}${mcpServers[0].path}`,
+    mcpUrls: mcpServers.map((server) => `${issuer}${server.path}`),
     upstreamIssuer: upstream.issuer,
     machineClient,
     async stop() {

@@ -17,7 +17,7 @@ const SKIPPED_DIRECTORIES = new Set(['node_modules', '__snapshots__', 'dist', '.
 /** This checker and its test spell out the forbidden references in order to look for them. */
 const SELF = ['scripts/ids.mjs', 'test/docs/ids.test.ts'];
 
-const FAMILIES = 'AS|RS|C|CIMD|REV|REG|AZR|PKCE|CODE|CAUTH|RT|CONS|UPS|JWT|RES|META|ROB|FAULT|SSRF|INFRA|AUDIT';
+const FAMILIES = 'AS|RS|C|CIMD|REV|MRS|REG|AZR|PKCE|CODE|CAUTH|RT|CONS|UPS|JWT|RES|META|ROB|FAULT|SSRF|INFRA|AUDIT';
 const ID = new RegExp(`\\b(${FAMILIES})-(\\d+)\\b`, 'g');
 /** `REG-02..08`, `C-1..C-5`, `JWT-01 to JWT-12`. */
 const RANGE = new RegExp(`\\b(${FAMILIES})-(\\d+)(?:\\.\\.| to )(?:\\1-)?(\\d+)\\b`, 'g');

@@ -18,10 +18,12 @@ const CATALOGUE_COUNTS = [
   ['JWT', 21], ['RES', 3], ['META', 4], ['ROB', 9], ['FAULT', 10], ['SSRF', 6], ['INFRA', 9], ['AUDIT', 4],
   // Cases an independent review reproduced beyond the catalogue (docs/SECURITY.md, section 2.9).
   ['REV', 14],
+  // One authorization server in front of several MCP servers (docs/SECURITY.md, section 2.10).
+  ['MRS', 13],
 ];
-const ID = /\b(REG|AZR|PKCE|CODE|CAUTH|RT|CONS|UPS|JWT|RES|META|ROB|FAULT|SSRF|INFRA|AUDIT|REV)-(\d{2})\b/g;
+const ID = /\b(REG|AZR|PKCE|CODE|CAUTH|RT|CONS|UPS|JWT|RES|META|ROB|FAULT|SSRF|INFRA|AUDIT|REV|MRS)-(\d{2})\b/g;
 
-/** The 152 catalogue ids and the 14 review ids, in order. */
+/** The 152 catalogue ids, the 14 review ids and the 13 fleet ids, in order. */
 export function catalogueIds() {
   return CATALOGUE_COUNTS.flatMap(([prefix, count]) => Array.from({ length: count }, (_, i) => `${prefix}-${String(i + 1).padStart(2, '0')}`));
 }

@@ -10,10 +10,11 @@ beforeAll(async () => {
 }, 60_000);
 afterAll(() => stack?.stop());
 
-test('it prints one "MCP endpoint: <url>" line, on 127.0.0.1 under the stage base path', () => {
+test('MRS-01 it prints one "MCP endpoint: <url>" line per MCP server, on 127.0.0.1 under the stage base path', () => {
   const lines = stack.output.join('').split('\n').filter((line) => line.startsWith('MCP endpoint: '));
-  expect(lines).toHaveLength(1);
+  expect(lines).toEqual([`MCP endpoint: ${stack.issuer}/mcp`, `MCP endpoint: ${stack.issuer}/tools/mcp`]);
   expect(stack.mcpUrl).toMatch(/^http:\/\/127\.0\.0\.1:\d+\/prod\/mcp$/);
+  expect(stack.mcpUrls).toEqual([stack.mcpUrl, `${stack.issuer}/tools/mcp`]);
 });
 
 test('paths outside the base path answer 403 {"message":"Forbidden"} as API Gateway does', async () => {
@@ -105,10 +106,11 @@ describe('REV-01 REV-02 machine clients on the running stack', () => {
     expect(registered.status).toBe(400);
     expect(((await registered.json()) as { error: string }).error).toBe('invalid_client_metadata');
 
-    expect((await token({ grant_type: 'client_credentials' }, basic('machine.local-batch', 'wrong'))).status).toBe(401);
-    const wider = (await (await token({ grant_type: 'client_credentials', scope: 'mcp:admin' }, basic('machine.local-batch', MACHINE_SECRET))).json()) as { error: string };
+    const resource = machineStack.mcpUrl;
+    expect((await token({ grant_type: 'client_credentials', resource }, basic('machine.local-batch', 'wrong'))).status).toBe(401);
+    const wider = (await (await token({ grant_type: 'client_credentials', scope: 'mcp:admin', resource }, basic('machine.local-batch', MACHINE_SECRET))).json()) as { error: string };
     expect(wider.error).toBe('invalid_scope');
-    const issued = await token({ grant_type: 'client_credentials' }, basic('machine.local-batch', MACHINE_SECRET));
+    const issued = await token({ grant_type: 'client_credentials', resource }, basic('machine.local-batch', MACHINE_SECRET));
     expect(issued.status).toBe(200);
     const { access_token: accessToken, scope } = (await issued.json()) as { access_token: string; scope: string };
     expect(scope).toBe('mcp:tools');
@@ -118,5 +120,31 @@ describe('REV-01 REV-02 machine clients on the running stack', () => {
       body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
     });
     expect(listed.status).toBe(200);
+  });
+
+  test('MRS-06 MRS-09 MRS-03 with two servers a machine token names its server, gets that server\'s scopes, and works there only', async () => {
+    const auth = basic('machine.local-batch', MACHINE_SECRET);
+    const unnamed = await token({ grant_type: 'client_credentials' }, auth);
+    expect(unnamed.status).toBe(400);
+    expect(((await unnamed.json()) as { error: string }).error).toBe('invalid_target');
+    expect(((await (await token({ grant_type: 'client_credentials', resource: machineStack.mcpUrl, scope: 'tools:use' }, auth)).json()) as { error: string }).error).toBe('invalid_scope');
+
+    const [mcpUrl, toolsUrl] = machineStack.mcpUrls;
+    const issued = (await (await token({ grant_type: 'client_credentials', resource: toolsUrl }, auth)).json()) as { access_token: string; scope: string };
+    expect(issued.scope).toBe('tools:use');
+    const list = (url: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${issued.access_token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+    const own = await list(toolsUrl);
+    expect(own.status).toBe(200);
+    const tools = ((await own.json()) as { result: { tools: Array<{ name: string }> } }).result.tools.map((tool) => tool.name);
+    // The tools server's model: greet and admin_stats need tools:admin there.
+    expect(tools.sort()).toEqual(['echo', 'whoami']);
+    const foreign = await list(mcpUrl);
+    expect(foreign.status).toBe(401);
+    expect(foreign.headers.get('www-authenticate')).toBe(`Bearer error="invalid_token", resource_metadata="${machineStack.issuer}/.well-known/oauth-protected-resource/mcp", scope="mcp:tools"`);
   });
 });

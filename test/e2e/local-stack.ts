@@ -7,7 +7,10 @@ import { resolve } from 'node:path';
  */
 export interface RunningStack {
   readonly issuer: string;
+  /** The first MCP server (`/mcp`). */
   readonly mcpUrl: string;
+  /** Every MCP server the stack printed, `/mcp` first. */
+  readonly mcpUrls: readonly string[];
   readonly output: string[];
   stop(): Promise<void>;
 }
@@ -21,23 +24,27 @@ export async function startStackProcess(environment: Record<string, string> = {}
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const output: string[] = [];
-  const endpoint = await new Promise<string>((done, fail) => {
+  const endpoints = await new Promise<string[]>((done, fail) => {
     const timer = setTimeout(() => fail(new Error(`the local stack did not start:\n${output.join('')}`)), 30_000);
     const collect = (chunk: Buffer) => {
       output.push(chunk.toString());
-      const match = /MCP endpoint: (\S+)/.exec(output.join(''));
-      if (match) {
+      // The stack writes every endpoint line at once; the lines are complete when the last ends.
+      const text = output.join('');
+      const matches = [...text.matchAll(/MCP endpoint: (\S+)\n/g)];
+      if (matches.length > 0 && text.endsWith('\n')) {
         clearTimeout(timer);
-        done(match[1]);
+        done(matches.map((match) => match[1]));
       }
     };
     child.stdout!.on('data', collect);
     child.stderr!.on('data', collect);
     child.on('exit', (code) => fail(new Error(`the local stack exited with ${code}:\n${output.join('')}`)));
   });
+  const endpoint = endpoints[0];
   return {
     issuer: endpoint.replace(/\/mcp$/, ''),
     mcpUrl: endpoint,
+    mcpUrls: endpoints,
     output,
     stop: () =>
       new Promise<void>((done) => {
