@@ -1,4 +1,5 @@
 import { expandScopes, requiredScopesFor } from '../../lib/scopes';
+import { CORS_EXPOSE_HEADERS } from '../../lib/routes';
 import { callerFromAuthorizerContext, type McpCaller } from './caller';
 import { insufficientScopeChallenge, invalidTokenChallenge, unauthorizedChallenge } from './challenge';
 import {
@@ -60,10 +61,16 @@ const JSON_RPC_INTERNAL_ERROR = -32603;
 const JSON_RPC_FORBIDDEN = -32000;
 const PROTOCOL_VERSION_META = 'io.modelcontextprotocol/protocolVersion';
 
+/**
+ * A challenge must be readable by browser-based clients, as API Gateway's own 401/403 answers are
+ * (lib/private/rest-api.ts): it carries no data, and the wildcard never admits credentials.
+ */
+const CHALLENGE_CORS = { 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': CORS_EXPOSE_HEADERS.join(',') };
+
 function jsonRpcError(statusCode: number, code: number, message: string, id: JsonRpcId = null, headers: Record<string, string> = {}): McpProxyResult {
   return {
     statusCode,
-    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...headers },
+    headers: { 'Content-Type': 'application/json', 'Cache-Control': 'no-store', ...('WWW-Authenticate' in headers ? CHALLENGE_CORS : {}), ...headers },
     body: JSON.stringify({ jsonrpc: '2.0', id, error: { code, message } }),
   };
 }

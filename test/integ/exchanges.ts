@@ -121,12 +121,13 @@ export const EXCHANGES: readonly Exchange[] = [
       headers: { 'Content-Type': 'application/x-www-form-urlencoded', Accept: 'application/json' },
       // Concatenated, not URL-encoded: deployed, the secret is a CloudFormation token that encoding would
       // break. Machine client ids (`machine.<name>`) and generated secrets (letters, digits) need no escaping.
-      body: `grant_type=client_credentials&scope=mcp%3Atools&client_id=${urls.machineClient.clientId}&client_secret=${urls.machineClient.secret}`,
+      // `resource` names the MCP server: required where one authorization server serves several (MRS-06).
+      body: `grant_type=client_credentials&scope=mcp%3Atools&resource=${urls.mcpUrl}&client_id=${urls.machineClient.clientId}&client_secret=${urls.machineClient.secret}`,
     }),
   },
   {
     id: 'InsufficientScope',
-    description: 'tools/call admin_stats with an mcp:tools token: 403 from the gateway response, WWW-Authenticate mapped from the authorizer context',
+    description: 'tools/call admin_stats with an mcp:tools token: 403 with the insufficient_scope challenge (from the gateway response with one server, from the runtime guard with several)',
     request: (urls, ref) => ({
       url: urls.mcpUrl,
       method: 'POST',

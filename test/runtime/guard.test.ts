@@ -424,6 +424,8 @@ describe('MRS-03 the guard accepts only tokens for its own MCP server', () => {
     expect(response.statusCode).toBe(401);
     expect(response.headers?.['WWW-Authenticate']).toBe(`Bearer error="invalid_token", resource_metadata="${ISSUER}/.well-known/oauth-protected-resource/tools/mcp", scope="mcp:tools"`);
     expect(seen).toHaveLength(0);
+    // Readable by a browser-based client, as API Gateway's own challenges are.
+    expect(response.headers).toMatchObject({ 'Access-Control-Allow-Origin': '*', 'Access-Control-Expose-Headers': 'WWW-Authenticate,Mcp-Session-Id' });
     const own = await handler({ body: toolCall('echo'), authorizer: allowContext({ aud: TOOLS }) });
     expect(own.statusCode).toBe(200);
   });
