@@ -9,7 +9,6 @@ export const REDIRECT_URI = 'http://127.0.0.1:33418/callback';
 export class HeadlessOAuthProvider {
   readonly redirectUrl = REDIRECT_URI;
   readonly clientMetadata: { client_name: string; redirect_uris: string[]; grant_types: string[]; response_types: string[]; token_endpoint_auth_method: string };
-  private info?: unknown;
   private saved?: { access_token: string; refresh_token?: string; scope?: string };
   private verifier = '';
   /** Every authorization URL the client opened, and the callback URL each one ended at. */
@@ -32,11 +31,18 @@ export class HeadlessOAuthProvider {
     };
   }
 
+  /** Several providers (one per MCP server) may share one registration: the client's, not the server's. */
+  shareRegistrationWith(other: HeadlessOAuthProvider): this {
+    this.registration = other.registration;
+    return this;
+  }
+  private registration: { info?: unknown } = {};
+
   clientInformation() {
-    return this.info as never;
+    return this.registration.info as never;
   }
   saveClientInformation(info: unknown) {
-    this.info = info;
+    this.registration.info = info;
   }
   tokens() {
     return this.saved as never;

@@ -3,6 +3,7 @@ import * as v1Http from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import * as v2 from '@modelcontextprotocol/client';
 import { auditEvents, RunningStack, startStackProcess } from './local-stack';
 import { HeadlessOAuthProvider } from './headless-provider';
+import { CookieJar, playBrowser } from '../support/browser-player';
 import { DEFAULT_SCOPE_MODEL, expandScopes } from '../../lib/scopes';
 
 /**
@@ -128,6 +129,51 @@ describe.each([V1, V2])('$name against the local stack', (generation) => {
     expect([...expandScopes(DEFAULT_SCOPE_MODEL, last.scope!.split(' '))]).toEqual(expect.arrayContaining(['mcp:admin', 'mcp:tools']));
     expect(text(await session.callTool('echo', { text: 'still allowed' }))).toContain('still allowed');
     await session.close();
+  }, 60_000);
+
+  test('MRS-10 MRS-12 MRS-03 one registration and one upstream sign-in serve both MCP servers; each token works only at its own server', async () => {
+    const [mcpUrl, toolsUrl] = stack.mcpUrls;
+    const upstreamOrigin = new URL(/Upstream sign-in: (\S+)/.exec(stack.output.join(''))![1]).origin;
+    // One browser (one cookie jar) for both servers, as the user's browser would be.
+    const jar = new CookieJar();
+    const visited: URL[] = [];
+    const signIn = (url: URL, redirectUri: string) => playBrowser(url, { username: 'alice', password: 'alice', redirectUri, jar, visited });
+    const forMcp = new HeadlessOAuthProvider('alice', undefined, signIn);
+    const forTools = new HeadlessOAuthProvider('alice', undefined, signIn).shareRegistrationWith(forMcp);
+
+    const first = await generation.connect(mcpUrl, forMcp);
+    expect(text(await first.callTool('whoami'))).toContain('alice');
+    const upstreamVisits = () => visited.filter((url) => url.origin === upstreamOrigin).length;
+    const afterFirst = upstreamVisits();
+    expect(afterFirst).toBeGreaterThan(0);
+    const consentPages = () => visited.filter((url) => url.pathname.endsWith('/consent') && url.searchParams.has('request')).length;
+    const consentsAfterFirst = consentPages();
+
+    const second = await generation.connect(toolsUrl, forTools);
+    expect((await second.listTools()).sort()).toEqual(['echo', 'whoami']);
+    // MRS-10: not sent upstream again; MRS-08: the second server still asked for consent.
+    expect(upstreamVisits()).toBe(afterFirst);
+    expect(consentPages()).toBe(consentsAfterFirst + 1);
+    // MRS-12: one registration, used for both authorizations.
+    const clientId = (forMcp.clientInformation() as { client_id: string }).client_id;
+    expect(auditEvents(stack).filter((event) => event.event === 'register.created' && event.client_id === clientId)).toHaveLength(1);
+    expect(forTools.authorizations.map((entry) => entry.request.searchParams.get('client_id'))).toEqual([clientId]);
+    expect(forTools.authorizations[0].request.searchParams.get('resource')).toBe(toolsUrl);
+
+    // MRS-03: each access token is refused by the other server.
+    const call = (url: string, token: string) =>
+      fetch(url, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', accept: 'application/json, text/event-stream', 'mcp-protocol-version': '2025-11-25' },
+        body: JSON.stringify({ jsonrpc: '2.0', id: 1, method: 'tools/list' }),
+      });
+    const mcpToken = (forMcp.tokens() as { access_token: string }).access_token;
+    const toolsToken = (forTools.tokens() as { access_token: string }).access_token;
+    expect((await call(mcpUrl, mcpToken)).status).toBe(200);
+    expect((await call(toolsUrl, mcpToken)).status).toBe(401);
+    expect((await call(mcpUrl, toolsToken)).status).toBe(401);
+    await first.close();
+    await second.close();
   }, 60_000);
 
   test('bob never obtains mcp:admin', async () => {

@@ -12,6 +12,10 @@ export interface BrowserPlayOptions {
   readonly decision?: 'approve' | 'deny';
   /** Safety bound on the number of requests. */
   readonly maxSteps?: number;
+  /** The browser's cookies; pass one jar to several walks to keep sessions between them. @default - a new jar */
+  readonly jar?: CookieJar;
+  /** Every URL the walk requested is appended here (which hosts the user was sent to). */
+  readonly visited?: URL[];
 }
 
 export class CookieJar {
@@ -59,10 +63,11 @@ function forms(html: string): HtmlForm[] {
 }
 
 export async function playBrowser(authorizationUrl: string | URL, options: BrowserPlayOptions): Promise<URL> {
-  const jar = new CookieJar();
+  const jar = options.jar ?? new CookieJar();
   let request: { url: URL; method: 'GET' | 'POST'; body?: URLSearchParams; origin?: string } = { url: new URL(authorizationUrl), method: 'GET' };
   for (let step = 0; step < (options.maxSteps ?? 20); step++) {
     if (request.url.href.startsWith(options.redirectUri)) return request.url;
+    options.visited?.push(request.url);
     const headers: Record<string, string> = {};
     const cookie = jar.header(request.url);
     if (cookie) headers.cookie = cookie;
