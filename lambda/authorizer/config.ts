@@ -1,14 +1,11 @@
 import { defaultScopes, ScopeModel, scopeSatisfier } from '../../lib/scopes';
 import type { ChallengeMode } from '../../lib/protected-resources';
 import { ENV, type SigningAlgorithm } from '../shared/config';
-import { resourceServersFromEnv } from '../shared/resource-servers';
-import { authorizerCaching, clockToleranceFromEnv } from '../runtime/edge';
+import { resourceServersFromEnv, signingAlgorithmFromEnv } from '../shared/resource-servers';
+import { authorizerCaching, clockToleranceFromEnv, DEFAULT_CLOCK_TOLERANCE_SECONDS } from '../runtime/edge';
 
-/**
- * Clock tolerance for `exp`, `nbf` and `iat`, in seconds. 60 s matches the catalogue anchors (JWT-07/08,
- * FAULT-05): `nbf`/`iat` 8 s ahead are accepted, 61 s ahead refused; `exp` 59 s ago accepted, 61 s ago refused.
- */
-export const CLOCK_TOLERANCE_SECONDS = 60;
+/** The default clock tolerance (lambda/runtime/edge.ts), under the name the verifier's callers use. */
+export const CLOCK_TOLERANCE_SECONDS = DEFAULT_CLOCK_TOLERANCE_SECONDS;
 
 /** How the authorizer decides for the routes of one MCP server. */
 export interface AuthorizerConfig {
@@ -40,10 +37,9 @@ type Env = Readonly<Record<string, string | undefined>>;
 export function loadAuthorizerRoutes(env: Env): AuthorizerRoutes {
   const issuer = env[ENV.issuer];
   if (!issuer) throw new Error(`Missing required environment variable ${ENV.issuer}`);
-  const algorithm = env[ENV.signingAlgorithm] ?? 'RS256';
-  if (algorithm !== 'RS256' && algorithm !== 'ES256') throw new Error(`${ENV.signingAlgorithm} must be RS256 or ES256, got ${algorithm}`);
+  const algorithm = signingAlgorithmFromEnv(env);
   const servers = resourceServersFromEnv(env, issuer);
-  const clockToleranceSeconds = clockToleranceFromEnv(env, CLOCK_TOLERANCE_SECONDS);
+  const clockToleranceSeconds = clockToleranceFromEnv(env);
   const routes = new Map<string, AuthorizerConfig>();
   for (const server of servers.byResource.values()) {
     routes.set(server.path, {

@@ -1,3 +1,5 @@
+import { hasPrivateKeyMaterial } from '../shared/untrusted-json';
+import { isHttpsOrLoopback } from '../../lib/loopback';
 import { createPublicKey, type JsonWebKey, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import type { SigningAlgorithm } from '../shared/config';
 import { AUTHORIZER_ENV } from '../runtime/edge';
@@ -7,7 +9,6 @@ export const MAX_KID_LENGTH = 128;
 const MAX_JWKS_BYTES = 64 * 1024;
 const JWKS_FETCH_TIMEOUT_MS = 3000;
 const MIN_RSA_BITS = 2048;
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
 
 /**
  * The pinned verification keys: built once per container from the JWKS in the function configuration
@@ -58,7 +59,7 @@ export function pinKeys(algorithm: SigningAlgorithm, byKid: ReadonlyMap<string, 
 const base64urlLength = (bytes: number) => Math.ceil((bytes * 4) / 3);
 
 function keyFromJwk(jwk: Record<string, unknown>, algorithm: SigningAlgorithm): VerificationKey | undefined {
-  if (PRIVATE_JWK_MEMBERS.some((member) => member in jwk)) throw new Error('the JWKS must hold public keys only');
+  if (hasPrivateKeyMaterial(jwk)) throw new Error('the JWKS must hold public keys only');
   // Keys for another algorithm or use may share the document (e.g. during a migration); they are not ours to use.
   if (jwk.use !== undefined && jwk.use !== 'sig') return undefined;
   if (jwk.alg !== undefined && jwk.alg !== algorithm) return undefined;
@@ -95,8 +96,7 @@ export function keysFromJwks(jwks: unknown, algorithm: SigningAlgorithm): Map<st
 
 function jwksUrl(raw: string): URL {
   const url = new URL(raw);
-  const loopback = url.hostname === '127.0.0.1' || url.hostname === 'localhost' || url.hostname === '[::1]';
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  if (!isHttpsOrLoopback(url)) {
     throw new Error(`${AUTHORIZER_ENV.jwksUri} must be an https URL (http only on loopback), got ${raw}`);
   }
   return url;

@@ -21,8 +21,15 @@ export const AUTHORIZER_ENV = {
   clockTolerance: 'CLOCK_TOLERANCE_SECONDS',
 } as const;
 
-/** Reads the clock tolerance shared by the authorizer and the guard: 0 to 300 seconds, default 60. */
-export function clockToleranceFromEnv(env: Readonly<Record<string, string | undefined>>, fallback: number): number {
+/**
+ * Clock tolerance for `exp`, `nbf` and `iat`, in seconds, shared by the authorizer, introspection and
+ * the guard. 60 s matches the catalogue anchors (JWT-07/08, FAULT-05): `nbf`/`iat` 8 s ahead are
+ * accepted, 61 s ahead refused; `exp` 59 s ago accepted, 61 s ago refused.
+ */
+export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 60;
+
+/** Reads the clock tolerance shared by the authorizer and the guard: 0 to 300 seconds, default {@link DEFAULT_CLOCK_TOLERANCE_SECONDS}. */
+export function clockToleranceFromEnv(env: Readonly<Record<string, string | undefined>>, fallback = DEFAULT_CLOCK_TOLERANCE_SECONDS): number {
   const raw = env[AUTHORIZER_ENV.clockTolerance];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);

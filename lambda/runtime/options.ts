@@ -1,6 +1,6 @@
 import { DEFAULT_SCOPE_MODEL, defaultScopes, type ScopeModel, scopeSatisfier, validateScopeModel } from '../../lib/scopes';
 import { DEFAULT_MCP_PATH, mcpPathProblem, PROTECTED_RESOURCE_METADATA_PREFIX, protectedResourceMetadataPath } from '../../lib/protected-resources';
-import { clockToleranceFromEnv, GUARD_ENV } from './edge';
+import { clockToleranceFromEnv, DEFAULT_CLOCK_TOLERANCE_SECONDS, GUARD_ENV } from './edge';
 
 export interface McpGuardOptions {
   /** The protected resource metadata URL named in challenges: `<issuer>/.well-known/oauth-protected-resource<path>`. */
@@ -92,7 +92,7 @@ export function resolveGuardOptions(options: McpGuardOptions): ResolvedGuardOpti
     defaultScopes: defaultScopes(scopeModel),
     satisfies: scopeSatisfier(scopeModel),
     allowedOrigins,
-    clockToleranceSeconds: options.clockToleranceSeconds ?? 60,
+    clockToleranceSeconds: options.clockToleranceSeconds ?? DEFAULT_CLOCK_TOLERANCE_SECONDS,
     clock: options.clock ?? (() => Math.floor(Date.now() / 1000)),
     maxBodyBytes: options.maxBodyBytes ?? 1024 * 1024,
   };
@@ -117,6 +117,6 @@ export function mcpGuardOptionsFromEnv(env: Readonly<Record<string, string | und
     resource: issuer + path,
     scopeModel: rawModel ? (JSON.parse(rawModel) as ScopeModel) : undefined,
     allowedOrigins,
-    clockToleranceSeconds: clockToleranceFromEnv(env, 60),
+    clockToleranceSeconds: clockToleranceFromEnv(env),
   };
 }

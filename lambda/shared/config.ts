@@ -1,5 +1,6 @@
 import { ENV } from '../../lib/environment';
-import { isLoopbackHost, resourceServersFromEnv, type ResourceServers } from './resource-servers';
+import { resourceServersFromEnv, signingAlgorithmFromEnv, type ResourceServers } from './resource-servers';
+import { isHttpsOrLoopback } from '../../lib/loopback';
 import { isMachineClientId, machineClientScopeProblem, type MachineClientConfig } from '../../lib/machine-clients';
 
 /**
@@ -88,8 +89,7 @@ function parseUpstream(env: Env): UpstreamConfig | undefined {
   if (issuer === undefined || issuer === '') return undefined;
   const url = URL.parse(issuer);
   if (!url || url.search || url.hash) throw new Error(`${ENV.upstreamIssuer} must be an absolute URL, got ${JSON.stringify(issuer)}`);
-  const allowInsecure = url.protocol === 'http:' && isLoopbackHost(url.hostname);
-  if (url.protocol !== 'https:' && !allowInsecure) {
+  if (!isHttpsOrLoopback(url)) {
     throw new Error(`${ENV.upstreamIssuer} must use https (http only on loopback), got ${issuer}`);
   }
   const scopes = (env[ENV.upstreamScopes] ?? 'openid email profile').split(' ').filter((scope) => scope.length > 0);
@@ -99,7 +99,7 @@ function parseUpstream(env: Env): UpstreamConfig | undefined {
     clientSecretArn: env[ENV.upstreamClientSecretArn] || undefined,
     scopes: scopes.includes('openid') ? scopes : ['openid', ...scopes],
     timeoutMs: integer(env, ENV.upstreamTimeout, 10, 1, 20) * 1000,
-    allowInsecure,
+    allowInsecure: url.protocol === 'http:',
   };
 }
 
@@ -131,10 +131,7 @@ export function parseMachineClients(raw: string | undefined, known: readonly str
 
 export function loadConfig(env: Env = process.env): AuthServerConfig {
   const issuer = required(env, ENV.issuer);
-  const algorithm = env[ENV.signingAlgorithm] ?? 'RS256';
-  if (algorithm !== 'RS256' && algorithm !== 'ES256') {
-    throw new Error(`${ENV.signingAlgorithm} must be RS256 or ES256, got ${algorithm}`);
-  }
+  const algorithm = signingAlgorithmFromEnv(env);
   const maxPerDay = env[ENV.maxRegistrationsPerDay] ? integer(env, ENV.maxRegistrationsPerDay, 0, 1, 10_000_000) : undefined;
   const allowedRedirectHosts = list(env, ENV.allowedRedirectHosts);
   const servers = resourceServersFromEnv(env, issuer);

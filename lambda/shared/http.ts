@@ -1,3 +1,4 @@
+import { parseUntrustedJson } from './untrusted-json';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { invalidRequest, invalidTarget, OAuthError } from './oauth-error';
 
@@ -121,9 +122,6 @@ export function parseUrlEncoded(text: string): FormParameters {
   return new FormParameters(params);
 }
 
-/** Keys that could reach an object's prototype are dropped while parsing (REG-16). */
-const POLLUTING_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
-
 /** Parses an `application/json` object body; anything else is `errorCode` (e.g. invalid_client_metadata). */
 export function parseJsonObject(event: HttpEvent, errorCode: string): Record<string, unknown> {
   const type = mediaType(event);
@@ -133,7 +131,7 @@ export function parseJsonObject(event: HttpEvent, errorCode: string): Record<str
   const text = decodeUtf8(rawBody(event), 'json');
   let parsed: unknown;
   try {
-    parsed = JSON.parse(text, (key, value) => (POLLUTING_KEYS.has(key) ? undefined : value));
+    parsed = parseUntrustedJson(text);
   } catch {
     throw new OAuthError(400, errorCode, 'malformed_json', 'The body is not valid JSON.');
   }

@@ -1,3 +1,4 @@
+import { LOOPBACK_HOSTS } from '../../lib/loopback';
 import { invalidRedirectUri, OAuthError } from './oauth-error';
 
 /**
@@ -24,8 +25,8 @@ import { invalidRedirectUri, OAuthError } from './oauth-error';
 export const MAX_REDIRECT_URI_LENGTH = 512;
 export const MAX_REDIRECT_URIS = 10;
 
-/** The loopback hosts accepted for `http` redirect URIs, as they must be spelled. */
-export const LOOPBACK_HOSTS: ReadonlySet<string> = new Set(['127.0.0.1', '[::1]', 'localhost']);
+/** The loopback hosts accepted for `http` redirect URIs, as they must be spelled (lib/loopback.ts). */
+export { LOOPBACK_HOSTS };
 
 /**
  * Schemes a browser executes or reads locally. They are refused anyway (no dot, not https), but

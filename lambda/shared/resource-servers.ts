@@ -10,6 +10,7 @@ import {
   type ProtectedResourcesSpec,
 } from '../../lib/protected-resources';
 import { AUTHORIZER_ENV } from '../runtime/edge';
+import { isHttpsOrLoopback } from '../../lib/loopback';
 
 /**
  * The MCP servers (protected resources) a handler serves, from the environment: what the authorizer
@@ -68,16 +69,13 @@ export function checkIssuer(issuer: string): void {
   } catch {
     throw new Error(`${ENV.issuer} must be an absolute URL, got ${JSON.stringify(issuer)}`);
   }
-  const loopback = isLoopbackHost(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) {
+  if (!isHttpsOrLoopback(url)) {
     throw new Error(`${ENV.issuer} must use https (http only on loopback), got ${issuer}`);
   }
   if (issuer.endsWith('/') || url.search || url.hash) {
     throw new Error(`${ENV.issuer} must have no trailing slash, query or fragment, got ${issuer}`);
   }
 }
-
-export const isLoopbackHost = (hostname: string) => hostname === '127.0.0.1' || hostname === 'localhost' || hostname === '[::1]';
 
 /**
  * The MCP servers from `PROTECTED_RESOURCES`, or, without it, the one server at `/mcp` with `SCOPE_MODEL`
@@ -114,3 +112,9 @@ export function serverFor(servers: ResourceServers, resource: string | undefined
   return resource === undefined ? servers.defaultServer : servers.byResource.get(resource);
 }
 
+/** The JWS algorithm of the signing key (`SIGNING_ALGORITHM`, default RS256): the only one tokens may carry. */
+export function signingAlgorithmFromEnv(env: Env): 'RS256' | 'ES256' {
+  const algorithm = env[ENV.signingAlgorithm] ?? 'RS256';
+  if (algorithm !== 'RS256' && algorithm !== 'ES256') throw new Error(`${ENV.signingAlgorithm} must be RS256 or ES256, got ${algorithm}`);
+  return algorithm;
+}

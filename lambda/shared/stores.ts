@@ -84,6 +84,13 @@ export interface GrantRecord {
   readonly revokedReason?: string;
 }
 
+/** Whether a grant's refresh-token family may still be used at `now`: the one rule refresh and introspection share. */
+export function grantState(grant: GrantRecord, now: number): 'live' | 'revoked' | 'expired' {
+  if (grant.revokedAt !== undefined) return 'revoked';
+  if (grant.expiresAt <= now || (grant.idleExpiresAt !== undefined && grant.idleExpiresAt <= now)) return 'expired';
+  return 'live';
+}
+
 /**
  * The shape of every client id in the clients table: server-generated, 128 random bits in base64url
  * (REG-10). Nothing else is looked up there: not the registration counter item that shares the table,

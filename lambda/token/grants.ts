@@ -21,7 +21,7 @@ import type { FormParameters } from '../shared/http';
 import { invalidGrant, invalidRequest, invalidScope, invalidTarget, OAuthError, TemporarilyUnavailableError } from '../shared/oauth-error';
 import { isPkceValue, s256Challenge } from '../shared/pkce';
 import type { JwtSigner } from '../shared/signer';
-import { ClientRecord, CodeRecord, GrantRecord, grantIdForCode, MAX_CODE_FAILURES, RETIRED_HASHES_KEPT, Stores } from '../shared/stores';
+import { ClientRecord, CodeRecord, GrantRecord, grantIdForCode, grantState, MAX_CODE_FAILURES, RETIRED_HASHES_KEPT, Stores } from '../shared/stores';
 
 export interface TokenDeps {
   readonly config: AuthServerConfig;
@@ -270,8 +270,9 @@ async function refresh(form: FormParameters, authorization: string | undefined, 
   let signed: { token: string; claims: AccessTokenClaims } | undefined;
   // A lost rotation race is retried once with the winner's state (then it is a grace presentation).
   for (let attempt = 0; attempt < 2; attempt++) {
-    if (grant.revokedAt !== undefined) throw invalidGrant('grant_revoked');
-    if (grant.expiresAt <= now || (grant.idleExpiresAt !== undefined && grant.idleExpiresAt <= now)) throw invalidGrant('refresh_expired');
+    const state = grantState(grant, now);
+    if (state === 'revoked') throw invalidGrant('grant_revoked');
+    if (state === 'expired') throw invalidGrant('refresh_expired');
     const presentation = classify(grant, hash, now, config.lifetimes.refreshGrace);
     if (presentation === 'unknown') throw invalidGrant('refresh_unknown');
     // A request that lost a rotation race to a parallel one (same token, same moment) and then finds

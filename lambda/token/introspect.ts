@@ -1,3 +1,4 @@
+import { grantState } from '../shared/stores';
 import { keysFromJwks, pinKeys, VerificationKeys } from '../authorizer/keys';
 import { unverifiedAudience, verifyAccessToken } from '../authorizer/verify';
 import { CLOCK_TOLERANCE_SECONDS } from '../authorizer/config';
@@ -52,8 +53,7 @@ export async function introspect(form: FormParameters, authorization: string | u
   if (refresh) {
     const grant = read.grant;
     const hash = sha256(token);
-    const live = grant && grant.clientId === client.clientId && grant.revokedAt === undefined && grant.expiresAt > now
-      && (grant.idleExpiresAt === undefined || grant.idleExpiresAt > now) && hash === grant.currentHash;
+    const live = grant && grant.clientId === client.clientId && grantState(grant, now) === 'live' && hash === grant.currentHash;
     if (!live) return INACTIVE;
     return { active: true, token_type: 'refresh_token', client_id: grant.clientId, sub: grant.sub, scope: grant.scope, exp: grant.expiresAt, iss: config.issuer };
   }

@@ -3,6 +3,7 @@
  * before it can sign a user in, against a deployed endpoint, with nothing but Node's own fetch. It
  * changes nothing, except with `register`: one public client, deleted again when the server allows it.
  */
+import { isHttpsOrLoopback } from '../loopback';
 
 export interface SmokeOptions {
   /** Also register a public client (RFC 7591) with a loopback redirect URI, as MCP clients do. */
@@ -32,8 +33,7 @@ function checkUrl(value: string, what: string): URL {
   } catch {
     fail(`${what} is not a URL: ${JSON.stringify(value)}`);
   }
-  const loopback = ['127.0.0.1', 'localhost', '[::1]'].includes(url.hostname);
-  if (url.protocol !== 'https:' && !(url.protocol === 'http:' && loopback)) fail(`${what} must use https (http only on loopback), got ${value}`);
+  if (!isHttpsOrLoopback(url)) fail(`${what} must use https (http only on loopback), got ${value}`);
   return url;
 }
 

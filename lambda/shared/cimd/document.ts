@@ -1,11 +1,9 @@
+import { hasPrivateKeyMaterial, parseUntrustedJson, POLLUTING_KEYS } from '../untrusted-json';
 import { type ClientMetadata, type RegistrationPolicy, validateRegistrationRequest } from '../client-metadata';
 import { OAuthError } from '../oauth-error';
 import { CimdError } from './errors';
 
 const SHARED_SECRET_METHODS = new Set(['client_secret_basic', 'client_secret_post', 'client_secret_jwt']);
-/** JWK members that only private or symmetric keys have (RFC 7518 §6.2.2, §6.3.2, §6.4). */
-const PRIVATE_JWK_MEMBERS = ['d', 'p', 'q', 'dp', 'dq', 'qi', 'oth', 'k'];
-const POLLUTING_KEYS = new Set(['__proto__', 'constructor', 'prototype']);
 
 type Document = Record<string, unknown>;
 
@@ -16,7 +14,7 @@ export function parseDocument(body: Buffer): Document {
   let parsed: unknown;
   try {
     const text = new TextDecoder('utf-8', { fatal: true }).decode(body);
-    parsed = JSON.parse(text, (key, value) => (POLLUTING_KEYS.has(key) ? undefined : value));
+    parsed = parseUntrustedJson(text);
   } catch {
     throw new CimdError('not_json');
   }
@@ -28,7 +26,7 @@ function hasPrivateKey(jwks: unknown): boolean {
   if (jwks === null || typeof jwks !== 'object') return false;
   const keys = (jwks as Document).keys;
   if (!Array.isArray(keys)) return false;
-  return keys.some((key) => key !== null && typeof key === 'object' && PRIVATE_JWK_MEMBERS.some((m) => Object.hasOwn(key, m)));
+  return keys.some((key) => key !== null && typeof key === 'object' && hasPrivateKeyMaterial(key));
 }
 
 /**
