@@ -13,7 +13,8 @@ import bundleOptionsModule from '../bundle-options.cjs';
 const { bundleOptions } = bundleOptionsModule;
 
 const ISSUER = 'https://abc123.execute-api.eu-west-1.amazonaws.com/prod';
-const METHOD_ARN = 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/POST/mcp';
+const SERVER_PATH = '/tools/mcp';
+const METHOD_ARN = `arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/POST${SERVER_PATH}`;
 const BUNDLE = 'assets/authorizer/index.mjs';
 const ROUNDS = 31;
 
@@ -23,7 +24,7 @@ async function loadAuthorizerModules(dir) {
   const contents = [
     `export { verifyAccessToken } from ${from('lambda/authorizer/verify.ts')};`,
     `export { keysFromJwks, pinKeys } from ${from('lambda/authorizer/keys.ts')};`,
-    `export { loadAuthorizerConfig } from ${from('lambda/authorizer/config.ts')};`,
+    `export { loadAuthorizerRoutes } from ${from('lambda/authorizer/config.ts')};`,
     `export { createAuthorizerHandler } from ${from('lambda/authorizer/handler.ts')};`,
   ].join('\n');
   const outfile = join(dir, 'authorizer-bench.mjs');
@@ -43,7 +44,7 @@ function keyMaterial(alg) {
 function mint(alg, { privateKey, kid }, now) {
   const b64 = (value) => Buffer.from(JSON.stringify(value)).toString('base64url');
   const input = `${b64({ alg, typ: 'at+jwt', kid })}.${b64({
-    iss: ISSUER, sub: 'user-123', aud: `${ISSUER}/mcp`, client_id: 'client-abc', scope: 'mcp:tools', iat: now - 10, exp: now + 590, jti: 'jti-bench',
+    iss: ISSUER, sub: 'user-123', aud: `${ISSUER}${SERVER_PATH}`, client_id: 'client-abc', scope: 'mcp:tools', iat: now - 10, exp: now + 590, jti: 'jti-bench',
   })}`;
   const signature = alg === 'RS256' ? sign('sha256', Buffer.from(input), privateKey) : sign('sha256', Buffer.from(input), { key: privateKey, dsaEncoding: 'ieee-p1363' });
   return `${input}.${signature.toString('base64url')}`;
@@ -81,10 +82,17 @@ async function benchAlgorithm(mod, alg) {
   const now = Math.floor(Date.now() / 1000);
   const material = keyMaterial(alg);
   const token = mint(alg, material, now);
-  const config = mod.loadAuthorizerConfig({ ISSUER, SIGNING_ALGORITHM: alg });
+  // A fleet: one authorizer function for three MCP servers; the request is for the last one.
+  const servers = ['/mcp', '/search/mcp', '/tools/mcp'].map((path) => ({
+    path,
+    scopeModel: { scopes: [{ name: 'mcp:tools', description: 'Use the tools', isDefault: true }, { name: 'mcp:admin', description: 'Admin', implies: ['mcp:tools'] }], toolScopes: { admin_stats: ['mcp:admin'] }, entitlements: [] },
+    authorizerCacheTtlSeconds: 0,
+  }));
+  const routes = mod.loadAuthorizerRoutes({ ISSUER, SIGNING_ALGORITHM: alg, PROTECTED_RESOURCES: JSON.stringify({ servers, challenges: 'authorizer' }) });
+  const config = routes.get(SERVER_PATH);
   const keys = mod.pinKeys(alg, mod.keysFromJwks(material.jwks, alg));
   const rawKey = alg === 'RS256' ? material.publicKey : { key: material.publicKey, dsaEncoding: 'ieee-p1363' };
-  const handler = mod.createAuthorizerHandler({ config, keys: () => keys, clock: () => now, auditSink: () => undefined });
+  const handler = mod.createAuthorizerHandler({ config: routes, keys: () => keys, clock: () => now, auditSink: () => undefined });
   // The headers API Gateway (edge-optimized REST endpoint) hands a REQUEST authorizer for an MCP call.
   const headers = {
     Accept: 'application/json, text/event-stream',
@@ -109,7 +117,7 @@ async function benchAlgorithm(mod, alg) {
     'X-Forwarded-Proto': 'https',
   };
   const event = {
-    type: 'REQUEST', methodArn: METHOD_ARN, resource: '/mcp', path: '/mcp', httpMethod: 'POST', headers,
+    type: 'REQUEST', methodArn: METHOD_ARN, resource: SERVER_PATH, path: SERVER_PATH, httpMethod: 'POST', headers,
     multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([name, value]) => [name, [value]])),
     requestContext: { requestId: 'bench' },
   };
@@ -147,7 +155,7 @@ export async function bench() {
   const dir = mkdtempSync(join(tmpdir(), 'authorizer-bench-'));
   try {
     const mod = await loadAuthorizerModules(dir);
-    console.log(`authorizer bench on Node ${process.version}: CPU time per request, median of ${ROUNDS} interleaved rounds (target <= 1.2x raw)`);
+    console.log(`authorizer bench on Node ${process.version}: CPU time per request, median of ${ROUNDS} interleaved rounds (target <= 1.2x raw); one authorizer for 3 MCP servers, the request for ${SERVER_PATH}`);
     const us = (ns) => `${(ns / 1000).toFixed(2)} us`;
     for (const alg of ['RS256', 'ES256']) {
       const r = await benchAlgorithm(mod, alg);

@@ -55,7 +55,7 @@ async function redeemWith(extra: string) {
 }
 
 describe('RES-01 malformed resource indicators', () => {
-  test('RES-01 at /authorize: a fragment or a relative value is invalid_target; a repeated resource is invalid_target too (documented)', async () => {
+  test('RES-01 MRS-05 at /authorize: a fragment or a relative value is invalid_target; a repeated resource is invalid_target too (documented)', async () => {
     expect(await authorizeWith([`${RESOURCE}#x`])).toBe('invalid_target');
     expect(await authorizeWith(['/mcp'])).toBe('invalid_target');
     expect(await authorizeWith([RESOURCE, RESOURCE])).toBe('invalid_target');
