@@ -12,9 +12,9 @@ import { TTL_ATTRIBUTE } from '../../lib/tables';
 
 /**
  * The authorize flow's state in DynamoDB. Every key is a SHA-256 hash of a secret the browser holds
- * (the pending handle, the upstream `state`, the consent cookie, the sign-in session cookie): a database
- * reader cannot resume a flow. Items expire through TTL and every reader checks `expiresAt` itself. Each step consumes its
- * item with a conditional delete, so no step runs twice.
+ * (the pending handle, the upstream `state`, the consent cookie, the session cookie): a database reader
+ * cannot resume a flow or act as a signed-in user. Items expire through TTL and every reader checks
+ * `expiresAt` itself. Each step consumes its item with a conditional delete, so no step runs twice.
  */
 
 /** A validated authorization request, bound to one client. */

@@ -44,7 +44,7 @@ export async function startSession(identity: UpstreamIdentity, username: string 
   const expiresAt = Math.min(Math.floor(idTokenExpiry), now + maximum);
   if (expiresAt <= now) return [];
   const secret = randomToken(32);
-  await deps.flows.createSession({
+  const created = await deps.flows.createSession({
     sessionHash: sha256(secret),
     sub: identity.sub,
     username,
@@ -52,6 +52,8 @@ export async function startSession(identity: UpstreamIdentity, username: string 
     createdAt: now,
     expiresAt,
   });
+  // A collision of 256 random bits does not happen; if it did, the cookie must not point at another's session.
+  if (!created) throw new Error('Sign-in session collision');
   deps.audit('signin.session_started', { sub: identity.sub, expires_in: expiresAt - now });
   return [setCookie(cookieNameOf(deps), secret, expiresAt - now)];
 }

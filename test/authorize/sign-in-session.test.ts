@@ -2,6 +2,7 @@ import * as jose from 'jose';
 import { randomBytes } from 'node:crypto';
 import { sha256, subjectHash } from '../../lambda/shared/crypto';
 import { DEFAULT_SCOPE_MODEL, type ScopeModel } from '../../lib/scopes';
+import { auditEventSchema } from '../security/support';
 import { ISSUER } from '../support/harness';
 import { AuthorizeFixture, authorizationParams, errorResponse, header, locationQuery, type Result, runFlow, setCookies, UserAgent } from './fixture';
 
@@ -56,6 +57,10 @@ afterAll(() => fixture.stop());
 beforeEach(() => {
   fixture.clock.now = realNow();
   fixture.audit.clear();
+});
+// AUDIT-01: the new events keep the audit line schema (subjects only hashed, no cookie or token member).
+afterEach(() => {
+  for (const event of fixture.audit.events()) expect(auditEventSchema.safeParse(event).error).toBeUndefined();
 });
 
 const sessionCookieOf = (agent: UserAgent) => [...agent.cookies].find(([name]) => SESSION_COOKIE.test(name));
