@@ -158,7 +158,7 @@ describe('MRS-10 one sign-in for every MCP server', () => {
     expect(fixture.audit.named('authorize.code_issued')).toEqual([]);
   });
 
-  test('MRS-10 the session record holds the subject, the display name and only the claims the entitlement rules read; no upstream token; the cookie only as its hash', async () => {
+  test('MRS-10 the session record holds the subject, the display name and only the claims the entitlement rules read; no upstream token; the cookie only as its hash, never logged', async () => {
     const { agent } = await signedIn();
     const [, secret] = sessionCookieOf(agent)!;
     const record = (await sessions()).find((item) => item.pk === `session#${sha256(secret)}`)!;
@@ -178,6 +178,7 @@ describe('MRS-10 one sign-in for every MCP server', () => {
     const stored = JSON.stringify(await fixture.items('pending'));
     expect(stored).not.toContain(secret);
     for (const token of upstreamTokens) expect(stored).not.toContain(token);
+    expect(fixture.audit.lines.join('\n')).not.toContain(secret);
   });
 
   test('MRS-10 MRS-09 the grant for B comes from the stored claims with B\'s model: bob holds B\'s tools:deploy through his email, alice does not and is refused without a page', async () => {
