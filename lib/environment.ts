@@ -49,4 +49,9 @@ export const ENV = {
   upstreamTimeout: 'UPSTREAM_TIMEOUT_SECONDS',
   /** How long a user's consent for a client, redirect URI and scope set is remembered; 0 = always ask. */
   consentTtl: 'CONSENT_TTL_SECONDS',
+  /**
+   * The longest a sign-in at this authorization server is reused before the user is sent upstream
+   * again (never past the upstream ID token's expiry); 0 = every authorization signs in upstream.
+   */
+  signInSessionTtl: 'SIGN_IN_SESSION_TTL_SECONDS',
 } as const;

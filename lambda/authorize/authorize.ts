@@ -7,13 +7,15 @@ import type { AuthorizingClient } from './clients';
 import { askForConsent } from './ask-consent';
 import { consentCookieName, readCookie } from './cookies';
 import type { AuthorizeDeps } from './deps';
-import type { AuthorizationRequest } from './flow-store';
+import type { AuthorizationRequest, RememberedConsent, SignedInUser, SignInSession } from './flow-store';
+import { consentSubjectHash, issueCode } from './grant';
 import { errorPage } from './pages';
 import { QueryParameters } from './query';
 import { errorLocation, PageRefusal, type ResponseTarget } from './responses';
-import { scopesToAsk } from './scope-grant';
+import { grantedScope, scopeModelOf, scopesToAsk } from './scope-grant';
+import { currentSession } from './session';
 import { serverFor } from '../shared/config';
-import { startSignIn } from './sign-in';
+import { NOT_ENTITLED, startSignIn } from './sign-in';
 
 /** Parameters OAuth 2.1 forbids repeating (AZR-09); unknown extras are ignored (AZR-11). */
 const SINGLE_VALUED = ['response_type', 'state', 'scope', 'code_challenge', 'code_challenge_method', 'resource', 'response_mode'];
@@ -126,7 +128,55 @@ function checkParameters(
   return { ok: true, state, codeChallenge, resource: server.resource, scope: asked.scope };
 }
 
-/** GET /authorize: validate, then either the consent page (via a pending authorization) or, with remembered consent, the upstream sign-in. */
+/** The interstitial of an authorization error (REV-03): never an automatic redirect, the user sees where the link goes. */
+function refusalPage(r: RedirectRefusal, redirectUri: string, state: string | undefined, clientId: string, deps: AuthorizeDeps, fields: Record<string, unknown> = {}): HttpResult {
+  deps.audit('authorize.rejected', { reason: r.reason, client_id: clientId, error: r.error, ...fields });
+  const location = errorLocation(deps.config.issuer, { redirectUri, state: r.echoState ? state : undefined }, r.error, r.description);
+  return errorPage(400, r.description, { returnLink: { href: location, destination: redirectDestination(redirectUri) } });
+}
+
+/** A remembered consent covers a request only for the same client, MCP server (MRS-08), registered redirect URI and scope set. */
+const covers = (remembered: RememberedConsent, request: AuthorizationRequest) =>
+  remembered.clientId === request.clientId &&
+  // A record without a resource (written before several servers existed) covers nothing.
+  remembered.resource === request.resource &&
+  remembered.redirectUri === request.registeredRedirectUri &&
+  remembered.scope === request.scope;
+
+/**
+ * MRS-10: this browser signed in here before, so the user is known and nothing goes upstream. The
+ * grant is computed as at the callback, with this server's model from the session's claims; a
+ * remembered consent counts only if it is this user's (and for this server); otherwise this user is
+ * asked, and approving issues the code.
+ */
+async function authorizeSignedIn(
+  request: AuthorizationRequest,
+  client: AuthorizingClient,
+  session: SignInSession,
+  consent: { cookie: boolean; remembered?: RememberedConsent },
+  deps: AuthorizeDeps,
+): Promise<HttpResult> {
+  const scope = grantedScope(scopeModelOf(deps.config.servers, request), request.scope, session.claims);
+  if (scope === undefined) {
+    // No user action yet on our pages: the interstitial, as for every other refusal here (REV-03).
+    return refusalPage(refusal('access_denied', 'scope_not_entitled', NOT_ENTITLED), request.redirectUri, request.state, client.clientId, deps, { sub: session.sub });
+  }
+  const user: SignedInUser = { sub: session.sub, username: session.username, grantedScope: scope };
+  deps.audit('signin.session_reused', { client_id: client.clientId, sub: user.sub, resource: request.resource });
+  const { remembered } = consent;
+  if (remembered && remembered.subjectHash === consentSubjectHash(user.sub)) {
+    deps.audit('consent.remembered', { client_id: client.clientId, scope: request.scope, sub: user.sub });
+    return issueCode(request, user, client, deps);
+  }
+  const reason = remembered ? 'other_user' : consent.cookie ? 'consent_changed' : 'new_client';
+  deps.audit('consent.required', { reason, client_id: client.clientId, sub: user.sub });
+  return askForConsent(request, user, deps);
+}
+
+/**
+ * GET /authorize: validate, then either the consent page (via a pending authorization) or, with
+ * remembered consent, the upstream sign-in; with a sign-in session, no upstream at all.
+ */
 export async function authorize(event: HttpEvent, deps: AuthorizeDeps): Promise<HttpResult> {
   const query = QueryParameters.of(event);
   const { client, target, registered } = await clientAndRedirect(query, deps);
@@ -136,10 +186,7 @@ export async function authorize(event: HttpEvent, deps: AuthorizeDeps): Promise<
     // is a metadata document), and anyone can complete an authorization with an account of their own,
     // so no client earns the trust that would make this server a safe bounce to its redirect URI. The
     // user sees the destination and may follow the link; the application still gets its error.
-    const { refusal: r } = checked;
-    deps.audit('authorize.rejected', { reason: r.reason, client_id: client.clientId, error: r.error });
-    const location = errorLocation(deps.config.issuer, { redirectUri: target.redirectUri, state: r.echoState ? query.get('state') : undefined }, r.error, r.description);
-    return errorPage(400, r.description, { returnLink: { href: location, destination: redirectDestination(target.redirectUri) } });
+    return refusalPage(checked.refusal, target.redirectUri, query.get('state'), client.clientId, deps);
   }
 
   const request: AuthorizationRequest = {
@@ -158,19 +205,21 @@ export async function authorize(event: HttpEvent, deps: AuthorizeDeps): Promise<
   }
 
   const consentCookie = readCookie(event, consentCookieName(deps.config.issuer, client.clientId, request.resource));
-  if (consentCookie !== undefined) {
-    const consentId = sha256(consentCookie);
-    const remembered = await deps.flows.getConsent(consentId, now);
-    // MRS-08: consent is per resource; a record without one (written before several servers existed) asks again.
-    if (remembered && remembered.clientId === request.clientId && remembered.resource === request.resource && remembered.redirectUri === registered && remembered.scope === request.scope) {
-      // Consent for this client was given from this browser before: forward to sign-in. The callback
-      // checks that the user who signs in is the one who consented (see docs/AUTHORIZE.md).
-      deps.audit('consent.remembered', { client_id: client.clientId, scope: request.scope });
-      return startSignIn(request, { kind: 'remembered', consentId }, deps);
-    }
+  const consentId = consentCookie === undefined ? undefined : sha256(consentCookie);
+  const stored = consentId === undefined ? undefined : await deps.flows.getConsent(consentId, now);
+  const remembered = stored && covers(stored, request) ? stored : undefined;
+
+  const { session, cookies } = await currentSession(event, deps);
+  if (session) return authorizeSignedIn(request, client, session, { cookie: consentCookie !== undefined, remembered }, deps);
+
+  if (remembered) {
+    // Consent for this client was given from this browser before: forward to sign-in. The callback
+    // checks that the user who signs in is the one who consented (see docs/AUTHORIZE.md).
+    deps.audit('consent.remembered', { client_id: client.clientId, scope: request.scope });
+    return startSignIn(request, { kind: 'remembered', consentId: remembered.consentId }, deps, { cookies });
   }
 
   // CONS-03: no consent from this browser for this client (or it changed): ask before contacting the upstream.
   deps.audit('consent.required', { reason: consentCookie === undefined ? 'new_client' : 'consent_changed', client_id: client.clientId });
-  return askForConsent(request, undefined, deps);
+  return askForConsent(request, undefined, deps, cookies);
 }

@@ -13,17 +13,26 @@ import { headerValues, type HttpEvent } from '../shared/http';
  * jar, since `__Host-` requires Path=/ (REV-14). Flow and sign-in names derive from random per-flow
  * hashes, and every value is looked up by hash in the instance's own table, so they never collide or
  * cross over. The consent cookie's name derives from the client id, which a metadata-document client
- * shares across instances: its name includes the issuer, so each instance keeps its own.
+ * shares across instances, and there is one session cookie per instance: both names include the
+ * issuer, so each instance keeps its own.
  */
 
 /** Binds a pending authorization (consent page) to the browser that started it. */
 export const flowCookieName = (handleHash: string) => `__Host-mcp-authz-${handleHash.slice(0, 16)}`;
 /** Binds an upstream sign-in to the browser that approved it; set only after consent (UPS-03). */
 export const signInCookieName = (stateHash: string) => `__Host-mcp-signin-${stateHash.slice(0, 16)}`;
-/** Points at the remembered consent for one client of one instance (AS-20: bound to the client id; REV-14: to the issuer). */
-/** One remembered-consent cookie per issuer, client and resource (MRS-08): consenting for one MCP server never replaces another's. */
+/**
+ * Points at the remembered consent for one client of one instance (AS-20: bound to the client id;
+ * REV-14: to the issuer), one per resource (MRS-08): consenting for one MCP server never replaces another's.
+ */
 export const consentCookieName = (issuer: string, clientId: string, resource: string) =>
   `__Host-mcp-consent-${sha256(`client:${issuer}\n${clientId}\n${resource}`).slice(0, 16)}`;
+
+/**
+ * Points at this browser's sign-in session (MRS-10): one per instance (REV-14) and upstream provider,
+ * so a session from a provider the operator since replaced is never read.
+ */
+export const sessionCookieName = (issuer: string, upstreamIssuer: string) => `__Host-mcp-session-${sha256(`session:${issuer}\n${upstreamIssuer}`).slice(0, 16)}`;
 
 export function setCookie(name: string, value: string, maxAgeSeconds: number): string {
   return `${name}=${value}; Max-Age=${maxAgeSeconds}; Path=/; Secure; HttpOnly; SameSite=Lax`;

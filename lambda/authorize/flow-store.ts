@@ -12,9 +12,9 @@ import { TTL_ATTRIBUTE } from '../../lib/tables';
 
 /**
  * The authorize flow's state in DynamoDB. Every key is a SHA-256 hash of a secret the browser holds
- * (the pending handle, the upstream `state`, the consent cookie): a database reader cannot resume a
- * flow. Items expire through TTL and every reader checks `expiresAt` itself. Each step consumes its
- * item with a conditional delete, so no step runs twice.
+ * (the pending handle, the upstream `state`, the consent cookie, the session cookie): a database reader
+ * cannot resume a flow or act as a signed-in user. Items expire through TTL and every reader checks
+ * `expiresAt` itself. Each step consumes its item with a conditional delete, so no step runs twice.
  */
 
 /** A validated authorization request, bound to one client. */
@@ -79,6 +79,24 @@ export interface RememberedConsent {
   readonly expiresAt: number;
 }
 
+/**
+ * A sign-in at this authorization server (MRS-10): what later authorizations in the same browser need
+ * to know about the user without going upstream again. No upstream token, and of the ID token only the
+ * claims some server's entitlement rules read.
+ */
+export interface SignInSession {
+  /** SHA-256 of the session cookie's value. */
+  readonly sessionHash: string;
+  readonly sub: string;
+  /** The display name (`usernameOf` the ID token), when there is one. */
+  readonly username?: string;
+  /** The ID token claims the entitlement rules of the servers read, and nothing else. */
+  readonly claims: Readonly<Record<string, unknown>>;
+  readonly createdAt: number;
+  /** The earlier of the ID token's `exp` and the configured maximum. */
+  readonly expiresAt: number;
+}
+
 export interface FlowTables {
   readonly pending: string;
   readonly consents: string;
@@ -88,6 +106,7 @@ const PENDING_PREFIX = 'authz#';
 const SIGN_IN_PREFIX = 'signin#';
 const CHALLENGE_PREFIX = 'pkce#';
 const CONSENT_PREFIX = 'consent#';
+const SESSION_PREFIX = 'session#';
 
 /** How long repeated PKCE challenges are counted (PKCE-10). */
 const CHALLENGE_WINDOW_SECONDS = 3600;
@@ -120,6 +139,14 @@ export class FlowStore {
 
   consumeSignIn(stateHash: string): Promise<boolean> {
     return this.consume(this.tables.pending, SIGN_IN_PREFIX + stateHash);
+  }
+
+  createSession(session: SignInSession): Promise<boolean> {
+    return this.create(this.tables.pending, SESSION_PREFIX + session.sessionHash, session, session.expiresAt);
+  }
+
+  getSession(sessionHash: string, now: number): Promise<SignInSession | undefined> {
+    return this.read(this.tables.pending, SESSION_PREFIX + sessionHash, now);
   }
 
   async rememberConsent(consent: RememberedConsent): Promise<void> {

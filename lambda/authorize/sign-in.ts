@@ -10,6 +10,7 @@ import { consentSubjectHash, issueCode, rememberConsent, revalidateClient } from
 import { QueryParameters } from './query';
 import { errorLocation, PageRefusal, redirect, type ResponseTarget } from './responses';
 import { grantedScope, scopeModelOf } from './scope-grant';
+import { startSession } from './session';
 import { signInParameters, UpstreamFailure, type UpstreamIdentity } from './upstream';
 
 /** Upstream `state` values are ours: 43 characters. Anything else is not looked up. */
@@ -18,6 +19,7 @@ const MAX_USERNAME_LENGTH = 256;
 
 /** UPS-04: the client learns only that access was denied; upstream text is never passed on. */
 const UPSTREAM_DENIED = 'The user or the identity provider denied the request.';
+export const NOT_ENTITLED = 'The account is not entitled to the requested access.';
 
 /**
  * Starts the upstream sign-in after consent (AS-18, AS-21, UPS-03): a fresh random `state` (single
@@ -94,7 +96,7 @@ export async function finishSignIn(event: HttpEvent, deps: AuthorizeDeps): Promi
   if (!(await deps.flows.consumeSignIn(stateHash))) throw callbackRefused('state_replayed', cleared, { client_id: clientId });
   const client = await revalidateClient(signIn.request, deps);
   const target: ResponseTarget = { redirectUri: signIn.request.redirectUri, state: signIn.request.state };
-  const toClient = (error: string, description: string) => redirect(errorLocation(deps.config.issuer, target, error, description), cleared);
+  const toClient = (error: string, description: string, cookies = cleared) => redirect(errorLocation(deps.config.issuer, target, error, description), cookies);
 
   let identity: UpstreamIdentity;
   try {
@@ -126,22 +128,27 @@ export async function finishSignIn(event: HttpEvent, deps: AuthorizeDeps): Promi
   if (isMachineClientId(identity.sub)) {
     throw new PageRefusal(400, 'upstream.callback_rejected', 'machine_subject', 'This account cannot sign in here.', { client_id: clientId }, cleared);
   }
-  const scope = grantedScope(scopeModelOf(deps.config.servers, signIn.request), signIn.request.scope, identity.claims);
+  const model = scopeModelOf(deps.config.servers, signIn.request);
+  const username = usernameOf(identity.claims);
+  // MRS-10: the sign-in itself succeeded, whatever this server grants: later authorizations from this
+  // browser, for any server here, reuse it instead of the upstream.
+  const cookies = [...cleared, ...(await startSession(identity, username, deps))];
+  const scope = grantedScope(model, signIn.request.scope, identity.claims);
   if (scope === undefined) {
     deps.audit('authorize.rejected', { reason: 'scope_not_entitled', client_id: clientId, sub: identity.sub });
-    return toClient('access_denied', 'The account is not entitled to the requested access.');
+    return toClient('access_denied', NOT_ENTITLED, cookies);
   }
-  const user: SignedInUser = { sub: identity.sub, username: usernameOf(identity.claims), grantedScope: scope };
+  const user: SignedInUser = { sub: identity.sub, username, grantedScope: scope };
 
   if (signIn.consent.kind === 'approved') {
     const consentCookies = await rememberConsent(signIn.request, user.sub, deps);
-    return issueCode(signIn.request, user, client, deps, [...cleared, ...consentCookies]);
+    return issueCode(signIn.request, user, client, deps, [...cookies, ...consentCookies]);
   }
   const remembered = await deps.flows.getConsent(signIn.consent.consentId, deps.clock());
   if (remembered && remembered.subjectHash === consentSubjectHash(user.sub)) {
-    return issueCode(signIn.request, user, client, deps, cleared);
+    return issueCode(signIn.request, user, client, deps, cookies);
   }
   // The consent remembered in this browser belongs to someone else (or just expired): ask this user.
   deps.audit('consent.required', { reason: remembered ? 'other_user' : 'consent_expired', client_id: clientId, sub: user.sub });
-  return askForConsent(signIn.request, user, deps, cleared);
+  return askForConsent(signIn.request, user, deps, cookies);
 }

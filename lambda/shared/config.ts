@@ -29,6 +29,8 @@ export interface Lifetimes {
   readonly pendingAuthorization: number;
   /** Remembered consent; 0 means consent is asked every time. */
   readonly rememberedConsent: number;
+  /** The longest a sign-in session lasts (capped by the upstream ID token's expiry); 0 means no sessions. */
+  readonly signInSession: number;
 }
 
 /** The upstream OpenID Connect provider the authorize handler is a relying party of. */
@@ -156,6 +158,7 @@ export function loadConfig(env: Env = process.env): AuthServerConfig {
       unusedClient: integer(env, ENV.unusedClientTtl, 86400, 600, 365 * 86400),
       pendingAuthorization: 600,
       rememberedConsent: integer(env, ENV.consentTtl, 30 * 86400, 0, 365 * 86400),
+      signInSession: integer(env, ENV.signInSessionTtl, 3600, 0, 86400),
     },
     registration: {
       maxPerDay,

@@ -2,7 +2,7 @@ import * as jose from 'jose';
 import { OidcUpstream } from '../../lambda/authorize/upstream';
 import { UPSTREAM_USERS } from '../../local/upstream-idp';
 import { ISSUER } from '../support/harness';
-import { AuthorizeFixture, authorizationParams, CALLBACK_URL, header, locationQuery, type Result, UPSTREAM_CLIENT_ID, UserAgent } from './fixture';
+import { AuthorizeFixture, authorizationParams, CALLBACK_URL, header, locationQuery, type Result, setCookies, UPSTREAM_CLIENT_ID, UserAgent } from './fixture';
 
 /** GET /callback from the upstream provider (catalogue G UPS-*, J ROB-09; AS-21). */
 
@@ -216,7 +216,9 @@ describe('REV-02 no user looks like a machine client', () => {
   );
   afterAll(() => mimic.stop());
 
-  test('REV-02 an upstream account whose sub is a machine client id (machine.<name>) is refused at the callback, no code issued', async () => {
+  test('REV-02 MRS-10 an upstream account whose sub is a machine client id (machine.<name>) is refused at the callback: no code, no sign-in session', async () => {
+    // The real time, so the ID token would be good for a session (its exp is set from the real clock).
+    mimic.clock.now = Math.floor(Date.now() / 1000);
     const target = await mimic.register();
     const agent = new UserAgent(mimic);
     const consent = await agent.openConsent(await agent.authorize(authorizationParams(target.clientId, target.redirectUri).query));
@@ -227,5 +229,7 @@ describe('REV-02 no user looks like a machine client', () => {
     expect(header(result, 'location')).toBeUndefined();
     expect(mimic.audit.named('upstream.callback_rejected').map((event) => event.reason)).toEqual(['machine_subject']);
     expect(mimic.audit.named('authorize.code_issued')).toHaveLength(0);
+    expect(setCookies(result).filter((cookie) => cookie.startsWith('__Host-mcp-session-'))).toEqual([]);
+    expect((await mimic.items('pending')).filter((item) => String(item.pk).startsWith('session#'))).toEqual([]);
   });
 });

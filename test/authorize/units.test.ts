@@ -2,12 +2,13 @@ import { usernameOf } from '../../lambda/authorize/sign-in';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
-import { consentCookieName, readCookie, setCookie } from '../../lambda/authorize/cookies';
+import { consentCookieName, readCookie, sessionCookieName, setCookie } from '../../lambda/authorize/cookies';
+import { entitlementClaimNames } from '../../lambda/authorize/session';
 import { displayName, escapeHtml } from '../../lambda/authorize/pages';
 import { responseLocation } from '../../lambda/authorize/responses';
 import { grantedScope, scopesToAsk } from '../../lambda/authorize/scope-grant';
 import { secretsManagerSecret } from '../../lambda/shared/secrets';
-import { loadConfig, requireUpstream } from '../../lambda/shared/config';
+import { loadConfig, requireUpstream, resourceServersFromEnv } from '../../lambda/shared/config';
 import { DEFAULT_SCOPE_MODEL, type ScopeModel } from '../../lib/scopes';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb';
 import { proxyEvent } from '../support/harness';
@@ -57,6 +58,31 @@ describe('cookies', () => {
   test('MRS-08 one client keeps a separate consent cookie per MCP server of one issuer', () => {
     const issuer = 'https://mcp.example.com';
     expect(consentCookieName(issuer, 'client-a', `${issuer}/mcp`)).not.toBe(consentCookieName(issuer, 'client-a', `${issuer}/tools/mcp`));
+  });
+
+  test('MRS-10 REV-14 one session cookie per instance and upstream provider: another instance on the host, or a replaced provider, never reads it', () => {
+    const name = sessionCookieName('https://mcp.example.com/team-a', 'https://idp.example.com');
+    expect(name).toMatch(/^__Host-mcp-session-[A-Za-z0-9_-]{16}$/);
+    expect(sessionCookieName('https://mcp.example.com/team-b', 'https://idp.example.com')).not.toBe(name);
+    expect(sessionCookieName('https://mcp.example.com/team-a', 'https://other-idp.example.com')).not.toBe(name);
+  });
+
+  test('MRS-10 a session keeps the claims the entitlement rules of every server read, and no other', () => {
+    const model = (claim: string): ScopeModel => ({ ...DEFAULT_SCOPE_MODEL, entitlements: [{ claim, value: 'x', scopes: ['mcp:admin'] }] });
+    const servers = resourceServersFromEnv(
+      {
+        PROTECTED_RESOURCES: JSON.stringify({
+          servers: [
+            { path: '/mcp', scopeModel: model('groups'), authorizerCacheTtlSeconds: 0 },
+            { path: '/b/mcp', scopeModel: model('cognito:groups'), authorizerCacheTtlSeconds: 0 },
+            { path: '/c/mcp', scopeModel: { ...DEFAULT_SCOPE_MODEL, entitlements: [] }, authorizerCacheTtlSeconds: 0 },
+          ],
+          challenges: 'authorizer',
+        }),
+      },
+      'https://mcp.example.com',
+    );
+    expect([...entitlementClaimNames(servers)].sort()).toEqual(['cognito:groups', 'groups']);
   });
 
   test('CONS-06 only one well-formed value counts: repeated, malformed or absent cookies read as absent', () => {
@@ -111,6 +137,14 @@ describe('upstream configuration', () => {
     expect(() => loadConfig({ ...base, UPSTREAM_ISSUER: 'https://idp.example.com', UPSTREAM_TIMEOUT_SECONDS: '30' })).toThrow(/between 1 and 20/);
     expect(() => loadConfig({ ...base, CONSENT_TTL_SECONDS: '-1' })).toThrow(/CONSENT_TTL_SECONDS/);
     expect(() => requireUpstream(loadConfig(base))).toThrow('Missing required environment variable UPSTREAM_ISSUER');
+  });
+
+  test('MRS-10 the sign-in session lasts an hour at most by default, 0 turns it off, and a bad value fails fast', () => {
+    expect(loadConfig(base).lifetimes.signInSession).toBe(3600);
+    expect(loadConfig({ ...base, SIGN_IN_SESSION_TTL_SECONDS: '0' }).lifetimes.signInSession).toBe(0);
+    expect(loadConfig({ ...base, SIGN_IN_SESSION_TTL_SECONDS: '28800' }).lifetimes.signInSession).toBe(28800);
+    expect(() => loadConfig({ ...base, SIGN_IN_SESSION_TTL_SECONDS: '86401' })).toThrow(/SIGN_IN_SESSION_TTL_SECONDS must be an integer between 0 and 86400/);
+    expect(() => loadConfig({ ...base, SIGN_IN_SESSION_TTL_SECONDS: '1h' })).toThrow(/SIGN_IN_SESSION_TTL_SECONDS/);
   });
 });
 
