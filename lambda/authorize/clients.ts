@@ -1,3 +1,4 @@
+import { isUrlShapedClientId } from '../shared/cimd/url';
 import type { CimdClient } from '../shared/cimd';
 import { isLoopbackRedirectUri } from '../shared/redirect-uri';
 import type { Stores } from '../shared/stores';
@@ -19,9 +20,6 @@ export type ClientLookup = (clientId: string, now: number) => Promise<Authorizin
 /** The fetcher's API as this flow uses it; absent when CIMD is disabled. */
 export type CimdResolver = { getClient(clientId: string): Promise<CimdClient> };
 
-/** A client_id that can only be a metadata document URL: ours are random base64url strings. */
-const URL_SHAPED = /^[a-z][a-z0-9+.-]*:/i;
-
 /**
  * Resolves a client_id: a URL-shaped id through the Client ID Metadata Document fetcher (throws its
  * CimdError, a 400 `invalid_client`), anything else from the registry. With CIMD disabled a URL-shaped
@@ -29,7 +27,7 @@ const URL_SHAPED = /^[a-z][a-z0-9+.-]*:/i;
  */
 export function clientLookup(stores: Pick<Stores, 'getClient'>, cimd: CimdResolver | undefined): ClientLookup {
   return async (clientId, now) => {
-    if (URL_SHAPED.test(clientId)) {
+    if (isUrlShapedClientId(clientId)) {
       if (!cimd) return undefined;
       const client = await cimd.getClient(clientId);
       return {

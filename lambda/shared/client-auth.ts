@@ -2,7 +2,7 @@ import { constantTimeEqual, sha256 } from './crypto';
 import { invalidClient, invalidRequest, OAuthError } from './oauth-error';
 import type { ClientRecord, TokenEndpointAuthMethod } from './stores';
 import type { FormParameters } from './http';
-import { isClientIdMetadataUrl } from './cimd/url';
+import { isClientIdMetadataUrl, isUrlShapedClientId } from './cimd/url';
 import { isMachineClientId, type MachineClientConfig } from '../../lib/machine-clients';
 
 /** What the caller presented to identify itself at /token, /revoke or /introspect. */
@@ -109,8 +109,9 @@ export const unauthorizedClient = (reason: string) =>
  * fetch (and so no outbound request) because such clients are always public and PKCE-bound.
  */
 export function tokenEndpointClient(presented: PresentedClient, registered: ClientRecord | undefined, cimdEnabled: boolean): ClientRecord | undefined {
-  if (!isClientIdMetadataUrl(presented.clientId)) return registered;
-  if (!cimdEnabled) return undefined;
+  if (!isUrlShapedClientId(presented.clientId)) return registered;
+  // Only a well-formed document URL can have been authorized at /authorize (the fetcher refuses others).
+  if (!cimdEnabled || !isClientIdMetadataUrl(presented.clientId)) return undefined;
   return {
     clientId: presented.clientId,
     metadata: { redirect_uris: [], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'] },
@@ -120,4 +121,4 @@ export function tokenEndpointClient(presented: PresentedClient, registered: Clie
 
 /** The id to read from the clients table: URL-shaped and machine ids are never stored there. */
 export const storedClientId = (presented: PresentedClient) =>
-  isClientIdMetadataUrl(presented.clientId) || isMachineClientId(presented.clientId) ? undefined : presented.clientId;
+  isUrlShapedClientId(presented.clientId) || isMachineClientId(presented.clientId) ? undefined : presented.clientId;

@@ -1,5 +1,11 @@
 import { hasOnlyUriCharacters, hasValidPercentEncoding } from '../redirect-uri';
 
+/**
+ * A client_id that claims to be a URL (a scheme, then `:`): never looked up among registered clients
+ * (whose ids are base64url), but judged as a metadata document, at /authorize and /token alike.
+ */
+export const isUrlShapedClientId = (clientId: string): boolean => /^[a-z][a-z0-9+.-]*:/i.test(clientId);
+
 /** Client ID Metadata Document URLs longer than this are refused before parsing. */
 export const MAX_CLIENT_ID_URL_LENGTH = 512;
 
