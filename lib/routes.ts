@@ -74,10 +74,17 @@ export function routesFor(mcpPaths: readonly string[]): Route[] {
 /** The routes of a deployment with one MCP server at `/mcp` (a `SecureMcpServer`). */
 export const ROUTES: readonly Route[] = routesFor([MCP_PATH]);
 
+/**
+ * Whether the routes of one path answer CORS preflights: metadata (`cors`) and the MCP endpoints, which
+ * browser-based clients call cross-origin. The construct and the local stack both ask this.
+ */
+export function answersPreflight(routes: readonly Route[]): boolean {
+  return routes.some((route) => route.cors === true || route.authorization === 'bearer');
+}
+
 /** The methods a path really serves, as `Allow` names them on a 405 (probes excluded; OPTIONS when it answers preflights). */
 export function allowedMethods(routes: readonly Route[]): string[] {
-  const preflight = routes.some((route) => route.cors === true || route.authorization === 'bearer');
-  return [...new Set(routes.filter((route) => !route.probe).map((route) => route.method)), ...(preflight ? ['OPTIONS'] : [])];
+  return [...new Set(routes.filter((route) => !route.probe).map((route) => route.method)), ...(answersPreflight(routes) ? ['OPTIONS'] : [])];
 }
 
 /**

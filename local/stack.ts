@@ -5,7 +5,7 @@ import { pathToFileURL } from 'node:url';
 import { resolve } from 'node:path';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, APIGatewayRequestAuthorizerEvent, Context } from 'aws-lambda';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { allowedMethods, CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, findRoute, HandlerName, matchRoutePath, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, routesFor } from '../lib/routes';
+import { allowedMethods, answersPreflight, CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, findRoute, HandlerName, matchRoutePath, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, routesFor } from '../lib/routes';
 import { DEFAULT_SCOPE_MODEL, defaultScopes, type ScopeModel } from '../lib/scopes';
 import { protectedResourceMetadataPath, protectedResourcesProblems, type ProtectedResourcesSpec } from '../lib/protected-resources';
 import { ENV } from '../lib/environment';
@@ -216,7 +216,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const method = request.method ?? 'GET';
     const pathRoutes = routes.filter((route) => matchRoutePath(route.path, path));
     if (pathRoutes.length === 0) return noStoreJson(404, NOT_FOUND_BODY);
-    const preflight = pathRoutes.some((route) => route.cors === true || route.authorization === 'bearer');
+    const preflight = answersPreflight(pathRoutes);
     const allowed = allowedMethods(pathRoutes);
     if (method === 'OPTIONS' && preflight) {
       return {

@@ -1,3 +1,4 @@
+import { collectHeaders } from '../runtime/mcp-headers';
 import { parseUntrustedJson } from './untrusted-json';
 import type { APIGatewayProxyEvent, APIGatewayProxyResult } from 'aws-lambda';
 import { invalidRequest, invalidTarget, OAuthError } from './oauth-error';
@@ -24,19 +25,9 @@ export function oauthErrorResponse(error: OAuthError): HttpResult {
   return jsonResponse(error.status, body, error.headers);
 }
 
-/** All values of a header, matched case-insensitively (REST API events carry both maps). */
+/** All values of a header, matched case-insensitively, read as the runtime guard reads them (`collectHeaders`). */
 export function headerValues(event: HttpEvent, name: string): string[] {
-  const wanted = name.toLowerCase();
-  const values: string[] = [];
-  for (const [key, list] of Object.entries(event.multiValueHeaders ?? {})) {
-    if (key.toLowerCase() === wanted && list) values.push(...list);
-  }
-  if (values.length === 0) {
-    for (const [key, value] of Object.entries(event.headers ?? {})) {
-      if (key.toLowerCase() === wanted && value !== undefined) values.push(value);
-    }
-  }
-  return values;
+  return collectHeaders(event).get(name.toLowerCase()) ?? [];
 }
 
 /** The single value of a header; a repeated header is a malformed request. */
