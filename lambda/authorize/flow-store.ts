@@ -8,7 +8,7 @@ import {
   UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
 import { fromItem, keyOf, send, toItem } from '../shared/dynamo';
-import { TTL_ATTRIBUTE } from '../../lib/tables';
+import { KEY_PREFIXES, TTL_ATTRIBUTE } from '../../lib/tables';
 
 /**
  * The authorize flow's state in DynamoDB. Every key is a SHA-256 hash of a secret the browser holds
@@ -102,11 +102,11 @@ export interface FlowTables {
   readonly consents: string;
 }
 
-const PENDING_PREFIX = 'authz#';
-const SIGN_IN_PREFIX = 'signin#';
-const CHALLENGE_PREFIX = 'pkce#';
-const CONSENT_PREFIX = 'consent#';
-const SESSION_PREFIX = 'session#';
+const PENDING_PREFIX = KEY_PREFIXES.pendingAuthorization;
+const SIGN_IN_PREFIX = KEY_PREFIXES.upstreamSignIn;
+const CHALLENGE_PREFIX = KEY_PREFIXES.pkceChallenge;
+const CONSENT_PREFIX = KEY_PREFIXES.rememberedConsent;
+const SESSION_PREFIX = KEY_PREFIXES.signInSession;
 
 /** How long repeated PKCE challenges are counted (PKCE-10). */
 const CHALLENGE_WINDOW_SECONDS = 3600;

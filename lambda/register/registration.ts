@@ -1,3 +1,4 @@
+import { KEY_PREFIXES } from '../../lib/tables';
 import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { send } from '../shared/dynamo';
 import type { Audit } from '../shared/audit';
@@ -123,7 +124,7 @@ export function dailyRegistrationCounter(db: DynamoDBClient, table: string, cap:
       db,
       new UpdateItemCommand({
         TableName: table,
-        Key: { pk: { S: `#registrations#${day}` } },
+        Key: { pk: { S: `${KEY_PREFIXES.registrationCounter}${day}` } },
         UpdateExpression: 'ADD registrations :one SET #ttl = :ttl',
         ConditionExpression: 'attribute_not_exists(registrations) OR registrations < :cap',
         ExpressionAttributeNames: { '#ttl': 'ttl' },
