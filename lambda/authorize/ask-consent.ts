@@ -18,6 +18,9 @@ export async function askForConsent(request: AuthorizationRequest, user: SignedI
   const handleHash = sha256(handle);
   const now = deps.clock();
   const lifetime = deps.config.lifetimes.pendingAuthorization;
-  await deps.flows.createPending({ handleHash, request, user, browserHash: sha256(flowSecret), createdAt: now, expiresAt: now + lifetime });
+  // 256 random bits do not collide; if they did, another browser's pending authorization must stay its own.
+  if ((await deps.flows.createPending({ handleHash, request, user, browserHash: sha256(flowSecret), createdAt: now, expiresAt: now + lifetime })) === 'exists') {
+    throw new Error('Pending authorization collision');
+  }
   return redirect(consentUrl(deps.config.issuer, handle), [...cookies, setCookie(flowCookieName(handleHash), flowSecret, lifetime)]);
 }

@@ -127,7 +127,7 @@ export async function decideConsent(event: HttpEvent, deps: AuthorizeDeps): Prom
   const consume = () => deps.flows.consumePending(loaded.handleHash);
 
   if (decision === 'deny') {
-    if (!(await consume())) throw alreadyDecided(request.clientId);
+    if ((await consume()) === 'gone') throw alreadyDecided(request.clientId);
     deps.audit('consent.denied', { client_id: request.clientId, scope: request.scope, ...(user ? { sub: user.sub } : {}) });
     const location = errorLocation(deps.config.issuer, request, 'access_denied', 'The user denied the request.');
     return redirect(location, cleared);
@@ -141,7 +141,7 @@ export async function decideConsent(event: HttpEvent, deps: AuthorizeDeps): Prom
       ...(user ? { sub: user.sub } : {}),
     });
   if (user) {
-    if (!(await consume())) throw alreadyDecided(request.clientId);
+    if ((await consume()) === 'gone') throw alreadyDecided(request.clientId);
     granted();
     const consentCookies = await rememberConsent(request, user.sub, deps);
     return issueCode(request, user, client, deps, [...cleared, ...consentCookies]);

@@ -1,5 +1,4 @@
 import {
-  DeleteItemCommand,
   DynamoDBClient,
   GetItemCommand,
   GetItemCommandOutput,
@@ -7,7 +6,7 @@ import {
   UpdateItemCommand,
   UpdateItemCommandOutput,
 } from '@aws-sdk/client-dynamodb';
-import { fromItem, keyOf, send, toItem } from '../shared/dynamo';
+import { consume, type Consumption, type Creation, fromItem, keyOf, putNew, send, toItem } from '../shared/dynamo';
 import { KEY_PREFIXES, TTL_ATTRIBUTE } from '../../lib/tables';
 
 /**
@@ -116,7 +115,7 @@ type Stored<T> = T & { pk: string; [TTL_ATTRIBUTE]: number };
 export class FlowStore {
   constructor(private readonly db: DynamoDBClient, private readonly tables: FlowTables) {}
 
-  createPending(pending: PendingAuthorization): Promise<boolean> {
+  createPending(pending: PendingAuthorization): Promise<Creation> {
     return this.create(this.tables.pending, PENDING_PREFIX + pending.handleHash, pending, pending.expiresAt);
   }
 
@@ -124,12 +123,12 @@ export class FlowStore {
     return this.read(this.tables.pending, PENDING_PREFIX + handleHash, now);
   }
 
-  /** Single use: true for exactly one caller. */
-  consumePending(handleHash: string): Promise<boolean> {
+  /** Single use: `consumed` for exactly one caller. */
+  consumePending(handleHash: string): Promise<Consumption> {
     return this.consume(this.tables.pending, PENDING_PREFIX + handleHash);
   }
 
-  createSignIn(signIn: UpstreamSignIn): Promise<boolean> {
+  createSignIn(signIn: UpstreamSignIn): Promise<Creation> {
     return this.create(this.tables.pending, SIGN_IN_PREFIX + signIn.stateHash, signIn, signIn.expiresAt);
   }
 
@@ -137,11 +136,11 @@ export class FlowStore {
     return this.read(this.tables.pending, SIGN_IN_PREFIX + stateHash, now);
   }
 
-  consumeSignIn(stateHash: string): Promise<boolean> {
+  consumeSignIn(stateHash: string): Promise<Consumption> {
     return this.consume(this.tables.pending, SIGN_IN_PREFIX + stateHash);
   }
 
-  createSession(session: SignInSession): Promise<boolean> {
+  createSession(session: SignInSession): Promise<Creation> {
     return this.create(this.tables.pending, SESSION_PREFIX + session.sessionHash, session, session.expiresAt);
   }
 
@@ -185,16 +184,8 @@ export class FlowStore {
     return item[TTL_ATTRIBUTE] > now ? item.uses : 1;
   }
 
-  private async create(table: string, pk: string, value: object, expiresAt: number): Promise<boolean> {
-    const result = await send(
-      this.db,
-      new PutItemCommand({
-        TableName: table,
-        Item: toItem({ pk, ...value, [TTL_ATTRIBUTE]: expiresAt }),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    return result !== false;
+  private create(table: string, pk: string, value: object, expiresAt: number): Promise<Creation> {
+    return putNew(this.db, table, pk, { ...value }, expiresAt);
   }
 
   private async read<T extends { expiresAt: number }>(table: string, pk: string, now: number): Promise<T | undefined> {
@@ -204,11 +195,7 @@ export class FlowStore {
     return value.expiresAt > now ? (value as unknown as T) : undefined;
   }
 
-  private async consume(table: string, pk: string): Promise<boolean> {
-    const result = await send(
-      this.db,
-      new DeleteItemCommand({ TableName: table, Key: keyOf(pk), ConditionExpression: 'attribute_exists(pk)' }),
-    );
-    return result !== false;
+  private consume(table: string, pk: string): Promise<Consumption> {
+    return consume(this.db, table, pk);
   }
 }

@@ -80,7 +80,7 @@ export async function issueCode(
     ...(client.source === 'cimd' ? { clientGrantTypes: [...client.grantTypes] } : {}),
   });
   // A collision of 256 random bits does not happen; if it did, the existing code must stay untouched.
-  if (!created) throw new Error('Authorization code collision');
+  if (created === 'exists') throw new Error('Authorization code collision');
   deps.audit('authorize.code_issued', {
     client_id: request.clientId,
     sub: user.sub,

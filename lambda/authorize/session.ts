@@ -53,7 +53,7 @@ export async function startSession(identity: UpstreamIdentity, username: string 
     expiresAt,
   });
   // A collision of 256 random bits does not happen; if it did, the cookie must not point at another's session.
-  if (!created) throw new Error('Sign-in session collision');
+  if (created === 'exists') throw new Error('Sign-in session collision');
   deps.audit('signin.session_started', { sub: identity.sub, expires_in: expiresAt - now });
   return [setCookie(cookieNameOf(deps), secret, expiresAt - now)];
 }

@@ -1,3 +1,4 @@
+import type { Consumption } from '../shared/dynamo';
 import { randomToken, sha256 } from '../shared/crypto';
 import type { HttpEvent, HttpResult } from '../shared/http';
 import { TemporarilyUnavailableError } from '../shared/oauth-error';
@@ -31,7 +32,7 @@ export async function startSignIn(
   request: AuthorizationRequest,
   consent: ConsentBasis,
   deps: AuthorizeDeps,
-  options: { consumePending?: () => Promise<boolean>; cookies?: string[] } = {},
+  options: { consumePending?: () => Promise<Consumption>; cookies?: string[] } = {},
 ): Promise<HttpResult> {
   const state = randomToken(32);
   const cookieSecret = randomToken(32);
@@ -44,10 +45,13 @@ export async function startSignIn(
     deps.audit(error.kind === 'timeout' ? 'upstream.timeout' : 'upstream.unavailable', { reason: error.reason, client_id: request.clientId });
     throw new TemporarilyUnavailableError('upstream', error.reason);
   }
-  if (options.consumePending && !(await options.consumePending())) throw alreadyDecided(request.clientId);
+  if (options.consumePending && (await options.consumePending()) === 'gone') throw alreadyDecided(request.clientId);
   const now = deps.clock();
   const lifetime = deps.config.lifetimes.pendingAuthorization;
-  await deps.flows.createSignIn({ stateHash, request, browserHash: sha256(cookieSecret), consent, createdAt: now, expiresAt: now + lifetime });
+  // 256 random bits do not collide; if they did, another flow's state must not be taken over.
+  if ((await deps.flows.createSignIn({ stateHash, request, browserHash: sha256(cookieSecret), consent, createdAt: now, expiresAt: now + lifetime })) === 'exists') {
+    throw new Error('Upstream state collision');
+  }
   return redirect(location, [...(options.cookies ?? []), setCookie(signInCookieName(stateHash), cookieSecret, lifetime)]);
 }
 
@@ -93,7 +97,7 @@ export async function finishSignIn(event: HttpEvent, deps: AuthorizeDeps): Promi
   if (cookieSecret === undefined || sha256(cookieSecret) !== signIn.browserHash) {
     throw callbackRefused('cookie_mismatch', [], { client_id: clientId });
   }
-  if (!(await deps.flows.consumeSignIn(stateHash))) throw callbackRefused('state_replayed', cleared, { client_id: clientId });
+  if ((await deps.flows.consumeSignIn(stateHash)) === 'gone') throw callbackRefused('state_replayed', cleared, { client_id: clientId });
   const client = await revalidateClient(signIn.request, deps);
   const target: ResponseTarget = { redirectUri: signIn.request.redirectUri, state: signIn.request.state };
   const toClient = (error: string, description: string, cookies = cleared) => redirect(errorLocation(deps.config.issuer, target, error, description), cookies);

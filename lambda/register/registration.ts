@@ -65,7 +65,7 @@ export async function registerClient(body: Record<string, unknown>, deps: Regist
     createdAt: now,
     expiresAt: now + config.lifetimes.unusedClient,
   };
-  if (!(await stores.createClient(client))) throw new Error('client_id collision');
+  if ((await stores.createClient(client)) === 'exists') throw new Error('client_id collision');
   audit('register.created', {
     client_id: client.clientId,
     auth_method: metadata.token_endpoint_auth_method,
@@ -106,14 +106,14 @@ export async function updateClient(clientId: string, bearer: string | undefined,
   const isPublic = metadata.token_endpoint_auth_method === 'none';
   const fresh = wasPublic !== isPublic ? credentialsFor(metadata) : { secret: undefined, secretHash: existing.secretHash };
   const updated: ClientRecord = { ...existing, metadata, secretHash: fresh.secretHash };
-  if (!(await deps.stores.replaceClient(updated, existing.registrationTokenHash!))) throw invalidToken();
+  if ((await deps.stores.replaceClient(updated, existing.registrationTokenHash!)) === 'stale') throw invalidToken();
   deps.audit('register.updated', { client_id: clientId, auth_method: metadata.token_endpoint_auth_method });
   return { ...publicView(deps.config, updated), ...(fresh.secret ? { client_secret: fresh.secret, client_secret_expires_at: 0 } : {}) };
 }
 
 export async function deleteClient(clientId: string, bearer: string | undefined, deps: RegistrationDeps): Promise<void> {
   const existing = await authorizedClient(clientId, bearer, deps);
-  if (!(await deps.stores.deleteClient(clientId, existing.registrationTokenHash!))) throw invalidToken();
+  if ((await deps.stores.deleteClient(clientId, existing.registrationTokenHash!)) === 'stale') throw invalidToken();
   deps.audit('register.deleted', { client_id: clientId });
 }
 

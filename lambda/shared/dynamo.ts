@@ -1,4 +1,5 @@
-import { AttributeValue, DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { AttributeValue, DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { TTL_ATTRIBUTE } from '../../lib/tables';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { TemporarilyUnavailableError } from './oauth-error';
 
@@ -55,4 +56,40 @@ export async function send<T>(client: DynamoDBClient, command: any): Promise<T |
     if (cause !== undefined) throw new TemporarilyUnavailableError('dynamodb', cause);
     throw error;
   }
+}
+
+// ---- The verbs every store uses, with named outcomes ---------------------------------------------
+
+/** The outcome of a create: a condition failure means the key was already taken (never overwritten). */
+export type Creation = 'created' | 'exists';
+
+/** The outcome of a single-use consume (conditional delete): exactly one caller gets `consumed`. */
+export type Consumption = 'consumed' | 'gone';
+
+/** The outcome of a write conditioned on what the caller read: `stale` when it changed meanwhile. */
+export type ConditionalWrite = 'written' | 'stale';
+
+/** Puts `item` under `pk` (with its TTL attribute) unless the key exists. */
+export async function putNew(client: DynamoDBClient, table: string, pk: string, item: Item, expiresAt?: number): Promise<Creation> {
+  const result = await send(
+    client,
+    new PutItemCommand({
+      TableName: table,
+      Item: toItem({ pk, ...item, ...(expiresAt !== undefined ? { [TTL_ATTRIBUTE]: expiresAt } : {}) }),
+      ConditionExpression: 'attribute_not_exists(pk)',
+    }),
+  );
+  return result === false ? 'exists' : 'created';
+}
+
+/** Deletes the item under `pk` if it exists: single use by a conditional write. */
+export async function consume(client: DynamoDBClient, table: string, pk: string): Promise<Consumption> {
+  const result = await send(client, new DeleteItemCommand({ TableName: table, Key: keyOf(pk), ConditionExpression: 'attribute_exists(pk)' }));
+  return result === false ? 'gone' : 'consumed';
+}
+
+/** Runs a conditional command (put, update or delete) and names its outcome. */
+// eslint-disable-next-line @typescript-eslint/no-explicit-any -- any conditional DynamoDB command, as send() takes
+export async function writeIf(client: DynamoDBClient, command: any): Promise<ConditionalWrite> {
+  return (await send(client, command)) === false ? 'stale' : 'written';
 }

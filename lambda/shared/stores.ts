@@ -9,7 +9,7 @@ import {
   UpdateItemCommand,
 } from '@aws-sdk/client-dynamodb';
 import { sha256 } from './crypto';
-import { fromItem, keyOf, send, toItem } from './dynamo';
+import { type ConditionalWrite, type Creation, fromItem, keyOf, putNew, send, toItem, writeIf } from './dynamo';
 import { TemporarilyUnavailableError } from './oauth-error';
 import { CLIENT_USED_MARK_ATTRIBUTES, TTL_ATTRIBUTE } from '../../lib/tables';
 
@@ -156,17 +156,9 @@ export class Stores {
 
   // ---- clients -------------------------------------------------------------------------------
 
-  /** Creates a client; `false` when the id already exists (never overwrites, REG-18). */
-  async createClient(client: ClientRecord): Promise<boolean> {
-    const result = await send(
-      this.db,
-      new PutItemCommand({
-        TableName: this.tables.clients,
-        Item: toItem(clientToItem(client)),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    return result !== false;
+  /** Creates a client; `exists` when the id is taken (never overwrites, REG-18). */
+  createClient(client: ClientRecord): Promise<Creation> {
+    return putNew(this.db, this.tables.clients, client.clientId, clientToItem(client));
   }
 
   async getClient(clientId: string, now: number): Promise<ClientRecord | undefined> {
@@ -179,9 +171,9 @@ export class Stores {
     return liveClient(fromItem<ClientItem>(result.Item), now);
   }
 
-  /** Replaces a client's metadata (RFC 7592 update), only if the registration access token still matches. */
-  async replaceClient(client: ClientRecord, expectedRegistrationTokenHash: string): Promise<boolean> {
-    const result = await send(
+  /** Replaces a client's metadata (RFC 7592 update), only if the registration access token still matches (else `stale`). */
+  replaceClient(client: ClientRecord, expectedRegistrationTokenHash: string): Promise<ConditionalWrite> {
+    return writeIf(
       this.db,
       new PutItemCommand({
         TableName: this.tables.clients,
@@ -190,11 +182,11 @@ export class Stores {
         ExpressionAttributeValues: toItem({ ':rat': expectedRegistrationTokenHash }),
       }),
     );
-    return result !== false;
   }
 
-  async deleteClient(clientId: string, expectedRegistrationTokenHash: string): Promise<boolean> {
-    const result = await send(
+  /** Deletes a client (RFC 7592), only if the registration access token still matches (else `stale`). */
+  deleteClient(clientId: string, expectedRegistrationTokenHash: string): Promise<ConditionalWrite> {
+    return writeIf(
       this.db,
       new DeleteItemCommand({
         TableName: this.tables.clients,
@@ -203,7 +195,6 @@ export class Stores {
         ExpressionAttributeValues: toItem({ ':rat': expectedRegistrationTokenHash }),
       }),
     );
-    return result !== false;
   }
 
   /** A completed authorization makes a registration permanent (unused ones expire). */
@@ -224,16 +215,8 @@ export class Stores {
 
   // ---- authorization codes -------------------------------------------------------------------
 
-  async createCode(code: CodeRecord): Promise<boolean> {
-    const result = await send(
-      this.db,
-      new PutItemCommand({
-        TableName: this.tables.codes,
-        Item: toItem({ pk: code.codeHash, ...code, [TTL_ATTRIBUTE]: code.expiresAt }),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    return result !== false;
+  createCode(code: CodeRecord): Promise<Creation> {
+    return putNew(this.db, this.tables.codes, code.codeHash, { ...code }, code.expiresAt);
   }
 
   /** Counts a failed redemption; the code is unusable once the count reaches MAX_CODE_FAILURES. */
@@ -256,16 +239,8 @@ export class Stores {
    * Creates a grant. For a code grant the id is derived from the code, so this conditional put is
    * what consumes the code: exactly one redemption can create it (CODE-02).
    */
-  async createGrant(grant: GrantRecord): Promise<boolean> {
-    const result = await send(
-      this.db,
-      new PutItemCommand({
-        TableName: this.tables.grants,
-        Item: toItem({ pk: grant.grantId, ...grant, [TTL_ATTRIBUTE]: grant.expiresAt }),
-        ConditionExpression: 'attribute_not_exists(pk)',
-      }),
-    );
-    return result !== false;
+  createGrant(grant: GrantRecord): Promise<Creation> {
+    return putNew(this.db, this.tables.grants, grant.grantId, { ...grant }, grant.expiresAt);
   }
 
   async getGrant(grantId: string): Promise<GrantRecord | undefined> {
@@ -278,15 +253,15 @@ export class Stores {
 
   /**
    * Rotates a family's refresh token, only if its state is still what the caller read (optimistic
-   * concurrency: of two parallel rotations exactly one wins, RT-03).
+   * concurrency: of two parallel rotations exactly one wins, RT-03; the other gets `stale`).
    */
-  async rotateRefreshToken(
+  rotateRefreshToken(
     grant: GrantRecord,
     /** `previousHash` undefined: no token is in its grace window any more (it was used once, RT-09). */
     change: { currentHash: string; previousHash: string | undefined; retiredHashes: string[]; rotatedAt: number; idleExpiresAt: number },
-  ): Promise<boolean> {
+  ): Promise<ConditionalWrite> {
     const keepsPrevious = change.previousHash !== undefined;
-    const result = await send(
+    return writeIf(
       this.db,
       new UpdateItemCommand({
         TableName: this.tables.grants,
@@ -305,7 +280,6 @@ export class Stores {
         }),
       }),
     );
-    return result !== false;
   }
 
   /** Revokes a grant and its refresh-token family (idempotent). */

@@ -218,7 +218,7 @@ async function redeemCode(form: FormParameters, authorization: string | undefine
       ? { currentHash: sha256(refreshToken), idleExpiresAt: now + config.lifetimes.refreshTokenIdle, rotatedAt: now, retiredHashes: [] }
       : {}),
   });
-  if (!created) {
+  if (created === 'exists') {
     // A parallel redemption won the race (CODE-02) just now: a retry, so it fails and the winner's grant stands.
     throw invalidGrant('code_retried');
   }
@@ -304,7 +304,7 @@ async function refresh(form: FormParameters, authorization: string | undefined, 
       rotatedAt: presentation === 'current' ? now : grant.rotatedAt!,
       idleExpiresAt: Math.min(now + config.lifetimes.refreshTokenIdle, grant.expiresAt),
     });
-    if (rotated) {
+    if (rotated === 'written') {
       audit('token.refreshed', { ...issuedAudit(signed.claims, grant.grantId), grace: presentation === 'grace' });
       return respond(signed.claims, signed.token, next);
     }
