@@ -1,8 +1,7 @@
-import type { AuditSink } from '../shared/audit';
+import type { Audit, AuditSink } from '../shared/audit';
 import type { Clock } from '../shared/clock';
 import type { AuthServerConfig } from '../shared/config';
-import { htmlHandler } from '../shared/handler';
-import type { HttpEvent } from '../shared/http';
+import { htmlHandler, routeOf } from '../shared/handler';
 import type { Stores } from '../shared/stores';
 import { authorize } from './authorize';
 import { type CimdResolver, clientLookup } from './clients';
@@ -10,7 +9,6 @@ import { decideConsent, showConsent } from './consent';
 import type { AuthorizeDeps } from './deps';
 import type { FlowStore } from './flow-store';
 import { errorPage, PAGE_CSP } from './pages';
-import { PageRefusal } from './responses';
 import { finishSignIn } from './sign-in';
 import type { UpstreamProvider } from './upstream';
 
@@ -25,45 +23,25 @@ export interface AuthorizeHandlerDeps {
   readonly sink: AuditSink;
 }
 
-/** The route of a REST API proxy event, relative to the stage (`resource` is the manifest path). */
-const routeOf = (event: HttpEvent) => event.resource ?? event.path;
-
 const REJECTION_EVENTS: Record<string, string> = { '/callback': 'upstream.callback_rejected' };
 
 /**
  * GET /authorize, GET and POST /consent, GET /callback: HTML for browsers. Every refusal is a page or
- * a redirect to a validated redirect URI, with one audit event.
+ * a redirect to a validated redirect URI, with one audit event. No other method is served, and no
+ * CORS header is ever sent (AZR-17).
  */
 export function buildAuthorizeHandler(deps: AuthorizeHandlerDeps) {
   const clients = clientLookup(deps.stores, deps.cimd);
+  const logicFor = (audit: Audit): AuthorizeDeps => ({ ...deps, clients, audit });
   return htmlHandler(
-    async (event, audit) => {
-      const logic: AuthorizeDeps = { ...deps, clients, audit };
-      try {
-        switch (`${event.httpMethod} ${routeOf(event)}`) {
-          case 'GET /authorize':
-            return await authorize(event, logic);
-          case 'GET /consent':
-            return await showConsent(event, logic);
-          case 'POST /consent':
-            return await decideConsent(event, logic);
-          case 'GET /callback':
-            return await finishSignIn(event, logic);
-          default: {
-            // AZR-17: no POST (or CORS preflight) on /authorize, and no CORS headers anywhere.
-            const page = errorPage(405, 'This address does not accept that kind of request.');
-            page.headers = { ...page.headers, Allow: routeOf(event) === '/consent' ? 'GET, POST' : 'GET' };
-            return page;
-          }
-        }
-      } catch (error) {
-        if (!(error instanceof PageRefusal)) throw error;
-        audit(error.event, { reason: error.reason, ...error.fields });
-        return errorPage(error.status, error.userMessage, { cookies: error.cookies });
-      }
+    {
+      'GET /authorize': (event, audit) => authorize(event, logicFor(audit)),
+      'GET /consent': (event, audit) => showConsent(event, logicFor(audit)),
+      'POST /consent': (event, audit) => decideConsent(event, logicFor(audit)),
+      'GET /callback': (event, audit) => finishSignIn(event, logicFor(audit)),
     },
     (event) => REJECTION_EVENTS[routeOf(event)] ?? 'authorize.rejected',
     deps,
-    { contentSecurityPolicy: PAGE_CSP, errorPage: (status, message) => errorPage(status, message) },
+    { contentSecurityPolicy: PAGE_CSP, errorPage: (status, message, cookies) => errorPage(status, message, { cookies }) },
   );
 }

@@ -1,4 +1,3 @@
-import type { AuditFields } from '../shared/audit';
 import type { HttpResult } from '../shared/http';
 
 /**
@@ -38,18 +37,5 @@ export function errorLocation(issuer: string, target: ResponseTarget, error: str
   return responseLocation(target.redirectUri, { error, error_description: description, state: target.state, iss: issuer });
 }
 
-/** A refusal answered with an HTML page (never a redirect) and one audit event. */
-export class PageRefusal extends Error {
-  constructor(
-    readonly status: number,
-    readonly event: string,
-    readonly reason: string,
-    /** Generic text for the page; never input. */
-    readonly userMessage: string,
-    readonly fields: AuditFields = {},
-    readonly cookies: string[] = [],
-  ) {
-    super(`${event}: ${reason}`);
-    this.name = 'PageRefusal';
-  }
-}
+/** A refusal answered with an HTML page (never a redirect) and one audit event: the kernel's (lambda/shared/handler.ts). */
+export { PageRefusal } from '../shared/handler';

@@ -2,9 +2,10 @@ import type { AuditSink } from '../shared/audit';
 import type { Clock } from '../shared/clock';
 import type { AuthServerConfig, ResourceServerConfig } from '../shared/config';
 import { httpHandler } from '../shared/handler';
-import { HttpResult } from '../shared/http';
+import { HttpResult, jsonResponse } from '../shared/http';
 import type { KmsJwksProvider } from '../shared/signer';
-import { protectedResourceMetadataPath } from '../../lib/protected-resources';
+import { PROTECTED_RESOURCE_METADATA_PREFIX, protectedResourceMetadataPath } from '../../lib/protected-resources';
+import { routesFor } from '../../lib/routes';
 import { authorizationServerMetadata, openIdConfiguration, protectedResourceMetadata } from './documents';
 
 export interface MetadataHandlerDeps {
@@ -29,33 +30,22 @@ function publicJson(body: unknown): HttpResult {
 }
 
 export function buildMetadataHandler(deps: MetadataHandlerDeps) {
-  // Each MCP server's metadata at its own path (MRS-07); the bare well-known path serves the default server.
-  const prmByPath = new Map<string, object>();
   const servers: ResourceServerConfig[] = [...deps.config.servers.byResource.values()];
-  for (const server of servers) prmByPath.set(protectedResourceMetadataPath(server.path), protectedResourceMetadata(deps.config, server));
+  const documents = (path: string, body: object): [string, () => Promise<HttpResult>] => [`GET ${path}`, async () => publicJson(body)];
   const defaultServer = deps.config.servers.defaultServer;
-  if (defaultServer) prmByPath.set('/.well-known/oauth-protected-resource', protectedResourceMetadata(deps.config, defaultServer));
-  const asMetadata = authorizationServerMetadata(deps.config);
-  const oidcDiscovery = openIdConfiguration(deps.config);
   return httpHandler(
-    async (event) => {
-      if (event.httpMethod !== 'GET') {
-        return { statusCode: 405, headers: { Allow: 'GET', 'Content-Type': 'application/json' }, body: '{"error":"invalid_request"}' };
-      }
-      const prm = prmByPath.get(event.resource ?? '');
-      if (prm) return publicJson(prm);
-      switch (event.resource) {
-        case '/.well-known/oauth-authorization-server':
-          return publicJson(asMetadata);
-        case '/.well-known/openid-configuration':
-          return publicJson(oidcDiscovery);
-        case '/jwks.json':
-          return publicJson(await deps.jwks.jwks());
-        default:
-          return { statusCode: 404, headers: { 'Content-Type': 'application/json' }, body: '{"error":"not_found"}' };
-      }
-    },
+    Object.fromEntries([
+      // Each MCP server's metadata at its own path (MRS-01); the bare well-known path serves the default server.
+      ...servers.map((server) => documents(protectedResourceMetadataPath(server.path), protectedResourceMetadata(deps.config, server))),
+      defaultServer
+        ? documents(PROTECTED_RESOURCE_METADATA_PREFIX, protectedResourceMetadata(deps.config, defaultServer))
+        : [`GET ${PROTECTED_RESOURCE_METADATA_PREFIX}`, async () => jsonResponse(404, { error: 'not_found', error_description: 'Several MCP servers are served here: read the metadata of one at its own URL (the resource_metadata of its challenge).' })],
+      documents('/.well-known/oauth-authorization-server', authorizationServerMetadata(deps.config)),
+      documents('/.well-known/openid-configuration', openIdConfiguration(deps.config)),
+      ['GET /jwks.json', async () => publicJson(await deps.jwks.jwks())],
+    ]),
     () => 'metadata.rejected',
     deps,
+    routesFor(servers.map((server) => server.path)),
   );
 }

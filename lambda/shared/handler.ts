@@ -1,20 +1,83 @@
 import middy from '@middy/core';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { Context } from 'aws-lambda';
-import { Audit, AuditSink, createAudit } from './audit';
+import { allowedMethods, matchRoutePath, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, ROUTES, type Route as ManifestRoute } from '../../lib/routes';
+import { Audit, AuditFields, AuditSink, createAudit } from './audit';
 import type { Clock } from './clock';
 import { HttpEvent, HttpResult, jsonResponse, NO_STORE, oauthErrorResponse, singleHeader, sourceIp } from './http';
 import { OAuthError, TemporarilyUnavailableError } from './oauth-error';
+
+/**
+ * The one HTTP kernel of the authorization-server handlers: an audit logger bound to each request, the
+ * routes of one handler as a table keyed like the manifest (`POST /token`), one 404/405 behaviour (the
+ * bodies API Gateway itself answers), and one classification of failures rendered as JSON (OAuth error
+ * bodies) or as HTML pages. No stack trace or input ever reaches the caller.
+ */
 
 export interface HandlerRuntime {
   readonly clock: Clock;
   readonly sink: AuditSink;
 }
 
-export type Route = (event: HttpEvent, audit: Audit) => Promise<HttpResult>;
+export type RouteHandler = (event: HttpEvent, audit: Audit) => Promise<HttpResult>;
+
+/** A handler's routes, keyed `METHOD /manifest/path` (the `resource` of a REST proxy event). */
+export type RouteTable = Readonly<Record<string, RouteHandler>>;
 
 /** The audit event that records a refused request, per route (`token.rejected`, `register.rejected`, ...). */
 export type RejectionEvent = (event: HttpEvent) => string;
+
+/** A refusal that names its own audit event and may clear cookies: answered as a page, with generic text. */
+export class PageRefusal extends Error {
+  constructor(
+    readonly status: number,
+    readonly event: string,
+    readonly reason: string,
+    /** Generic text for the page; never input. */
+    readonly userMessage: string,
+    readonly fields: AuditFields = {},
+    readonly cookies: string[] = [],
+  ) {
+    super(`${event}: ${reason}`);
+    this.name = 'PageRefusal';
+  }
+}
+
+/** What a failure becomes, before it is rendered as JSON or HTML. */
+interface Failure {
+  readonly status: number;
+  readonly message: string;
+  readonly headers?: Record<string, string>;
+  readonly cookies?: string[];
+  /** The OAuth error, for JSON answers (its body is the standard one). */
+  readonly oauth?: OAuthError;
+}
+
+/** Classifies a failure and writes its one audit line (the stable reason, never the message of an unexpected error). */
+function classify(error: unknown, event: HttpEvent, audit: Audit, rejectionEvent: RejectionEvent): Failure {
+  if (error instanceof PageRefusal) {
+    audit(error.event, { reason: error.reason, ...error.fields });
+    return { status: error.status, message: error.userMessage, cookies: error.cookies };
+  }
+  if (error instanceof OAuthError) {
+    audit(rejectionEvent(event), { reason: error.reason, status: error.status });
+    return { status: error.status, message: error.description ?? 'The request could not be processed.', oauth: error };
+  }
+  if (error instanceof TemporarilyUnavailableError) {
+    audit('infra.fault', { reason: `${error.dependency}:${error.causeName}`, dependency: error.dependency });
+    return { status: 503, message: 'The service is temporarily unavailable. Try again shortly.', headers: { 'Retry-After': '1' } };
+  }
+  const stack = (error as Error)?.stack?.split('\n').slice(1, 6).map((line) => line.trim());
+  audit('infra.fault', { reason: 'unexpected', error: (error as Error)?.name ?? 'unknown', stack });
+  return { status: 500, message: 'An unexpected error occurred.' };
+}
+
+const JSON_ERROR = { 503: 'temporarily_unavailable', 500: 'server_error' } as Record<number, string>;
+
+function jsonFailure(failure: Failure): HttpResult {
+  if (failure.oauth) return oauthErrorResponse(failure.oauth);
+  return jsonResponse(failure.status, { error: JSON_ERROR[failure.status] ?? 'server_error', error_description: failure.message }, failure.headers);
+}
 
 function headerOrUndefined(event: HttpEvent, name: string): string | undefined {
   try {
@@ -24,47 +87,40 @@ function headerOrUndefined(event: HttpEvent, name: string): string | undefined {
   }
 }
 
-/** The audit logger bound to one request. */
 function requestAudit(event: HttpEvent, context: Context, runtime: HandlerRuntime): Audit {
   return createAudit(
-    {
-      requestId: event.requestContext?.requestId ?? context?.awsRequestId ?? 'local',
-      ip: sourceIp(event),
-      userAgent: headerOrUndefined(event, 'user-agent'),
-    },
+    { requestId: event.requestContext?.requestId ?? context?.awsRequestId ?? 'local', ip: sourceIp(event), userAgent: headerOrUndefined(event, 'user-agent') },
     runtime.sink,
     runtime.clock,
   );
 }
 
-/**
- * Turns a route into a Lambda handler: an audit logger bound to the request, OAuth error bodies for
- * 4xx (their stable reason goes to the audit log, generic text to the caller), 503
- * temporarily_unavailable for DynamoDB/KMS faults, a generic 500 for anything else (no stack trace
- * on the wire), and security headers on every response.
- */
-export function httpHandler(route: Route, rejectionEvent: RejectionEvent, runtime: HandlerRuntime) {
+/** The route path of a REST proxy event, relative to the stage (`resource` is the manifest path). */
+export const routeOf = (event: HttpEvent): string => event.resource ?? event.path;
+
+/** What a request on no route of the table gets: 405 with the path's methods when the manifest knows the path, else 404. */
+function unmatched(event: HttpEvent, manifest: readonly ManifestRoute[]): { status: 404 | 405; body: object; allow?: string } {
+  const path = routeOf(event);
+  const onPath = manifest.filter((route) => route.path === path || matchRoutePath(route.path, path) !== undefined);
+  if (onPath.length === 0) return { status: 404, body: NOT_FOUND_BODY };
+  return { status: 405, body: METHOD_NOT_ALLOWED_BODY, allow: allowedMethods(onPath).join(', ') };
+}
+
+function dispatch(table: RouteTable, event: HttpEvent, audit: Audit): Promise<HttpResult> | undefined {
+  return table[`${event.httpMethod} ${routeOf(event)}`]?.(event, audit);
+}
+
+/** A JSON handler: OAuth error bodies for 4xx, 503 temporarily_unavailable for faults, a generic 500, security headers. */
+export function httpHandler(table: RouteTable, rejectionEvent: RejectionEvent, runtime: HandlerRuntime, manifest: readonly ManifestRoute[] = ROUTES) {
   const run = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     const audit = requestAudit(event, context, runtime);
     try {
-      return await route(event, audit);
+      const answered = dispatch(table, event, audit);
+      if (answered) return await answered;
+      const miss = unmatched(event, manifest);
+      return jsonResponse(miss.status, miss.body, miss.allow ? { Allow: miss.allow } : {});
     } catch (error) {
-      if (error instanceof OAuthError) {
-        audit(rejectionEvent(event), { reason: error.reason, status: error.status });
-        return oauthErrorResponse(error);
-      }
-      if (error instanceof TemporarilyUnavailableError) {
-        audit('infra.fault', { reason: `${error.dependency}:${error.causeName}`, dependency: error.dependency });
-        return jsonResponse(
-          503,
-          { error: 'temporarily_unavailable', error_description: 'The service is temporarily unavailable. Try again shortly.' },
-          { 'Retry-After': '1' },
-        );
-      }
-      // Unexpected: record the error class and where it came from, never its message (it may hold input).
-      const stack = (error as Error)?.stack?.split('\n').slice(1, 6).map((line) => line.trim());
-      audit('infra.fault', { reason: 'unexpected', error: (error as Error)?.name ?? 'unknown', stack });
-      return jsonResponse(500, { error: 'server_error', error_description: 'An unexpected error occurred.' });
+      return jsonFailure(classify(error, event, audit, rejectionEvent));
     }
   };
   return middy(run).use(
@@ -81,35 +137,32 @@ export interface HtmlHandlerOptions {
    * would stop an HTML form from working.
    */
   readonly contentSecurityPolicy: string;
-  /** Renders the page for a failure the route did not answer itself; `message` is generic text. */
-  readonly errorPage: (status: number, message: string) => HttpResult;
+  /** Renders the page for a failure; `message` is generic text. */
+  readonly errorPage: (status: number, message: string, cookies: string[]) => HttpResult;
 }
 
 /**
- * {@link httpHandler} for routes that answer browsers with HTML: the same audit logger, the same
- * split between 4xx (stable reason to the audit log), 503 and a generic 500, but every failure is an
- * HTML page. Every response gets the page CSP, `Cache-Control: no-store` and the security headers
- * (`X-Frame-Options: DENY`, `Referrer-Policy: no-referrer`, ...).
+ * {@link httpHandler} for routes that answer browsers with HTML: the same table, audit and
+ * classification, but every failure (and a 404/405) is a page. Every response gets the page CSP,
+ * `Cache-Control: no-store` and the security headers (`X-Frame-Options: DENY`, ...).
  */
-export function htmlHandler(route: Route, rejectionEvent: RejectionEvent, runtime: HandlerRuntime, options: HtmlHandlerOptions) {
+export function htmlHandler(table: RouteTable, rejectionEvent: RejectionEvent, runtime: HandlerRuntime, options: HtmlHandlerOptions, manifest: readonly ManifestRoute[] = ROUTES) {
   const run = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     const audit = requestAudit(event, context, runtime);
     let result: HttpResult;
     try {
-      result = await route(event, audit);
-    } catch (error) {
-      if (error instanceof OAuthError) {
-        audit(rejectionEvent(event), { reason: error.reason, status: error.status });
-        result = options.errorPage(error.status, error.description ?? 'The request could not be processed.');
-      } else if (error instanceof TemporarilyUnavailableError) {
-        audit('infra.fault', { reason: `${error.dependency}:${error.causeName}`, dependency: error.dependency });
-        result = options.errorPage(503, 'The service is temporarily unavailable. Try again shortly.');
-        result.headers = { ...result.headers, 'Retry-After': '1' };
+      const answered = dispatch(table, event, audit);
+      if (answered) {
+        result = await answered;
       } else {
-        const stack = (error as Error)?.stack?.split('\n').slice(1, 6).map((line) => line.trim());
-        audit('infra.fault', { reason: 'unexpected', error: (error as Error)?.name ?? 'unknown', stack });
-        result = options.errorPage(500, 'An unexpected error occurred.');
+        const miss = unmatched(event, manifest);
+        result = options.errorPage(miss.status, miss.status === 405 ? 'This address does not accept that kind of request.' : 'No such page.', []);
+        if (miss.allow) result.headers = { ...result.headers, Allow: miss.allow };
       }
+    } catch (error) {
+      const failure = classify(error, event, audit, rejectionEvent);
+      result = options.errorPage(failure.status, failure.message, failure.cookies ?? []);
+      if (failure.headers) result.headers = { ...result.headers, ...failure.headers };
     }
     result.headers = { ...result.headers, ...NO_STORE, 'Content-Security-Policy': options.contentSecurityPolicy };
     return result;

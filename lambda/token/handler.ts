@@ -1,7 +1,8 @@
 import type { AuditSink } from '../shared/audit';
 import type { Clock } from '../shared/clock';
 import type { AuthServerConfig } from '../shared/config';
-import { httpHandler } from '../shared/handler';
+import type { Audit } from '../shared/audit';
+import { httpHandler, routeOf } from '../shared/handler';
 import { HttpEvent, jsonResponse, NO_STORE, parseForm, singleHeader } from '../shared/http';
 import type { JwtSigner, KmsJwksProvider } from '../shared/signer';
 import type { Stores } from '../shared/stores';
@@ -23,30 +24,25 @@ export interface TokenHandlerDeps {
 
 const ROUTE_EVENTS: Record<string, string> = { '/token': 'token.rejected', '/revoke': 'revoke.rejected', '/introspect': 'introspect.rejected' };
 
-/** The route of a REST API proxy event, relative to the stage (`resource` is the manifest path). */
-const routeOf = (event: HttpEvent) => event.resource ?? event.path;
-
 /** POST /token, /revoke (RFC 7009) and /introspect (RFC 7662). Every response carries Cache-Control: no-store (AS-16). */
 export function buildTokenHandler(deps: TokenHandlerDeps) {
+  const logicFor = (audit: Audit): TokenDeps => ({ config: deps.config, stores: deps.stores, signer: deps.signer, clock: deps.clock, audit, machineSecret: deps.machineSecret });
+  const request = (event: HttpEvent) => ({ form: parseForm(event), authorization: singleHeader(event, 'authorization') });
   return httpHandler(
-    async (event, audit) => {
-      if (event.httpMethod !== 'POST') {
-        return jsonResponse(405, { error: 'invalid_request', error_description: 'Use POST.' }, { Allow: 'POST' });
-      }
-      const form = parseForm(event);
-      const authorization = singleHeader(event, 'authorization');
-      const logic = { config: deps.config, stores: deps.stores, signer: deps.signer, clock: deps.clock, audit, machineSecret: deps.machineSecret };
-      switch (routeOf(event)) {
-        case '/token':
-          return jsonResponse(200, await exchangeToken(form, authorization, logic));
-        case '/revoke':
-          await revokeToken(form, authorization, logic);
-          return { statusCode: 200, headers: { ...NO_STORE }, body: '' };
-        case '/introspect':
-          return jsonResponse(200, await introspect(form, authorization, { ...logic, jwks: deps.jwks }));
-        default:
-          return jsonResponse(404, { error: 'invalid_request', error_description: 'Unknown endpoint.' });
-      }
+    {
+      'POST /token': async (event, audit) => {
+        const { form, authorization } = request(event);
+        return jsonResponse(200, await exchangeToken(form, authorization, logicFor(audit)));
+      },
+      'POST /revoke': async (event, audit) => {
+        const { form, authorization } = request(event);
+        await revokeToken(form, authorization, logicFor(audit));
+        return { statusCode: 200, headers: { ...NO_STORE }, body: '' };
+      },
+      'POST /introspect': async (event, audit) => {
+        const { form, authorization } = request(event);
+        return jsonResponse(200, await introspect(form, authorization, { ...logicFor(audit), jwks: deps.jwks }));
+      },
     },
     (event) => ROUTE_EVENTS[routeOf(event)] ?? 'token.rejected',
     deps,
