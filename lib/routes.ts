@@ -72,7 +72,7 @@ export function routesFor(mcpPaths: readonly string[]): Route[] {
 }
 
 /** The routes of a deployment with one MCP server at `/mcp` (a `SecureMcpServer`). */
-export const ROUTES: readonly Route[] = routesFor([MCP_PATH]);
+export const ROUTES: readonly Route[] = /* @__PURE__ */ routesFor([MCP_PATH]);
 
 /**
  * Whether the routes of one path answer CORS preflights: metadata (`cors`) and the MCP endpoints, which

@@ -5,7 +5,6 @@ import { httpHandler } from '../shared/handler';
 import { HttpResult, jsonResponse } from '../shared/http';
 import type { KmsJwksProvider } from '../shared/signer';
 import { PROTECTED_RESOURCE_METADATA_PREFIX, protectedResourceMetadataPath } from '../../lib/protected-resources';
-import { routesFor } from '../../lib/routes';
 import { authorizationServerMetadata, openIdConfiguration, protectedResourceMetadata } from './documents';
 
 export interface MetadataHandlerDeps {
@@ -46,6 +45,7 @@ export function buildMetadataHandler(deps: MetadataHandlerDeps) {
     ]),
     () => 'metadata.rejected',
     deps,
-    routesFor(servers.map((server) => server.path)),
+    // Metadata is read cross-origin: its paths answer CORS preflights (lib/routes.ts, `cors`).
+    { answersPreflight: true },
   );
 }

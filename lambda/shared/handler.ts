@@ -1,7 +1,7 @@
 import middy from '@middy/core';
 import httpSecurityHeaders from '@middy/http-security-headers';
 import type { Context } from 'aws-lambda';
-import { allowedMethods, matchRoutePath, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, ROUTES, type Route as ManifestRoute } from '../../lib/routes';
+import { METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY } from '../../lib/routes';
 import { Audit, AuditFields, AuditSink, createAudit } from './audit';
 import type { Clock } from './clock';
 import { HttpEvent, HttpResult, jsonResponse, NO_STORE, oauthErrorResponse, singleHeader, sourceIp } from './http';
@@ -10,7 +10,7 @@ import { OAuthError, TemporarilyUnavailableError } from './oauth-error';
 /**
  * The one HTTP kernel of the authorization-server handlers: an audit logger bound to each request, the
  * routes of one handler as a table keyed like the manifest (`POST /token`), one 404/405 behaviour (the
- * bodies API Gateway itself answers), and one classification of failures rendered as JSON (OAuth error
+ * bodies API Gateway itself answers; test/lambda/http-kernel.test.ts holds each table to the manifest), and one classification of failures rendered as JSON (OAuth error
  * bodies) or as HTML pages. No stack trace or input ever reaches the caller.
  */
 
@@ -98,12 +98,15 @@ function requestAudit(event: HttpEvent, context: Context, runtime: HandlerRuntim
 /** The route path of a REST proxy event, relative to the stage (`resource` is the manifest path). */
 export const routeOf = (event: HttpEvent): string => event.resource ?? event.path;
 
-/** What a request on no route of the table gets: 405 with the path's methods when the manifest knows the path, else 404. */
-function unmatched(event: HttpEvent, manifest: readonly ManifestRoute[]): { status: 404 | 405; body: object; allow?: string } {
+/**
+ * What a request on no route of the table gets, as API Gateway answers it: 405 with the methods the
+ * table serves on that path (and OPTIONS where preflights are answered), else 404.
+ */
+function unmatched(event: HttpEvent, table: RouteTable, answersPreflight: boolean): { status: 404 | 405; body: object; allow?: string } {
   const path = routeOf(event);
-  const onPath = manifest.filter((route) => route.path === path || matchRoutePath(route.path, path) !== undefined);
-  if (onPath.length === 0) return { status: 404, body: NOT_FOUND_BODY };
-  return { status: 405, body: METHOD_NOT_ALLOWED_BODY, allow: allowedMethods(onPath).join(', ') };
+  const methods = Object.keys(table).filter((key) => key.slice(key.indexOf(' ') + 1) === path).map((key) => key.slice(0, key.indexOf(' ')));
+  if (methods.length === 0) return { status: 404, body: NOT_FOUND_BODY };
+  return { status: 405, body: METHOD_NOT_ALLOWED_BODY, allow: [...methods, ...(answersPreflight ? ['OPTIONS'] : [])].join(', ') };
 }
 
 function dispatch(table: RouteTable, event: HttpEvent, audit: Audit): Promise<HttpResult> | undefined {
@@ -111,13 +114,13 @@ function dispatch(table: RouteTable, event: HttpEvent, audit: Audit): Promise<Ht
 }
 
 /** A JSON handler: OAuth error bodies for 4xx, 503 temporarily_unavailable for faults, a generic 500, security headers. */
-export function httpHandler(table: RouteTable, rejectionEvent: RejectionEvent, runtime: HandlerRuntime, manifest: readonly ManifestRoute[] = ROUTES) {
+export function httpHandler(table: RouteTable, rejectionEvent: RejectionEvent, runtime: HandlerRuntime, options: { answersPreflight?: boolean } = {}) {
   const run = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     const audit = requestAudit(event, context, runtime);
     try {
       const answered = dispatch(table, event, audit);
       if (answered) return await answered;
-      const miss = unmatched(event, manifest);
+      const miss = unmatched(event, table, options.answersPreflight ?? false);
       return jsonResponse(miss.status, miss.body, miss.allow ? { Allow: miss.allow } : {});
     } catch (error) {
       return jsonFailure(classify(error, event, audit, rejectionEvent));
@@ -146,7 +149,7 @@ export interface HtmlHandlerOptions {
  * classification, but every failure (and a 404/405) is a page. Every response gets the page CSP,
  * `Cache-Control: no-store` and the security headers (`X-Frame-Options: DENY`, ...).
  */
-export function htmlHandler(table: RouteTable, rejectionEvent: RejectionEvent, runtime: HandlerRuntime, options: HtmlHandlerOptions, manifest: readonly ManifestRoute[] = ROUTES) {
+export function htmlHandler(table: RouteTable, rejectionEvent: RejectionEvent, runtime: HandlerRuntime, options: HtmlHandlerOptions) {
   const run = async (event: HttpEvent, context: Context): Promise<HttpResult> => {
     const audit = requestAudit(event, context, runtime);
     let result: HttpResult;
@@ -155,7 +158,7 @@ export function htmlHandler(table: RouteTable, rejectionEvent: RejectionEvent, r
       if (answered) {
         result = await answered;
       } else {
-        const miss = unmatched(event, manifest);
+        const miss = unmatched(event, table, false);
         result = options.errorPage(miss.status, miss.status === 405 ? 'This address does not accept that kind of request.' : 'No such page.', []);
         if (miss.allow) result.headers = { ...result.headers, Allow: miss.allow };
       }

@@ -1,4 +1,4 @@
-import { METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY } from '../../lib/routes';
+import { allowedMethods, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, ROUTES } from '../../lib/routes';
 import { buildMetadataHandler } from '../../lambda/metadata/handler';
 import { buildRegisterHandler } from '../../lambda/register/handler';
 import { buildTokenHandler } from '../../lambda/token/handler';
@@ -49,5 +49,16 @@ test('AZR-17 the browser routes answer another method with a 405 page naming wha
     expect(result.headers?.Allow).toBe(allow);
     expect(result.headers?.['Content-Type']).toMatch(/^text\/html/);
     expect(Object.keys(result.headers ?? {}).filter((name) => name.toLowerCase().startsWith('access-control-'))).toEqual([]);
+  }
+});
+
+test('ROB-03 every handler serves exactly the manifest\'s methods on each of its paths: the Allow of its 405 is the manifest\'s', async () => {
+  const built = { ...handlers(), authorize: fixture.authorizeHandler };
+  const paths = [...new Set(ROUTES.filter((route) => route.handler !== 'mcp').map((route) => `${route.handler} ${route.path}`))];
+  expect(paths.length).toBeGreaterThan(10);
+  for (const entry of paths) {
+    const [handler, path] = entry.split(' ') as [keyof typeof built, string];
+    const result = await built[handler](proxyEvent({ method: 'PATCH', path, resource: path, pathParameters: path.includes('{') ? { client_id: 'x'.repeat(22) } : undefined }), lambdaContext);
+    expect([entry, result.statusCode, result.headers?.Allow]).toEqual([entry, 405, allowedMethods(ROUTES.filter((route) => route.path === path)).join(', ')]);
   }
 });
