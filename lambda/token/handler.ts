@@ -6,7 +6,7 @@ import { httpHandler, routeOf } from '../shared/handler';
 import { HttpEvent, jsonResponse, NO_STORE, parseForm, singleHeader } from '../shared/http';
 import type { JwtSigner, KmsJwksProvider } from '../shared/signer';
 import type { Stores } from '../shared/stores';
-import { exchangeToken, type TokenDeps } from './grants';
+import { exchangeToken, type TokenDeps } from './exchange';
 import { revokeToken } from './revoke';
 import { introspect } from './introspect';
 

@@ -7,7 +7,9 @@ import { sha256 } from '../shared/crypto';
 import type { FormParameters } from '../shared/http';
 import { invalidClient, invalidRequest } from '../shared/oauth-error';
 import type { KmsJwksProvider } from '../shared/signer';
-import { parseRefreshToken, readAuthenticated, TokenDeps } from './grants';
+import { readAuthenticated } from './client-authentication';
+import type { TokenDeps } from './exchange';
+import { parseRefreshToken } from './issuance';
 
 export interface IntrospectionDeps extends TokenDeps {
   readonly jwks: Pick<KmsJwksProvider, 'jwks'>;

@@ -2,7 +2,9 @@ import { presentedClient } from '../shared/client-auth';
 import { sha256 } from '../shared/crypto';
 import type { FormParameters } from '../shared/http';
 import { invalidRequest } from '../shared/oauth-error';
-import { parseRefreshToken, readAuthenticated, TokenDeps } from './grants';
+import { readAuthenticated } from './client-authentication';
+import type { TokenDeps } from './exchange';
+import { parseRefreshToken } from './issuance';
 
 /**
  * RFC 7009 revocation. Revoking a refresh token (current or any remembered earlier one) revokes its

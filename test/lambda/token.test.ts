@@ -2,7 +2,7 @@ import * as jose from 'jose';
 import { buildTokenHandler } from '../../lambda/token/handler';
 import { sha256 } from '../../lambda/shared/crypto';
 import { MAX_CODE_FAILURES } from '../../lambda/shared/stores';
-import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants';
+import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants/authorization-code';
 import { AuditCapture, Backend, basicAuth, formEvent, instrument, ISSUER, lambdaContext, RESOURCE, sdkError, TestClock } from '../support/harness';
 import { REDIRECT, seedClient, seedCode } from './token-fixtures';
 

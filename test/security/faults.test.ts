@@ -8,7 +8,7 @@ import { dailyRegistrationCounter } from '../../lambda/register/registration';
 import { sha256 } from '../../lambda/shared/crypto';
 import { KmsJwtSigner } from '../../lambda/shared/signer';
 import { Stores } from '../../lambda/shared/stores';
-import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants';
+import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants/authorization-code';
 import { buildTokenHandler } from '../../lambda/token/handler';
 import { REDIRECT, seedClient, seedCode } from '../lambda/token-fixtures';
 import { AuditCapture, Backend, basicAuth, formEvent, instrument, lambdaContext, proxyEvent, sdkError, TestClock } from '../support/harness';

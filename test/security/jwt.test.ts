@@ -4,7 +4,7 @@ import { CLOCK_TOLERANCE_SECONDS, loadAuthorizerConfig } from '../../lambda/auth
 import { createAuthorizerHandler, UNAUTHORIZED } from '../../lambda/authorizer/handler';
 import { keysFromJwks, pinKeys, type VerificationKeys } from '../../lambda/authorizer/keys';
 import { withMcpGuard } from '../../lambda/runtime/middleware';
-import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants';
+import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants/authorization-code';
 import { buildTokenHandler } from '../../lambda/token/handler';
 import { REDIRECT, seedClient, seedCode } from '../lambda/token-fixtures';
 import { AuditCapture, Backend, formEvent, ISSUER, lambdaContext, proxyEvent, TestClock } from '../support/harness';

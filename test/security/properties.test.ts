@@ -5,7 +5,7 @@ import { cacheLifetimeSeconds, isClientIdMetadataUrl, parseClientIdMetadataUrl }
 import { FormParameters, parseForm, parseJsonObject, parseUrlEncoded } from '../../lambda/shared/http';
 import { OAuthError } from '../../lambda/shared/oauth-error';
 import { isPkceValue, s256Challenge } from '../../lambda/shared/pkce';
-import { parseRefreshToken } from '../../lambda/token/grants';
+import { parseRefreshToken } from '../../lambda/token/issuance';
 import { readCookie } from '../../lambda/authorize/cookies';
 import { proxyEvent } from '../support/harness';
 

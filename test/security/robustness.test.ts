@@ -17,7 +17,7 @@ import { normalizeOrigin } from '../../lambda/runtime/options';
 import { presentedClient } from '../../lambda/shared/client-auth';
 import { FormParameters, parseForm, parseJsonObject, parseUrlEncoded } from '../../lambda/shared/http';
 import { isPkceValue, s256Challenge } from '../../lambda/shared/pkce';
-import { parseRefreshToken } from '../../lambda/token/grants';
+import { parseRefreshToken } from '../../lambda/token/issuance';
 import { AuthorizeFixture, returnLink, type Result } from '../authorize/fixture';
 import { REDIRECT, seedCode } from '../lambda/token-fixtures';
 import { ISSUER, lambdaContext, proxyEvent, RESOURCE } from '../support/harness';

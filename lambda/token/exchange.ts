@@ -1,0 +1,47 @@
+import type { Audit } from '../shared/audit';
+import type { MachineClientConfig } from '../../lib/machine-clients';
+import type { Clock } from '../shared/clock';
+import type { AuthServerConfig } from '../shared/config';
+import type { FormParameters } from '../shared/http';
+import { invalidRequest, OAuthError } from '../shared/oauth-error';
+import type { JwtSigner } from '../shared/signer';
+import type { Stores } from '../shared/stores';
+import { redeemCode } from './grants/authorization-code';
+import { refresh } from './grants/refresh-token';
+import { clientCredentials } from './grants/client-credentials';
+
+/** POST /token: the grant types this authorization server supports, and what each one needs. */
+
+export interface TokenDeps {
+  readonly config: AuthServerConfig;
+  readonly stores: Stores;
+  readonly signer: JwtSigner;
+  readonly clock: Clock;
+  readonly audit: Audit;
+  /** Reads a machine client's secret (Secrets Manager, cached per container); needed only when machine clients exist. */
+  readonly machineSecret?: (client: MachineClientConfig) => Promise<string>;
+}
+
+export interface TokenResponse {
+  access_token: string;
+  token_type: 'Bearer';
+  expires_in: number;
+  scope: string;
+  refresh_token?: string;
+}
+
+export async function exchangeToken(form: FormParameters, authorization: string | undefined, deps: TokenDeps): Promise<TokenResponse> {
+  const grantType = form.get('grant_type');
+  switch (grantType) {
+    case undefined:
+      throw invalidRequest('grant_type_missing', 'grant_type is required.');
+    case 'authorization_code':
+      return redeemCode(form, authorization, deps);
+    case 'refresh_token':
+      return refresh(form, authorization, deps);
+    case 'client_credentials':
+      return clientCredentials(form, authorization, deps);
+    default:
+      throw new OAuthError(400, 'unsupported_grant_type', 'unsupported_grant_type', 'The grant type is not supported.');
+  }
+}

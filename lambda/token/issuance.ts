@@ -1,0 +1,74 @@
+import { OFFLINE_ACCESS } from '../../lib/scopes';
+import { mintAccessToken, AccessTokenClaims } from '../shared/access-token';
+import { randomToken, sha256 } from '../shared/crypto';
+import type { FormParameters } from '../shared/http';
+import { invalidTarget } from '../shared/oauth-error';
+import { ClientRecord, CodeRecord } from '../shared/stores';
+import type { TokenDeps, TokenResponse } from './exchange';
+
+/**
+ * What every grant shares once the client is authenticated: the token response, the access token's
+ * mint (one KMS Sign), refresh-token format, the resource binding and the issuance audit line.
+ */
+
+export const B64URL_43 = /^[A-Za-z0-9_-]{43}$/;
+
+/** Refresh tokens are `<grant id>.<256 random bits>`: opaque to clients, stored only as a hash. */
+export function newRefreshToken(grantId: string): string {
+  return `${grantId}.${randomToken(32)}`;
+}
+
+export function parseRefreshToken(token: string): { grantId: string } | undefined {
+  const [grantId, secret, ...rest] = token.split('.');
+  if (rest.length > 0 || !B64URL_43.test(grantId ?? '') || !B64URL_43.test(secret ?? '')) return undefined;
+  return { grantId };
+}
+
+/**
+ * RFC 8707 for a code or refresh token: it is bound to the resource it was issued for, so `resource` may
+ * be absent or name exactly that resource; another server's is invalid_target (MRS-02, MRS-04).
+ */
+export function checkResource(form: FormParameters, expected: string): void {
+  const resource = form.get('resource');
+  if (resource !== undefined && resource !== expected) throw invalidTarget('unknown_resource');
+}
+
+export function issuedAudit(claims: AccessTokenClaims, grantId: string | undefined) {
+  return {
+    client_id: claims.client_id,
+    sub: claims.sub,
+    grant_id: grantId,
+    jti_hash: sha256(claims.jti).slice(0, 22),
+    aud: claims.aud,
+    scope: claims.scope,
+    exp: claims.exp,
+  };
+}
+
+export function respond(claims: AccessTokenClaims, token: string, refreshToken?: string): TokenResponse {
+  return {
+    access_token: token,
+    token_type: 'Bearer',
+    expires_in: claims.exp - claims.iat,
+    scope: claims.scope,
+    ...(refreshToken ? { refresh_token: refreshToken } : {}),
+  };
+}
+
+/** `offline_access` asks for a refresh token; it means nothing to the resource server, so tokens omit it. */
+export const accessTokenScope = (scope: string) => scope.split(' ').filter((s) => s && s !== OFFLINE_ACCESS).join(' ');
+
+/**
+ * AS-15: every client that registered the `refresh_token` grant gets a refresh token, whether or not
+ * it asked for `offline_access`: MCP clients that never ask (the AI SDK, the 1.x SDK) would otherwise
+ * send their users back to sign in whenever a token expires. A refresh can never widen the grant: a
+ * client that asks for more scope on refresh gets invalid_scope and re-authorizes (step-up). A
+ * metadata-document client is known here only through its code, which carries the grants its document
+ * listed (REV-12); codes issued before that field existed keep the old rule.
+ */
+export const mayRefresh = (client: ClientRecord, code?: CodeRecord) => (code?.clientGrantTypes ?? client.metadata.grant_types).includes('refresh_token');
+
+/** One access token for this deployment: our issuer, the configured lifetime, one KMS Sign. */
+export function mint(deps: TokenDeps, now: number, subject: { resource: string; sub: string; clientId: string; scope: string; username?: string; machine?: boolean }) {
+  return mintAccessToken(deps.signer, { ...subject, issuer: deps.config.issuer, now, lifetime: deps.config.lifetimes.accessToken });
+}
