@@ -3,13 +3,13 @@ import type { Clock } from '../shared/clock';
 import type { AuthServerConfig } from '../shared/config';
 import { htmlHandler, routeOf } from '../shared/handler';
 import type { Stores } from '../shared/stores';
-import { authorize } from './authorize';
+import { authorize } from './routes/authorize';
 import { type CimdResolver, clientLookup } from './clients';
-import { decideConsent, showConsent } from './consent';
+import { decideConsent, showConsent } from './routes/consent';
 import type { AuthorizeDeps } from './deps';
 import type { FlowStore } from './flow-store';
 import { errorPage, PAGE_CSP } from './pages';
-import { finishSignIn } from './sign-in';
+import { finishSignIn } from './routes/callback';
 import type { UpstreamProvider } from './upstream';
 
 export interface AuthorizeHandlerDeps {

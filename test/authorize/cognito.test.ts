@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import * as jose from 'jose';
-import { grantedScope } from '../../lambda/authorize/scope-grant';
+import { grantedScope } from '../../lambda/authorize/scopes';
 import { OidcUpstream, signInParameters, UpstreamFailure } from '../../lambda/authorize/upstream';
 import { DEFAULT_SCOPE_MODEL, type ScopeModel } from '../../lib/scopes';
 

@@ -1,4 +1,4 @@
-import { usernameOf } from '../../lambda/authorize/sign-in';
+import { usernameOf } from '../../lambda/authorize/routes/callback';
 import { createServer } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
@@ -6,7 +6,7 @@ import { consentCookieName, readCookie, sessionCookieName, setCookie } from '../
 import { entitlementClaimNames } from '../../lambda/authorize/session';
 import { displayName, escapeHtml } from '../../lambda/authorize/pages';
 import { responseLocation } from '../../lambda/authorize/responses';
-import { grantedScope, scopesToAsk } from '../../lambda/authorize/scope-grant';
+import { grantedScope, scopesToAsk } from '../../lambda/authorize/scopes';
 import { secretsManagerSecret } from '../../lambda/shared/secrets';
 import { loadConfig, requireUpstream, resourceServersFromEnv } from '../../lambda/shared/config';
 import { DEFAULT_SCOPE_MODEL, type ScopeModel } from '../../lib/scopes';

@@ -1,4 +1,4 @@
-import { issueCode } from '../../lambda/authorize/grant';
+import { issueCode } from '../../lambda/authorize/issue-code';
 import type { AuthorizeDeps } from '../../lambda/authorize/deps';
 import { sha256 } from '../../lambda/shared/crypto';
 import type { CodeRecord } from '../../lambda/shared/stores';

@@ -4,7 +4,7 @@ import { DEFAULT_SCOPE_MODEL, parseScopeParameter } from '../../lib/scopes';
 import { readCookie } from '../../lambda/authorize/cookies';
 import { displayName, escapeHtml } from '../../lambda/authorize/pages';
 import { QueryParameters } from '../../lambda/authorize/query';
-import { scopesToAsk } from '../../lambda/authorize/scope-grant';
+import { scopesToAsk } from '../../lambda/authorize/scopes';
 import { loadAuthorizerConfig } from '../../lambda/authorizer/config';
 import { createAuthorizerHandler, UNAUTHORIZED } from '../../lambda/authorizer/handler';
 import { keysFromJwks, pinKeys } from '../../lambda/authorizer/keys';

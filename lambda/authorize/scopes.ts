@@ -2,6 +2,9 @@ import { defaultScopes, entitledScopes, formatScopes, knownScopeNames, OFFLINE_A
 import type { ResourceServers } from '../shared/config';
 import { PageRefusal } from './responses';
 
+/** What a user entitled to none of the requested access scopes is told. */
+export const NOT_ENTITLED = 'The account is not entitled to the requested access.';
+
 /** A scope parameter longer than this is not a request for our handful of scopes. */
 const MAX_SCOPE_PARAMETER = 1024;
 

@@ -1,18 +1,17 @@
-import type { Consumption } from '../shared/dynamo';
-import { randomToken, sha256 } from '../shared/crypto';
-import type { HttpEvent, HttpResult } from '../shared/http';
-import { TemporarilyUnavailableError } from '../shared/oauth-error';
-import { askForConsent } from './ask-consent';
-import { clearCookie, readCookie, setCookie, signInCookieName } from './cookies';
-import { isMachineClientId } from '../../lib/machine-clients';
-import type { AuthorizeDeps } from './deps';
-import type { AuthorizationRequest, ConsentBasis, SignedInUser } from './flow-store';
-import { consentSubjectHash, issueCode, rememberConsent, revalidateClient } from './grant';
-import { QueryParameters } from './query';
-import { errorLocation, PageRefusal, redirect, type ResponseTarget } from './responses';
-import { grantedScope, scopeModelOf } from './scope-grant';
-import { startSession } from './session';
-import { signInParameters, UpstreamFailure, type UpstreamIdentity } from './upstream';
+import { sha256 } from '../../shared/crypto';
+import type { HttpEvent, HttpResult } from '../../shared/http';
+import { askForConsent } from '../ask-consent';
+import { clearCookie, readCookie, signInCookieName } from '../cookies';
+import { isMachineClientId } from '../../../lib/machine-clients';
+import type { AuthorizeDeps } from '../deps';
+import type { SignedInUser } from '../flow-store';
+import { issueCode, revalidateClient } from '../issue-code';
+import { consentSubjectHash, rememberConsent } from '../remembered-consent';
+import { QueryParameters } from '../query';
+import { errorLocation, PageRefusal, redirect, type ResponseTarget } from '../responses';
+import { grantedScope, NOT_ENTITLED, scopeModelOf } from '../scopes';
+import { startSession } from '../session';
+import { signInParameters, UpstreamFailure, type UpstreamIdentity } from '../upstream';
 
 /** Upstream `state` values are ours: 43 characters. Anything else is not looked up. */
 const OUR_STATE = /^[A-Za-z0-9_-]{43}$/;
@@ -20,43 +19,6 @@ const MAX_USERNAME_LENGTH = 256;
 
 /** UPS-04: the client learns only that access was denied; upstream text is never passed on. */
 const UPSTREAM_DENIED = 'The user or the identity provider denied the request.';
-export const NOT_ENTITLED = 'The account is not entitled to the requested access.';
-
-/**
- * Starts the upstream sign-in after consent (AS-18, AS-21, UPS-03): a fresh random `state` (single
- * use, 10 minutes) is stored only now, bound to this browser by a new sign-in cookie from which the
- * upstream PKCE verifier and nonce are derived. The URL is built first, so a provider that cannot be
- * reached leaves the pending authorization untouched; `consumePending` then makes the decision single-use.
- */
-export async function startSignIn(
-  request: AuthorizationRequest,
-  consent: ConsentBasis,
-  deps: AuthorizeDeps,
-  options: { consumePending?: () => Promise<Consumption>; cookies?: string[] } = {},
-): Promise<HttpResult> {
-  const state = randomToken(32);
-  const cookieSecret = randomToken(32);
-  const stateHash = sha256(state);
-  let location: string;
-  try {
-    location = await deps.upstream.authorizationUrl(signInParameters(state, cookieSecret));
-  } catch (error) {
-    if (!(error instanceof UpstreamFailure)) throw error;
-    deps.audit(error.kind === 'timeout' ? 'upstream.timeout' : 'upstream.unavailable', { reason: error.reason, client_id: request.clientId });
-    throw new TemporarilyUnavailableError('upstream', error.reason);
-  }
-  if (options.consumePending && (await options.consumePending()) === 'gone') throw alreadyDecided(request.clientId);
-  const now = deps.clock();
-  const lifetime = deps.config.lifetimes.pendingAuthorization;
-  // 256 random bits do not collide; if they did, another flow's state must not be taken over.
-  if ((await deps.flows.createSignIn({ stateHash, request, browserHash: sha256(cookieSecret), consent, createdAt: now, expiresAt: now + lifetime })) === 'exists') {
-    throw new Error('Upstream state collision');
-  }
-  return redirect(location, [...(options.cookies ?? []), setCookie(signInCookieName(stateHash), cookieSecret, lifetime)]);
-}
-
-export const alreadyDecided = (clientId: string) =>
-  new PageRefusal(400, 'authorize.rejected', 'pending_consumed', 'This request was already answered. Start again from the application.', { client_id: clientId });
 
 const callbackRefused = (reason: string, cookies: string[] = [], fields = {}) =>
   new PageRefusal(400, 'upstream.callback_rejected', reason, 'The sign-in could not be completed. Start again from the application.', fields, cookies);
