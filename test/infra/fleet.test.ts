@@ -12,7 +12,7 @@ import { IdentityProvider, McpAuthorizationServer, McpAuthorizationServerProps, 
 import { resourcesOfType, templateOf, UPSTREAM_ISSUER, UPSTREAM_SECRET_ARN } from './support';
 
 /**
- * One authorization server in front of several MCP servers (issue 15): a platform team's stack holds
+ * One authorization server in front of several MCP servers: a platform team's stack holds
  * the McpAuthorizationServer and two servers, a product team's stack adds a third with its own function.
  */
 
