@@ -947,7 +947,7 @@ export class McpAuthorizationServer extends Construct {
     // With several servers the answers name no server: the authorizer's Deny carries each one's challenge.
     if (this.challenges === 'authorizer') challengeResponses.push(...addChallengeResponses(this.restApi, perServerGatewayResponses()));
     const methodSettings = new MethodSettings(this.stage, props.restApi ? undefined : apigateway.MethodLoggingLevel.ERROR);
-    methodSettings.update(routesFor([]), () => DEFAULT_MCP_THROTTLING);
+    methodSettings.update(routesFor([]), new Map());
     if (props.restApi) {
       const api = props.restApi;
       this.node.addValidation({ validate: () => conflictingChallenges(api, new Set(challengeResponses.map((response) => response.node.defaultChild)), this._kind()) });
@@ -1133,8 +1133,10 @@ export class McpAuthorizationServer extends Construct {
     if (this.challenges === 'gateway') shared.challengeResponses.push(...addChallengeResponses(this.restApi, authorizerGatewayResponses(protectedResourceMetadataUrl, defaultScopes(scopeModel))));
     const server: ProtectedServer = { owner, path, scopeModel, authorizerCacheTtlSeconds: ttlSeconds, throttling, defaultResource: options.defaultResource ?? false };
     this.protectedServers.push(server);
-    const paths = this.protectedServers.map((entry) => entry.path);
-    shared.methodSettings.update(routesFor(paths), (mcpPath) => this.protectedServers.find((entry) => entry.path === mcpPath)!.throttling);
+    shared.methodSettings.update(
+      routesFor(this.protectedServers.map((entry) => entry.path)),
+      new Map(this.protectedServers.map((entry) => [entry.path, entry.throttling])),
+    );
 
     // ---- The MCP function: what the runtime guard reads.
     const mcpFunctionEnvironment: Record<string, string> = {

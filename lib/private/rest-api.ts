@@ -295,8 +295,14 @@ export class MethodSettings {
     this.level = loggingLevel ?? stageDefaults?.loggingLevel ?? apigateway.MethodLoggingLevel.OFF;
   }
 
-  update(routes: readonly Route[], mcpThrottling: (mcpPath: string) => Required<apigateway.ThrottleSettings>): void {
-    const throttling = (route: Route) => (route.handler === 'mcp' ? mcpThrottling(route.mcpPath!) : handlerThrottling(route));
+  /** `mcpThrottling`: each MCP server's, by its path. */
+  update(routes: readonly Route[], mcpThrottling: ReadonlyMap<string, Required<apigateway.ThrottleSettings>>): void {
+    const throttling = (route: Route) => {
+      if (route.handler !== 'mcp') return handlerThrottling(route);
+      const server = mcpThrottling.get(route.mcpPath ?? '');
+      if (!server) throw new Error(`No throttling for the MCP server of ${routeKey(route)}`);
+      return server;
+    };
     this.cfnStage.methodSettings = [...this.existing, ...routes.map((route) => methodSetting(route.path, route.method, throttling(route), this.level))];
   }
 }
