@@ -3,6 +3,7 @@ import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as acm from 'aws-cdk-lib/aws-certificatemanager';
+import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cxapi from 'aws-cdk-lib/cx-api';
@@ -246,6 +247,25 @@ describe('INFRA-11 the fleet\'s synth checks', () => {
     expect(errorOf(() => auth.addMcpServer('Search', { handler: mcpFunction(team), path: '/search/mcp' }))).toContain(
       'handler is a function of Team, and the issuer the runtime guard needs (McpServer.mcpFunctionEnvironment) names the REST API of Platform',
     );
+  });
+
+  it('on a brought REST API adds only the per-server challenges, and refuses the owner\'s own ACCESS_DENIED', () => {
+    const app = new App();
+    const stack = new Stack(app, 'Platform');
+    const restApi = new apigateway.RestApi(stack, 'Owned', { deployOptions: { stageName: 'live' } });
+    restApi.root.addResource('health').addMethod('GET');
+    const auth = authorizationServer(stack, { restApi });
+    auth.addMcpServer('Tools', { handler: mcpFunction(stack), path: '/tools/mcp' });
+    const brought = Template.fromStack(stack);
+    expect(Object.values(resourcesOfType(brought, 'AWS::ApiGateway::GatewayResponse')).map((r) => `${r.Properties.ResponseType} ${r.Properties.StatusCode}`).sort()).toEqual(['ACCESS_DENIED 401', 'UNAUTHORIZED 401']);
+
+    const conflicting = new App();
+    const other = new Stack(conflicting, 'Platform');
+    const api = new apigateway.RestApi(other, 'Owned');
+    api.root.addMethod('GET');
+    api.addGatewayResponse('Mine', { type: apigateway.ResponseType.ACCESS_DENIED, statusCode: '403' });
+    authorizationServer(other, { restApi: api }).addMcpServer('Tools', { handler: mcpFunction(other), path: '/tools/mcp' });
+    expect(errorOf(() => conflicting.synth())).toContain('restApi already has a ACCESS_DENIED gateway response (Platform/Owned/Mine)');
   });
 
   it('warns on a handler it cannot set the guard environment on', () => {
