@@ -995,6 +995,7 @@ export class McpAuthorizationServer extends Construct {
         'logEncryptionKey is imported, so the construct cannot add to its key policy: it must let logs.<region>.amazonaws.com use it for this account\'s log groups (kms:EncryptionContext:aws:logs:arn) and cloudwatch.amazonaws.com call kms:Decrypt and kms:GenerateDataKey* for the alarm topic, or the log groups and the topic fail to deploy (README, Security options).',
       );
     }
+    // The alarms' metrics live here (a deployed contract): one prefix for every kind of authorization server.
     this.metricNamespace = `SecureMcpServer/${Names.uniqueResourceName(this, { maxLength: 200, separator: '-' })}`;
     const logGroups: Record<AuditSource, logs.ILogGroup> = {
       token: token.logGroup,
@@ -1054,6 +1055,8 @@ export class McpAuthorizationServer extends Construct {
    * bound to its URL. The handler may be a function of another stack when `domainName` is set.
    */
   public addMcpServer(id: string, options: McpServerOptions): McpServer {
+    // Refused before the McpServer joins the construct tree.
+    this.refuseSecondServer();
     return new McpServer(this, id, options);
   }
 
@@ -1079,11 +1082,7 @@ export class McpAuthorizationServer extends Construct {
   public _protect(owner: Construct, options: McpServerOptions, naming: ServerNaming): BuiltServer {
     const stack = Stack.of(this);
     const shared = this.shared;
-    if (this.challenges === 'gateway' && this.protectedServers.length > 0) {
-      throw new Error(
-        `${this.node.path} is a ${this._kind()}: it serves exactly one MCP server (its handler, at ${this.protectedServers[0].path}), because API Gateway has one UNAUTHORIZED answer per API and it names that server. Use McpAuthorizationServer and addMcpServer to serve several MCP servers from one authorization server`,
-      );
-    }
+    this.refuseSecondServer();
     const problems = new Problems();
     const path = options.path ?? DEFAULT_MCP_PATH;
     const pathProblem = mcpPathProblem(path);
@@ -1157,6 +1156,13 @@ export class McpAuthorizationServer extends Construct {
       );
     }
     return { ...server, mcpUrl, protectedResourceMetadataUrl, mcpFunctionEnvironment, authorizer, methods, handler };
+  }
+
+  private refuseSecondServer(): void {
+    if (this.challenges !== 'gateway' || this.protectedServers.length === 0) return;
+    throw new Error(
+      `${this.node.path} is a ${this._kind()}: it serves exactly one MCP server (its handler, at ${this.protectedServers[0].path}), because API Gateway has one UNAUTHORIZED answer per API and it names that server. Use McpAuthorizationServer and addMcpServer to serve several MCP servers from one authorization server`,
+    );
   }
 
   /**

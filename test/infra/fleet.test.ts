@@ -303,5 +303,6 @@ describe('INFRA-12 SecureMcpServer stays one server answered with the static cha
     expect(() => mcp.addMcpServer('Second', { handler: mcpFunction(stack, 'Second'), path: '/second/mcp' })).toThrow(
       'TestStack/Mcp is a SecureMcpServer: it serves exactly one MCP server (its handler, at /mcp), because API Gateway has one UNAUTHORIZED answer per API and it names that server. Use McpAuthorizationServer and addMcpServer to serve several MCP servers from one authorization server',
     );
+    expect(mcp.node.tryFindChild('Second')).toBeUndefined();
   });
 });
