@@ -94,7 +94,7 @@ function importsOf(assembly: cxapi.CloudAssembly, stackName: string): string[] {
   return [...new Set([...text.matchAll(/"Fn::ImportValue":"([A-Za-z0-9]+):/g)].map((match) => match[1]))];
 }
 
-describe('INFRA-10 one McpAuthorizationServer, three MCP servers, one of them in a product team\'s stack', () => {
+describe('fleet: one McpAuthorizationServer, three MCP servers, one of them in a product team\'s stack', () => {
   const { assembly, auth, servers } = fleet();
   const platformTemplate = template(assembly, 'Platform');
   const resources = platformTemplate.toJSON().Resources as Record<string, { Type: string; Properties: Record<string, any> }>;
@@ -188,7 +188,7 @@ describe('INFRA-10 one McpAuthorizationServer, three MCP servers, one of them in
   });
 });
 
-describe('INFRA-11 the fleet\'s synth checks', () => {
+describe('fleet: the synth checks of the server list', () => {
   const platformWith = (configure: (auth: McpAuthorizationServer, stack: Stack) => void, props: Partial<McpAuthorizationServerProps> = {}) => {
     const app = new App();
     const stack = new Stack(app, 'Platform');
@@ -277,7 +277,7 @@ describe('INFRA-11 the fleet\'s synth checks', () => {
   });
 });
 
-describe('INFRA-12 SecureMcpServer stays one server answered with the static challenge, and upgrades in place', () => {
+describe('fleet: SecureMcpServer stays one server answered with the static challenge, and upgrades in place', () => {
   const { template: single, mcp, stack } = templateOf();
 
   it('keeps the logical id and type of every 0.2 resource; only the API deployment (a hash of its methods) is new', () => {
