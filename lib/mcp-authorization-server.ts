@@ -1205,8 +1205,13 @@ export class McpAuthorizationServer extends Construct {
     const spec = this.protectedResourcesSpec();
     const problems = [...protectedResourcesProblems(spec), ...machineClientCeilingProblems(this.shared.machineClients, allScopeNames(spec))];
     const written = JSON.stringify(spec);
+    // Every function carries every server's scope model: a fleet fits about seven servers with the default model.
+    const remedy =
+      spec.servers.length > 1
+        ? `shorten the scope models of the ${spec.servers.length} MCP servers (scope descriptions, tool names), or split them over two authorization servers`
+        : undefined;
     for (const [name, environment] of Object.entries(this.shared.environments)) {
-      const problem = checkEnvironmentSize(name, { ...environment, [HANDLER_ENV.protectedResources]: written });
+      const problem = checkEnvironmentSize(name, { ...environment, [HANDLER_ENV.protectedResources]: written }, remedy);
       if (problem) problems.push(problem);
     }
     return problems;

@@ -231,12 +231,15 @@ describe('fleet: the synth checks of the server list', () => {
     expect(errorOf(synth)).toContain('machineClients "reports" scopes must be scopes of this server (mcp:tools, mcp:admin), got "search:read"');
   });
 
-  it('refuses, at synth, servers whose scope models together exceed a Lambda environment', () => {
-    const description = 'x'.repeat(700);
-    const synth = platformWith((auth, stack) => {
-      for (const index of [1, 2, 3, 4, 5, 6]) auth.addMcpServer(`S${index}`, { handler: mcpFunction(stack, `H${index}`), path: `/s${index}/mcp`, scopes: [{ name: 'use', description, isDefault: true }] });
-    });
-    expect(errorOf(synth)).toMatch(/the authorize function's environment would take about \d+ bytes, over Lambda's 4096-byte limit/);
+  it('fits seven servers with the default scope model, and refuses an eighth at synth: every function carries every server\'s model', () => {
+    const servers = (count: number) =>
+      platformWith((auth, stack) => {
+        for (let index = 1; index <= count; index++) auth.addMcpServer(`Team${index}`, { handler: mcpFunction(stack, `Handler${index}`), path: `/team${index}/mcp` });
+      });
+    expect(() => servers(7)()).not.toThrow();
+    expect(errorOf(servers(8))).toMatch(
+      /the authorize function's environment would take about \d+ bytes, over Lambda's 4096-byte limit: shorten the scope models of the 8 MCP servers \(scope descriptions, tool names\), or split them over two authorization servers/,
+    );
   });
 
   it('refuses a handler of another stack without a custom domain, whose issuer that stack cannot know', () => {
