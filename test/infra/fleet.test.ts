@@ -220,6 +220,32 @@ describe('fleet: the synth checks of the server list', () => {
     ).toMatch(/Invalid McpServer props at Platform\/Auth\/Two:\n {2}- path \/one\/mcp is served by Platform\/Auth\/One already.*\n {2}- defaultResource is set on Platform\/Auth\/One already/);
   });
 
+  it('reports every problem of one server at once, naming its own props', () => {
+    const message = errorOf(() =>
+      platformWith((auth, stack) =>
+        auth.addMcpServer('Bad', {
+          handler: mcpFunction(stack),
+          path: '/Bad/',
+          authorizerCacheTtl: Duration.minutes(20),
+          throttling: { burstLimit: 0 },
+          allowedOrigins: ['https://app.example.com/'],
+          scopes: [],
+        }),
+      ),
+    );
+    expect(message.split('\n')[0]).toBe('Invalid McpServer props at Platform/Auth/Bad:');
+    for (const part of [
+      'path must be lower-case path segments like /mcp or /tools/mcp',
+      'authorizerCacheTtl must be between 0 and 300 seconds, got 20 minutes',
+      'authorizerCacheTtl must not exceed accessTokenTtl (10 minutes), got 20 minutes',
+      'throttling.burstLimit must be a whole number between 1 and 5000, got 0',
+      'allowedOrigins must hold origins like https://app.example.com',
+      'the scope model is invalid',
+    ]) {
+      expect(message).toContain(part);
+    }
+  });
+
   it('refuses a path the managed firewall would treat as an OAuth endpoint, and one the authorization server serves', () => {
     const message = errorOf(() => platformWith((auth, stack) => auth.addMcpServer('Tokens', { handler: mcpFunction(stack), path: '/tokens/mcp' })));
     expect(message).toContain('path must not start with /token with Firewall.managed()');
