@@ -956,7 +956,7 @@ export class McpAuthorizationServer extends Construct {
       identityProvider: props.identityProvider,
       accessTokenTtl,
       domainName: props.domainName !== undefined,
-      managedFirewall: (props.firewall ?? Firewall.managed())._mode === 'managed',
+      managedFirewall: firewall._mode === 'managed',
       integrations,
       methodSettings,
       challengeResponses,
