@@ -1,4 +1,6 @@
+export * from './mcp-authorization-server';
 export * from './secure-mcp-server';
+export * from './protected-resources';
 export * from './identity-provider';
 export * from './scopes';
 export * from './routes';

@@ -87,6 +87,17 @@ const COMMON_RULE_SET_LABELS = 'awswaf:managed:aws:core-rule-set:';
 /** The endpoints whose query, body or cookies carry redirect URIs and the flow's own state (paths of lib/routes.ts; /register covers /register/{client_id}). */
 export const OAUTH_FLOW_PATHS = ['/authorize', '/callback', '/consent', '/register', '/token'] as const;
 
+/**
+ * What keeps an MCP endpoint at `mcpPath` from being protected as `/mcp` is: WAF matches the OAuth flow
+ * paths (the rate-limited ones among them) as prefixes, so that `/register` covers `/register/{client_id}`;
+ * a path such as `/tokens/mcp` would share the token endpoint's rate limit and lose the re-block below.
+ */
+export function firewallPathProblem(mcpPath: string): string | undefined {
+  const shadowing = OAUTH_FLOW_PATHS.find((flowPath) => mcpPath.startsWith(flowPath));
+  if (shadowing === undefined) return undefined;
+  return `path must not start with ${shadowing} with Firewall.managed(): the web ACL matches ${shadowing} as a prefix, so ${mcpPath} would get that OAuth endpoint's rate limit and not the Common rule group's full protection; got ${JSON.stringify(mcpPath)}`;
+}
+
 /** Blocks what the counted rules labelled, everywhere but the OAuth flow endpoints: /mcp and the metadata keep the group's full protection. */
 function conflictingRulesOutsideOAuthPaths(priority: number, pathPrefixes: readonly string[]): wafv2.CfnWebACL.RuleProperty {
   const name = 'CommonRuleSetOutsideOAuthPaths';

@@ -96,8 +96,8 @@ export function environmentSize(environment: Record<string, string>): number {
   return total;
 }
 
-export function checkEnvironmentSize(name: string, environment: Record<string, string>): string | undefined {
+export function checkEnvironmentSize(name: string, environment: Record<string, string>, remedy = 'shorten the scope model (scope descriptions, tool names)'): string | undefined {
   const size = environmentSize(environment);
   if (size <= LAMBDA_ENVIRONMENT_LIMIT_BYTES) return undefined;
-  return `the ${name} function's environment would take about ${size} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}-byte limit: shorten the scope model (scope descriptions, tool names)`;
+  return `the ${name} function's environment would take about ${size} bytes, over Lambda's ${LAMBDA_ENVIRONMENT_LIMIT_BYTES}-byte limit: ${remedy}`;
 }

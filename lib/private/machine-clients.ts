@@ -3,13 +3,12 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { Construct } from 'constructs';
 import { _acknowledge } from '../acknowledgements';
 import { MACHINE_CLIENT_NAME, machineClientId, machineClientScopeProblem, type MachineClientConfig } from '../machine-clients';
-import type { ScopeModel } from '../scopes';
-import type { MachineClient, MachineClientOptions } from '../secure-mcp-server';
+import type { MachineClient, MachineClientOptions } from '../mcp-authorization-server';
 import { checkSecretReadable, secretId } from './secrets';
 import type { Problems } from './validation';
 
-export function checkMachineClients(declared: readonly MachineClientOptions[], model: ScopeModel, stack: Stack, problems: Problems): void {
-  const known = model.scopes.map((scope) => scope.name);
+/** Names and secrets; the scope ceilings need every MCP server (`machineClientCeilingProblems`). */
+export function checkMachineClients(declared: readonly MachineClientOptions[], stack: Stack, problems: Problems): void {
   const names = new Set<string>();
   for (const client of declared) {
     if (Token.isUnresolved(client.name) || !MACHINE_CLIENT_NAME.test(client.name)) {
@@ -18,11 +17,17 @@ export function checkMachineClients(declared: readonly MachineClientOptions[], m
     }
     if (names.has(client.name)) problems.add(`machineClients names must be unique, got ${JSON.stringify(client.name)} twice`);
     names.add(client.name);
-    const scopeProblem = machineClientScopeProblem(client.scopes, known);
-    if (scopeProblem) problems.add(`machineClients "${client.name}" ${scopeProblem}`);
     const unreadable = client.secret ? checkSecretReadable(client.secret, stack, `the secret of machineClients "${client.name}"`) : undefined;
     if (unreadable) problems.add(unreadable);
   }
+}
+
+/** What is wrong with each ceiling, given every scope some MCP server of the authorization server declares. */
+export function machineClientCeilingProblems(declared: readonly MachineClientOptions[], known: readonly string[]): string[] {
+  return declared.flatMap((client) => {
+    const problem = machineClientScopeProblem(client.scopes, known);
+    return problem ? [`machineClients "${client.name}" ${problem}`] : [];
+  });
 }
 
 /**

@@ -2,8 +2,8 @@ import { Duration } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { _acknowledge } from '../acknowledgements';
-import { authorizerGatewayResponses } from '../../lambda/runtime/edge';
-import { allowedMethods, CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, HandlerName, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, Route, ROUTES } from '../routes';
+import type { GatewayResponseDefinition } from '../../lambda/runtime/edge';
+import { allowedMethods, AUTHORIZATION_SERVER_ROUTES, CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, HandlerName, mcpServerRoutes, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, Route } from '../routes';
 
 /**
  * Builds API Gateway from the routes manifest (lib/routes.ts): every route, and only those, becomes a
@@ -22,9 +22,8 @@ export const HANDLER_THROTTLING: Readonly<Record<AuthServerHandler, Required<api
 /** The handlers that serve routes of the authorization server (the authorizer serves none; `mcp` is the team's). */
 export type AuthServerHandler = Exclude<HandlerName, 'mcp' | 'authorizer'>;
 
-function throttlingFor(route: Route, mcpThrottling: Required<apigateway.ThrottleSettings>): Required<apigateway.ThrottleSettings> {
-  if (route.handler === 'mcp') return mcpThrottling;
-  if (route.handler === 'authorizer') throw new Error(`The routes manifest maps ${routeKey(route)} to the authorizer, which serves no route`);
+function handlerThrottling(route: Route): Required<apigateway.ThrottleSettings> {
+  if (route.handler === 'mcp' || route.handler === 'authorizer') throw new Error(`The routes manifest maps ${routeKey(route)} to ${route.handler}, which has no throttling of its own`);
   return HANDLER_THROTTLING[route.handler];
 }
 
@@ -76,24 +75,17 @@ function quoted(value: string): string {
 const JSON_CONTENT = 'application/json';
 const NO_STORE = quoted('no-store');
 
-/**
- * Which gateway responses the construct adds: all of them on its own API; on a brought one only the
- * authorizer challenges, without which MCP clients cannot discover the authorization server.
- */
-export type GatewayResponseScope = 'all' | 'challenges';
-
-/** The gateway response types `addGatewayResponses` adds with the `challenges` scope. */
+/** The gateway response types of the authorizer challenges, which the construct adds on a brought API too (MCP clients cannot discover the authorization server without them). */
 export const CHALLENGE_RESPONSE_TYPES = ['UNAUTHORIZED', 'ACCESS_DENIED'] as const;
 
 /**
- * Gateway responses: the authorizer's 401 and 403 challenges (defined with the authorizer in
- * lambda/runtime/edge.ts, so the local stack renders the same), readable cross-origin so browser-based
- * clients can start discovery from them; an OAuth-shaped 404, 429 and 4XX/5XX without internal detail
- * (`$context.error.message` is never echoed).
+ * The authorizer's challenges (defined with the authorizer in lambda/runtime/edge.ts, so the local stack
+ * renders the same: `authorizerGatewayResponses` for one server, `perServerGatewayResponses` for
+ * several), readable cross-origin so browser-based clients can start discovery from them.
  */
-export function addGatewayResponses(api: apigateway.IRestApi, resourceMetadataUrl: string, defaultScopes: readonly string[], scope: GatewayResponseScope): apigateway.GatewayResponse[] {
+export function addChallengeResponses(api: apigateway.IRestApi, definitions: readonly GatewayResponseDefinition[]): apigateway.GatewayResponse[] {
   const challengeCors = { 'Access-Control-Allow-Origin': quoted('*'), 'Access-Control-Expose-Headers': quoted(CORS_EXPOSE_HEADERS.join(',')) };
-  const challenges = authorizerGatewayResponses(resourceMetadataUrl, defaultScopes).map(
+  return definitions.map(
     (definition) =>
       new apigateway.GatewayResponse(api, definition.type === 'UNAUTHORIZED' ? 'UnauthorizedResponse' : 'AccessDeniedResponse', {
         restApi: api,
@@ -103,8 +95,13 @@ export function addGatewayResponses(api: apigateway.IRestApi, resourceMetadataUr
         templates: { ...definition.templates },
       }),
   );
-  // On an API someone else owns, its 404, 429 and 4XX/5XX answers stay theirs.
-  if (scope === 'challenges') return challenges;
+}
+
+/**
+ * The API-wide answers of an API the construct owns: an OAuth-shaped 404, 429 and 4XX/5XX without
+ * internal detail (`$context.error.message` is never echoed). On a brought API they stay its owner's.
+ */
+export function addGenericResponses(api: apigateway.IRestApi): apigateway.GatewayResponse[] {
   const generic = (id: string, type: apigateway.ResponseType, body: object, statusCode?: string, extraHeaders: Record<string, string> = {}) =>
     new apigateway.GatewayResponse(api, id, {
       restApi: api,
@@ -115,7 +112,6 @@ export function addGatewayResponses(api: apigateway.IRestApi, resourceMetadataUr
       templates: { [JSON_CONTENT]: JSON.stringify(body) },
     });
   return [
-    ...challenges,
     generic('NotFoundResponse', apigateway.ResponseType.MISSING_AUTHENTICATION_TOKEN, NOT_FOUND_BODY, '404'),
     generic('ThrottledResponse', apigateway.ResponseType.THROTTLED, { error: 'temporarily_unavailable', error_description: 'Too many requests. Try again shortly.' }, '429', {
       'Retry-After': quoted('1'),
@@ -125,17 +121,8 @@ export function addGatewayResponses(api: apigateway.IRestApi, resourceMetadataUr
   ];
 }
 
-export interface RouteWiring {
-  readonly api: apigateway.RestApi;
-  readonly functions: Readonly<Record<Exclude<HandlerName, 'authorizer'>, lambda.IFunction>>;
-  readonly authorizer: apigateway.IAuthorizer;
-}
-
-export interface BuiltRoutes {
-  /** Every method created from the manifest, keyed `METHOD path`. */
-  readonly methods: ReadonlyMap<string, apigateway.Method>;
-  readonly resources: ReadonlyMap<string, apigateway.Resource>;
-}
+/** Every method created from the manifest, keyed `METHOD path`. */
+export type BuiltMethods = ReadonlyMap<string, apigateway.Method>;
 
 /** Route key used in maps and messages: `POST /token`. */
 export function routeKey(route: Pick<Route, 'method' | 'path'>): string {
@@ -147,57 +134,78 @@ function answersPreflight(routes: readonly Route[]): boolean {
   return routes.some((route) => route.cors === true || route.authorization === 'bearer');
 }
 
-export function addRoutes(wiring: RouteWiring): BuiltRoutes {
-  const { api } = wiring;
-  const integrations = new Map<string, apigateway.LambdaIntegration>();
-  const integrationFor = (handler: Exclude<HandlerName, 'authorizer'>) => {
-    let integration = integrations.get(handler);
+/** One integration per function, so that every method of a function shares it. */
+export class Integrations {
+  private readonly byFunction = new Map<lambda.IFunction, apigateway.LambdaIntegration>();
+
+  for(fn: lambda.IFunction): apigateway.LambdaIntegration {
+    let integration = this.byFunction.get(fn);
     if (!integration) {
       // No test-invoke permission: the console's test button is not a reason to let anyone else invoke.
-      integration = new apigateway.LambdaIntegration(wiring.functions[handler], { allowTestInvoke: false });
-      integrations.set(handler, integration);
+      integration = new apigateway.LambdaIntegration(fn, { allowTestInvoke: false });
+      this.byFunction.set(fn, integration);
     }
     return integration;
-  };
-  const validator = new apigateway.RequestValidator(api, 'RequestValidator', {
-    restApi: api,
-    validateRequestBody: true,
-    validateRequestParameters: true,
-  });
+  }
+}
 
+export interface RouteWiring {
+  readonly api: apigateway.RestApi;
+  /** The function behind each handler name the routes use. */
+  readonly functions: Readonly<Partial<Record<Exclude<HandlerName, 'authorizer'>, lambda.IFunction>>>;
+  readonly integrations: Integrations;
+  /** The authorizer of the bearer routes. */
+  readonly authorizer?: apigateway.IAuthorizer;
+  /** Refuses a body without Content-Type on public POST and PUT routes. */
+  readonly validator?: apigateway.RequestValidator;
+}
+
+/** A validator refusing a body without a Content-Type: it cannot be parsed as the form or JSON it must be. */
+export function addRequestValidator(api: apigateway.RestApi): apigateway.RequestValidator {
+  return new apigateway.RequestValidator(api, 'RequestValidator', { restApi: api, validateRequestBody: true, validateRequestParameters: true });
+}
+
+/**
+ * Creates the methods of `routes` (paths no other call of this function serves), each path's CORS
+ * preflight when it answers one, and its 405 for every other method.
+ */
+export function addRoutes(wiring: RouteWiring, routes: readonly Route[]): BuiltMethods {
+  const { api } = wiring;
   const methods = new Map<string, apigateway.Method>();
   const resources = new Map<string, apigateway.Resource>();
   const routesByPath = new Map<string, Route[]>();
-  for (const route of ROUTES) {
+  for (const route of routes) {
     if (route.handler === 'authorizer') throw new Error(`The routes manifest maps ${routeKey(route)} to the authorizer, which serves no route`);
+    const fn = wiring.functions[route.handler];
+    if (!fn) throw new Error(`No function serves ${routeKey(route)} (handler ${route.handler})`);
     const resource = api.root.resourceForPath(route.path);
     resources.set(route.path, resource);
     routesByPath.set(route.path, [...(routesByPath.get(route.path) ?? []), route]);
-    const integration = integrationFor(route.handler);
+    const integration = wiring.integrations.for(fn);
     let method: apigateway.Method;
     if (route.authorization === 'bearer') {
+      if (!wiring.authorizer) throw new Error(`No authorizer for the bearer route ${routeKey(route)}`);
       method = resource.addMethod(route.method, integration, {
         authorizer: wiring.authorizer,
         authorizationType: apigateway.AuthorizationType.CUSTOM,
       });
+      _acknowledge(method, 'bearerProtectedEndpoint', routeKey(route));
     } else {
-      // A body without a Content-Type cannot be parsed as the form or JSON it must be: refuse it at the edge.
       const hasBody = route.method === 'POST' || route.method === 'PUT';
+      if (hasBody && !wiring.validator) throw new Error(`No request validator for ${routeKey(route)}`);
       method = resource.addMethod(route.method, integration, {
         authorizationType: apigateway.AuthorizationType.NONE,
-        ...(hasBody ? { requestParameters: { 'method.request.header.Content-Type': true }, requestValidator: validator } : {}),
+        ...(hasBody ? { requestParameters: { 'method.request.header.Content-Type': true }, requestValidator: wiring.validator } : {}),
       });
       _acknowledge(method, 'publicOAuthEndpoint', routeKey(route));
     }
-    if (route.authorization === 'bearer') _acknowledge(method, 'bearerProtectedEndpoint', routeKey(route));
     methods.set(routeKey(route), method);
   }
 
-  for (const [path, routes] of routesByPath) {
+  for (const [path, pathRoutes] of routesByPath) {
     const resource = resources.get(path)!;
-    const preflight = answersPreflight(routes);
-    const allowed = allowedMethods(routes);
-    if (preflight) {
+    const allowed = allowedMethods(pathRoutes);
+    if (answersPreflight(pathRoutes)) {
       resource.addCorsPreflight({
         allowOrigins: ['*'],
         allowMethods: allowed,
@@ -209,7 +217,18 @@ export function addRoutes(wiring: RouteWiring): BuiltRoutes {
     }
     addMethodNotAllowed(resource, allowed);
   }
-  return { methods, resources };
+  return methods;
+}
+
+/** The routes of the authorization server itself, whatever MCP servers it serves. */
+export function addAuthorizationServerRoutes(wiring: RouteWiring): BuiltMethods {
+  return addRoutes(wiring, AUTHORIZATION_SERVER_ROUTES);
+}
+
+/** The routes of one MCP server: its protected resource metadata (on the metadata function) and its endpoint behind `authorizer`. */
+export function addMcpServerRoutes(wiring: RouteWiring, mcpPath: string): BuiltMethods {
+  const routes = mcpServerRoutes(mcpPath);
+  return addRoutes(wiring, [routes.metadata, ...routes.endpoint]);
 }
 
 /**
@@ -254,19 +273,36 @@ function methodSetting(path: string, httpMethod: string, throttling: Required<ap
 }
 
 /**
- * Per-route throttling (and the restated logging/caching defaults), appended to the stage's method
- * settings. `loggingLevel` undefined keeps the stage's own execution logging level on the construct's
- * methods (OFF when the stage sets none): a brought stage's owner decides whether the account has the
- * CloudWatch role that execution logging needs.
+ * Per-route throttling (and the restated logging/caching defaults) of the stage, after its own method
+ * settings. `update` rewrites the construct's part for the routes given (in manifest order), so routes
+ * added later (another MCP server) keep the list in one order. `loggingLevel` undefined keeps the
+ * stage's own execution logging level on the construct's methods (OFF when the stage sets none): a
+ * brought stage's owner decides whether the account has the CloudWatch role that execution logging needs.
  */
-export function addMethodSettings(stage: apigateway.Stage, mcpThrottling: Required<apigateway.ThrottleSettings>, loggingLevel?: apigateway.MethodLoggingLevel): void {
-  const cfnStage = stage.node.defaultChild as apigateway.CfnStage;
-  const existing = cfnStage.methodSettings;
-  if (existing !== undefined && !Array.isArray(existing)) {
-    throw new Error(`Cannot add method throttling to stage ${stage.node.path}: its MethodSettings are not a plain list`);
+export class MethodSettings {
+  private readonly cfnStage: apigateway.CfnStage;
+  private readonly existing: apigateway.CfnStage.MethodSettingProperty[];
+  private readonly level: string;
+
+  constructor(stage: apigateway.Stage, loggingLevel?: apigateway.MethodLoggingLevel) {
+    this.cfnStage = stage.node.defaultChild as apigateway.CfnStage;
+    const existing = this.cfnStage.methodSettings;
+    if (existing !== undefined && !Array.isArray(existing)) {
+      throw new Error(`Cannot add method throttling to stage ${stage.node.path}: its MethodSettings are not a plain list`);
+    }
+    this.existing = [...((existing as apigateway.CfnStage.MethodSettingProperty[] | undefined) ?? [])];
+    const stageDefaults = this.existing.find((setting) => setting.resourcePath === '/*' && setting.httpMethod === '*');
+    this.level = loggingLevel ?? stageDefaults?.loggingLevel ?? apigateway.MethodLoggingLevel.OFF;
   }
-  const stageDefaults = (existing as apigateway.CfnStage.MethodSettingProperty[] | undefined)?.find((setting) => setting.resourcePath === '/*' && setting.httpMethod === '*');
-  const level = loggingLevel ?? stageDefaults?.loggingLevel ?? apigateway.MethodLoggingLevel.OFF;
-  const settings = ROUTES.map((route) => methodSetting(route.path, route.method, throttlingFor(route, mcpThrottling), level));
-  cfnStage.methodSettings = [...((existing as apigateway.CfnStage.MethodSettingProperty[] | undefined) ?? []), ...settings];
+
+  /** `mcpThrottling`: each MCP server's, by its path. */
+  update(routes: readonly Route[], mcpThrottling: ReadonlyMap<string, Required<apigateway.ThrottleSettings>>): void {
+    const throttling = (route: Route) => {
+      if (route.handler !== 'mcp') return handlerThrottling(route);
+      const server = mcpThrottling.get(route.mcpPath ?? '');
+      if (!server) throw new Error(`No throttling for the MCP server of ${routeKey(route)}`);
+      return server;
+    };
+    this.cfnStage.methodSettings = [...this.existing, ...routes.map((route) => methodSetting(route.path, route.method, throttling(route), this.level))];
+  }
 }

@@ -31,11 +31,16 @@ export class Problems {
     }
   }
 
-  /** Throws one error listing every problem, prefixed with the construct path. */
-  throwIfAny(path: string): void {
+  /** Every problem so far. */
+  get all(): readonly string[] {
+    return this.messages;
+  }
+
+  /** Throws one error listing every problem, prefixed with what was invalid (`SecureMcpServer props`) and the construct path. */
+  throwIfAny(path: string, subject = 'SecureMcpServer props'): void {
     if (this.messages.length === 0) return;
     const list = this.messages.map((message) => `  - ${message}`).join('\n');
-    throw new Error(`Invalid SecureMcpServer props at ${path}:\n${list}`);
+    throw new Error(`Invalid ${subject} at ${path}:\n${list}`);
   }
 }
 

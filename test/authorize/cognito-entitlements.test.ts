@@ -13,7 +13,8 @@ import { AuthorizeFixture, authorizationParams, locationQuery, runFlow, UserAgen
  * as Cognito's: the groups in `cognito:groups`, no `groups` claim.
  */
 
-function synthesizedScopeModel(): string {
+/** The authorize function's `PROTECTED_RESOURCES` as synthesized: the one server at /mcp with its scope model. */
+function synthesizedProtectedResources(): string {
   const app = new App();
   const stack = new Stack(app, 'CognitoStack');
   const userPool = new cognito.UserPool(stack, 'Users');
@@ -21,7 +22,7 @@ function synthesizedScopeModel(): string {
   const handler = new lambda.Function(stack, 'McpHandler', { runtime: lambda.Runtime.NODEJS_24_X, handler: 'index.handler', code: lambda.Code.fromInline('exports.handler = 1') });
   const mcp = new SecureMcpServer(stack, 'Mcp', { handler, identityProvider: IdentityProvider.cognito({ userPool }) });
   const authorize = stack.getLogicalId(mcp.authorizeFunction.node.defaultChild as lambda.CfnFunction);
-  return Template.fromStack(stack).toJSON().Resources[authorize].Properties.Environment.Variables.SCOPE_MODEL;
+  return Template.fromStack(stack).toJSON().Resources[authorize].Properties.Environment.Variables.PROTECTED_RESOURCES;
 }
 
 const fixture = new AuthorizeFixture();
@@ -29,7 +30,7 @@ const idTokens: jose.JWTPayload[] = [];
 
 beforeAll(async () => {
   // Cognito's default scopes: no `groups` scope exists there, and none is needed.
-  await fixture.start({ SCOPE_MODEL: synthesizedScopeModel(), UPSTREAM_SCOPES: 'openid email profile' }, { groupsClaim: 'cognito:groups' });
+  await fixture.start({ PROTECTED_RESOURCES: synthesizedProtectedResources(), UPSTREAM_SCOPES: 'openid email profile' }, { groupsClaim: 'cognito:groups' });
   fixture.idp.hooks.tokenResponse = (body) => {
     idTokens.push(jose.decodeJwt(String(body.id_token)));
     return body;

@@ -522,17 +522,17 @@ describe('INFRA-08 Lambda functions', () => {
 
   it('sets exactly the documented environment on each function, and no secret values', () => {
     const names = (name: string) => Object.keys(environmentOf(name)).sort();
-    expect(names('Metadata')).toEqual(['CIMD_ENABLED', 'ISSUER', 'SCOPE_MODEL', 'SIGNING_ALGORITHM', 'SIGNING_KEY_ARN']);
-    expect(names('Register')).toEqual(['CLIENTS_TABLE', 'ISSUER', 'SCOPE_MODEL', 'UNUSED_CLIENT_TTL_SECONDS']);
+    expect(names('Metadata')).toEqual(['CIMD_ENABLED', 'ISSUER', 'PROTECTED_RESOURCES', 'SIGNING_ALGORITHM', 'SIGNING_KEY_ARN']);
+    expect(names('Register')).toEqual(['CLIENTS_TABLE', 'ISSUER', 'PROTECTED_RESOURCES', 'UNUSED_CLIENT_TTL_SECONDS']);
     expect(names('Token')).toEqual([
       'ACCESS_TOKEN_TTL_SECONDS',
       'CLIENTS_TABLE',
       'CODES_TABLE',
       'GRANTS_TABLE',
       'ISSUER',
+      'PROTECTED_RESOURCES',
       'REFRESH_TOKEN_IDLE_TTL_SECONDS',
       'REFRESH_TOKEN_TTL_SECONDS',
-      'SCOPE_MODEL',
       'SIGNING_ALGORITHM',
       'SIGNING_KEY_ARN',
     ]);
@@ -544,14 +544,18 @@ describe('INFRA-08 Lambda functions', () => {
       'CONSENT_TTL_SECONDS',
       'ISSUER',
       'PENDING_TABLE',
-      'SCOPE_MODEL',
+      'PROTECTED_RESOURCES',
       'UPSTREAM_CLIENT_ID',
       'UPSTREAM_CLIENT_SECRET_ARN',
       'UPSTREAM_ISSUER',
       'UPSTREAM_SCOPES',
     ]);
-    expect(names('Authorizer')).toEqual(['AUTHORIZER_CACHE_TTL_SECONDS', 'ISSUER', 'JWKS_URI', 'SCOPE_MODEL', 'SIGNING_ALGORITHM', 'SIGNING_KEY_ARN']);
+    expect(names('Authorizer')).toEqual(['ISSUER', 'JWKS_URI', 'PROTECTED_RESOURCES', 'SIGNING_ALGORITHM', 'SIGNING_KEY_ARN']);
     for (const name of FUNCTIONS) expect(environmentOf(name).ISSUER).toBe(issuer);
+    // One MCP server at /mcp, answered with the static challenge; the authorizer's cache TTL travels inside.
+    for (const name of FUNCTIONS) {
+      expect(JSON.parse(environmentOf(name).PROTECTED_RESOURCES)).toEqual({ servers: [{ path: '/mcp', scopeModel: mcp.scopeModel, authorizerCacheTtlSeconds: 0 }], challenges: 'gateway' });
+    }
     expect(environmentOf('Authorizer').JWKS_URI).toBe(`${issuer}/jwks.json`);
     expect(environmentOf('Token')).toMatchObject({ ACCESS_TOKEN_TTL_SECONDS: '600', SIGNING_ALGORITHM: 'RS256' });
     expect(environmentOf('Authorize')).toMatchObject({ UPSTREAM_ISSUER, UPSTREAM_CLIENT_ID: 'mcp-client', UPSTREAM_SCOPES: 'openid email profile' });

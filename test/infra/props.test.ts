@@ -219,7 +219,7 @@ describe('a construct with every optional prop of its own resources changed', ()
 
   it('caches authorizer decisions keyed on the Authorization header when a TTL is set, and tells the authorizer', () => {
     template.hasResourceProperties('AWS::ApiGateway::Authorizer', { AuthorizerResultTtlInSeconds: 300, IdentitySource: 'method.request.header.Authorization' });
-    expect(env('Authorizer').AUTHORIZER_CACHE_TTL_SECONDS).toBe('300');
+    expect(JSON.parse(env('Authorizer').PROTECTED_RESOURCES).servers[0].authorizerCacheTtlSeconds).toBe(300);
   });
 
   it('destroys tables, key and log groups with the stack but keeps the audit trail bucket and key', () => {
@@ -260,7 +260,7 @@ describe('a construct with every optional prop of its own resources changed', ()
     expect(env('Register')).toMatchObject({ ALLOWED_REDIRECT_HOSTS: 'app.example.com', EXTRA_REDIRECT_SCHEMES: 'cursor', MAX_REGISTRATIONS_PER_DAY: '500' });
     expect(env('Authorize')).toMatchObject({ ALLOWED_REDIRECT_HOSTS: 'app.example.com', CIMD_ENABLED: 'false', CONSENT_TTL_SECONDS: '0' });
     expect(env('Metadata').CIMD_ENABLED).toBe('false');
-    expect(JSON.parse(env('Token').SCOPE_MODEL)).toEqual({
+    expect(JSON.parse(env('Token').PROTECTED_RESOURCES).servers[0].scopeModel).toEqual({
       scopes: [
         { name: 'files:read', description: 'Read files', isDefault: true },
         { name: 'files:write', description: 'Write files', implies: ['files:read'] },
