@@ -168,6 +168,16 @@ export interface McpAuthorizationServerProps {
   readonly rememberConsentFor?: Duration;
 
   /**
+   * How long a user who signed in at the identity provider is not sent there again, for any MCP server
+   * of this authorization server (each server still asks its own consent). Never longer than the ID
+   * token's own lifetime; `Duration.seconds(0)` sends the user to the identity provider for every
+   * authorization (choose it where browsers are shared: a sign-out at the provider does not end the
+   * session). Up to 1 day.
+   * @default Duration.hours(1)
+   */
+  readonly signInSessionTtl?: Duration;
+
+  /**
    * The access-token signature algorithm.
    * @default SigningAlgorithm.RS256
    */
@@ -609,6 +619,7 @@ export class McpAuthorizationServer extends Construct {
     const refreshTokenIdleTtl = props.refreshTokenIdleTtl ?? Duration.days(7);
     const unusedClientTtl = props.unusedClientTtl ?? Duration.days(1);
     const rememberConsentFor = props.rememberConsentFor ?? Duration.days(30);
+    const signInSessionTtl = props.signInSessionTtl ?? Duration.hours(1);
     problems.duration('accessTokenTtl', accessTokenTtl, Duration.minutes(5), Duration.minutes(30), '5 and 30 minutes');
     problems.duration('refreshTokenTtl', refreshTokenTtl, Duration.hours(1), Duration.days(365), '1 hour and 365 days');
     problems.duration('refreshTokenIdleTtl', refreshTokenIdleTtl, Duration.minutes(10), Duration.days(365), '10 minutes and 365 days');
@@ -617,6 +628,7 @@ export class McpAuthorizationServer extends Construct {
     }
     problems.duration('unusedClientTtl', unusedClientTtl, Duration.minutes(10), Duration.days(365), '10 minutes and 365 days');
     problems.duration('rememberConsentFor', rememberConsentFor, Duration.seconds(0), Duration.days(365), '0 seconds and 365 days');
+    problems.duration('signInSessionTtl', signInSessionTtl, Duration.seconds(0), Duration.days(1), '0 seconds and 1 day');
     // Stage.stageName is a token; the issuer needs the literal name the stage was created with.
     const stageName = props.restApi ? (props.restApi.deploymentStage?.node.defaultChild as apigateway.CfnStage | undefined)?.stageName : (props.stageName ?? 'prod');
     if (props.restApi && props.stageName !== undefined) problems.add(`stageName must not be set with restApi: the stage is restApi.deploymentStage ("${stageName}"), got "${props.stageName}"`);
@@ -846,6 +858,7 @@ export class McpAuthorizationServer extends Construct {
         [HANDLER_ENV.pendingTable]: tables.pending.tableName,
         [HANDLER_ENV.consentsTable]: tables.consents.tableName,
         [HANDLER_ENV.consentTtl]: String(rememberConsentFor.toSeconds()),
+        [HANDLER_ENV.signInSessionTtl]: String(signInSessionTtl.toSeconds()),
         [HANDLER_ENV.upstreamIssuer]: upstream.issuerUrl,
         [HANDLER_ENV.upstreamClientId]: upstream.clientId,
         // The ARN (or the name, see secretId), never the value: the function reads the secret at run time.

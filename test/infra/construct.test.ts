@@ -545,6 +545,7 @@ describe('INFRA-08 Lambda functions', () => {
       'ISSUER',
       'PENDING_TABLE',
       'PROTECTED_RESOURCES',
+      'SIGN_IN_SESSION_TTL_SECONDS',
       'UPSTREAM_CLIENT_ID',
       'UPSTREAM_CLIENT_SECRET_ARN',
       'UPSTREAM_ISSUER',

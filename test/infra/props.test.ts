@@ -25,6 +25,7 @@ describe('invalid props fail at synth with what, got and expected', () => {
   it.each<[string, Partial<SecureMcpServerProps>, string]>([
     ['access token lifetime too long', { accessTokenTtl: Duration.hours(2) }, 'accessTokenTtl must be between 5 and 30 minutes, got 2 hours'],
     ['access token lifetime too short', { accessTokenTtl: Duration.minutes(4) }, 'accessTokenTtl must be between 5 and 30 minutes, got 4 minutes'],
+    ['sign-in session longer than a day', { signInSessionTtl: Duration.days(2) }, 'signInSessionTtl must be between 0 seconds and 1 day, got 2 days'],
     ['fractional seconds', { accessTokenTtl: Duration.millis(600_500) }, 'accessTokenTtl must be a whole number of seconds, got 10 minutes 500 millis'],
     ['refresh lifetime too long', { refreshTokenTtl: Duration.days(400) }, 'refreshTokenTtl must be between 1 hour and 365 days, got 400 days'],
     ['idle lifetime beyond the absolute one', { refreshTokenTtl: Duration.days(2), refreshTokenIdleTtl: Duration.days(3) }, 'refreshTokenIdleTtl must not exceed refreshTokenTtl (2 days), got 3 days'],
@@ -163,7 +164,7 @@ describe('a construct with every optional prop of its own resources changed', ()
     extraRedirectSchemes: ['cursor'],
     maxRegistrationsPerDay: 500,
     clientIdMetadataDocuments: false,
-    rememberConsentFor: Duration.seconds(0),
+    rememberConsentFor: Duration.seconds(0), signInSessionTtl: Duration.seconds(0),
     scopes: [
       { name: 'files:read', description: 'Read files', isDefault: true },
       { name: 'files:write', description: 'Write files', implies: ['files:read'] },
@@ -258,7 +259,7 @@ describe('a construct with every optional prop of its own resources changed', ()
 
   it('passes registration policy, consent, CIMD and scope settings to the functions that read them', () => {
     expect(env('Register')).toMatchObject({ ALLOWED_REDIRECT_HOSTS: 'app.example.com', EXTRA_REDIRECT_SCHEMES: 'cursor', MAX_REGISTRATIONS_PER_DAY: '500' });
-    expect(env('Authorize')).toMatchObject({ ALLOWED_REDIRECT_HOSTS: 'app.example.com', CIMD_ENABLED: 'false', CONSENT_TTL_SECONDS: '0' });
+    expect(env('Authorize')).toMatchObject({ ALLOWED_REDIRECT_HOSTS: 'app.example.com', CIMD_ENABLED: 'false', CONSENT_TTL_SECONDS: '0', SIGN_IN_SESSION_TTL_SECONDS: '0' });
     expect(env('Metadata').CIMD_ENABLED).toBe('false');
     expect(JSON.parse(env('Token').PROTECTED_RESOURCES).servers[0].scopeModel).toEqual({
       scopes: [
