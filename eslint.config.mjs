@@ -11,6 +11,32 @@ import tseslint from 'typescript-eslint';
 
 const nodeGlobals = { process: 'readonly', console: 'readonly', Buffer: 'readonly', URL: 'readonly', setTimeout: 'readonly', performance: 'readonly' };
 
+/** The modules every layer may read: plain data and pure functions that import nothing else. */
+export const CONTRACT_MODULES = [
+  'routes', 'environment', 'tables', 'scopes', 'protected-resources', 'machine-clients', 'loopback', 'challenges', 'authorizer-context', 'authorizer-gateway',
+];
+const HANDLER_FOLDERS = ['authorize', 'authorizer', 'metadata', 'register', 'token', 'example-mcp'];
+const LIBRARIES = ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '@aws-sdk/*', '@middy/*'];
+const restrict = (files, patterns, message) => ({
+  files,
+  rules: { '@typescript-eslint/no-restricted-imports': ['error', { patterns: [{ group: patterns, message }] }] },
+});
+const folderImports = (folders) => folders.flatMap((folder) => [`../${folder}`, `../${folder}/*`, `../../${folder}`, `../../${folder}/*`]);
+
+function importRules() {
+  const contractFiles = CONTRACT_MODULES.map((name) => `lib/${name}.ts`);
+  const notContract = ['./*', ...CONTRACT_MODULES.map((name) => `!./${name}`)];
+  return [
+    restrict(['lib/**/*.ts'], ['**/lambda/**', '**/local/**', '**/test/**'], 'lib/ never imports handler, local-stack or test code: put what both need in the contract (lib/routes.ts, lib/environment.ts, ...).'),
+    restrict(contractFiles, [...LIBRARIES, '**/lambda/**', '**/local/**', ...notContract], 'A contract module imports only other contract modules (CONTRACT_MODULES in eslint.config.mjs).'),
+    restrict(['lambda/runtime/**/*.ts'], [...folderImports([...HANDLER_FOLDERS, 'shared']), ...LIBRARIES], 'The published runtime guard imports only the contract (lib/) and its own files: no handler code, no AWS SDK, no middy.'),
+    restrict(['lambda/shared/**/*.ts'], folderImports(HANDLER_FOLDERS), 'Shared code never imports a handler.'),
+    ...HANDLER_FOLDERS.map((folder) =>
+      restrict([`lambda/${folder}/**/*.ts`], folderImports(HANDLER_FOLDERS.filter((other) => other !== folder)), `A handler (lambda/${folder}) never imports another handler: move what both need to lambda/shared or the contract.`),
+    ),
+  ];
+}
+
 export default defineConfig(
   { ignores: ['node_modules/', 'dist/', 'assets/', 'cdk.out/', 'coverage/', 'test-output/', '.jest-cache/', '.assets-staging-*/'] },
   js.configs.recommended,
@@ -38,6 +64,10 @@ export default defineConfig(
       '@stylistic/arrow-parens': ['error', 'always'],
     },
   },
+  // The import directions (docs/ARCHITECTURE.md, section 1): the contract imports only the contract; lib/
+  // never imports handler code; a handler never imports another handler; the published runtime imports
+  // only the contract. test/toolchain.test.ts shows each rule refusing a violation.
+  ...importRules(),
   {
     // Tests read synthesized CloudFormation templates and handler results as untyped JSON; typing every
     // property path they assert on would restate the CloudFormation schema. Production code keeps the rule.

@@ -55,3 +55,23 @@ export const ENV = {
    */
   signInSessionTtl: 'SIGN_IN_SESSION_TTL_SECONDS',
 } as const;
+
+/** Environment variables of the authorizer function (besides ISSUER, PROTECTED_RESOURCES and SIGNING_ALGORITHM). */
+export const AUTHORIZER_ENV = {
+  /** A JWKS JSON string with the verification keys, put into the function configuration at deploy time. */
+  trustedJwks: 'TRUSTED_JWKS',
+  /** A JWKS URL fetched once per container (https, or http on loopback for the local stack). */
+  jwksUri: 'JWKS_URI',
+  /** Must equal the API Gateway authorizer result TTL: a non-zero value switches the authorizer to cache-safe decisions. */
+  cacheTtl: 'AUTHORIZER_CACHE_TTL_SECONDS',
+  /** Seconds a token is still accepted past `exp` (and before `nbf`/`iat`); read by the guard too. Default 60. */
+  clockTolerance: 'CLOCK_TOLERANCE_SECONDS',
+} as const;
+
+/** Environment variables the runtime guard reads in the team's MCP function (besides ISSUER and SCOPE_MODEL). */
+export const GUARD_ENV = {
+  /** Comma-separated origins allowed to call the MCP endpoint from a browser (RS-10). */
+  allowedOrigins: 'MCP_ALLOWED_ORIGINS',
+  /** The MCP endpoint's path relative to ISSUER, e.g. `/tools/mcp`: the token audience the guard accepts. Default `/mcp`. */
+  resourcePath: 'MCP_RESOURCE_PATH',
+} as const;

@@ -2,7 +2,7 @@ import { defaultScopes, ScopeModel, scopeSatisfier } from '../../lib/scopes';
 import type { ChallengeMode } from '../../lib/protected-resources';
 import { ENV, type SigningAlgorithm } from '../shared/config';
 import { resourceServersFromEnv, signingAlgorithmFromEnv } from '../shared/resource-servers';
-import { authorizerCaching, clockToleranceFromEnv, DEFAULT_CLOCK_TOLERANCE_SECONDS } from '../runtime/edge';
+import { authorizerCaching, clockToleranceFromEnv, DEFAULT_CLOCK_TOLERANCE_SECONDS } from '../../lib/authorizer-gateway';
 
 /** The default clock tolerance (lambda/runtime/edge.ts), under the name the verifier's callers use. */
 export const CLOCK_TOLERANCE_SECONDS = DEFAULT_CLOCK_TOLERANCE_SECONDS;

@@ -10,8 +10,8 @@ import {
   type HeaderSource,
 } from '../runtime/mcp-headers';
 import type { AuthorizerConfig } from './config';
-import type { VerificationKeys } from './keys';
-import { verifyAccessToken, type AccessTokenClaims, type TokenFailure } from './verify';
+import type { VerificationKeys } from '../shared/verification-keys';
+import { verifyAccessToken, type AccessTokenClaims, type TokenFailure } from '../shared/access-token-verifier';
 
 /**
  * The authorizer's decision for one request: a pure function of the request headers, the pinned keys,

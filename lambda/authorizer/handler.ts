@@ -2,11 +2,11 @@ import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } fro
 import { createAudit, type AuditSink } from '../shared/audit';
 import type { Clock } from '../shared/clock';
 import { ALLOW_CONTEXT } from '../runtime/caller';
-import { insufficientScopeDenyContext, unauthorizedDenyContext } from '../runtime/edge';
+import { insufficientScopeDenyContext, unauthorizedDenyContext } from '../../lib/authorizer-gateway';
 import type { AuthorizerConfig, AuthorizerRoutes } from './config';
 import { decide, type Decision, type Operation } from './decide';
-import type { VerificationKeys } from './keys';
-import type { AccessTokenClaims } from './verify';
+import type { VerificationKeys } from '../shared/verification-keys';
+import type { AccessTokenClaims } from '../shared/access-token-verifier';
 
 /**
  * The REQUEST authorizer of every MCP server's routes, as API Gateway REST APIs expect it. The event's

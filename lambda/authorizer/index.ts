@@ -2,7 +2,7 @@ import { stdoutSink } from '../shared/audit';
 import { systemClock } from '../shared/clock';
 import { loadAuthorizerRoutes } from './config';
 import { createAuthorizerHandler } from './handler';
-import { verificationKeysLoader } from './keys';
+import { verificationKeysLoader } from '../shared/verification-keys';
 
 // Configuration and TRUSTED_JWKS are read once per container; a bad value fails the init, visibly.
 // A JWKS_URI is fetched by the first request (starting it here would only move that cost into the init).

@@ -1,7 +1,7 @@
 import { expandScopes, requiredScopesFor } from '../../lib/scopes';
 import { CORS_EXPOSE_HEADERS } from '../../lib/routes';
 import { callerFromAuthorizerContext, type McpCaller } from './caller';
-import { insufficientScopeChallenge, invalidTokenChallenge, unauthorizedChallenge } from './challenge';
+import { insufficientScopeChallenge, invalidTokenChallenge, unauthorizedChallenge } from '../../lib/challenges';
 import {
   collectHeaders,
   decodeMcpHeaderValue,

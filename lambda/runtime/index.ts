@@ -3,5 +3,5 @@ export { mcpGuard, withMcpGuard, mcpCallerOf, type GuardedHandler, type MiddyReq
 export { guardRequest, guardResponse, stripAuthorization, headerMismatch, type GuardOutcome, type GuardedCall, type McpProxyEvent, type McpProxyResult } from './guard';
 export { mcpGuardOptionsFromEnv, resolveGuardOptions, type McpGuardOptions, type ResolvedGuardOptions } from './options';
 export { callerFromAuthorizerContext, callerFromAuthInfo, toAuthInfo, type McpCaller, type CallerAuthInfo } from './caller';
-export { insufficientScopeChallenge, invalidTokenChallenge, unauthorizedChallenge } from './challenge';
+export { insufficientScopeChallenge, invalidTokenChallenge, unauthorizedChallenge } from '../../lib/challenges';
 export { HEADER_MISMATCH, HEADER_VALIDATION_SINCE, decodeMcpHeaderValue } from './mcp-headers';

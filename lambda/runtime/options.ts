@@ -1,6 +1,7 @@
 import { DEFAULT_SCOPE_MODEL, defaultScopes, type ScopeModel, scopeSatisfier, validateScopeModel } from '../../lib/scopes';
 import { DEFAULT_MCP_PATH, mcpPathProblem, PROTECTED_RESOURCE_METADATA_PREFIX, protectedResourceMetadataPath } from '../../lib/protected-resources';
-import { clockToleranceFromEnv, DEFAULT_CLOCK_TOLERANCE_SECONDS, GUARD_ENV } from './edge';
+import { clockToleranceFromEnv, DEFAULT_CLOCK_TOLERANCE_SECONDS } from '../../lib/authorizer-gateway';
+import { GUARD_ENV } from '../../lib/environment';
 
 export interface McpGuardOptions {
   /** The protected resource metadata URL named in challenges: `<issuer>/.well-known/oauth-protected-resource<path>`. */

@@ -1,5 +1,5 @@
 import { DEFAULT_SCOPE_MODEL, ScopeModel, validateScopeModel } from '../../lib/scopes';
-import { ENV } from '../../lib/environment';
+import { AUTHORIZER_ENV, ENV } from '../../lib/environment';
 import {
   allScopeNames,
   DEFAULT_MCP_PATH,
@@ -9,7 +9,6 @@ import {
   protectedResourceMetadataPath,
   type ProtectedResourcesSpec,
 } from '../../lib/protected-resources';
-import { AUTHORIZER_ENV } from '../runtime/edge';
 import { isHttpsOrLoopback } from '../../lib/loopback';
 
 /**

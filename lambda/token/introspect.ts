@@ -1,7 +1,7 @@
 import { grantState } from '../shared/stores';
-import { keysFromJwks, pinKeys, VerificationKeys } from '../authorizer/keys';
-import { unverifiedAudience, verifyAccessToken } from '../authorizer/verify';
-import { CLOCK_TOLERANCE_SECONDS } from '../authorizer/config';
+import { keysFromJwks, pinKeys, VerificationKeys } from '../shared/verification-keys';
+import { unverifiedAudience, verifyAccessToken } from '../shared/access-token-verifier';
+import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from '../../lib/authorizer-gateway';
 import { isConfidential, presentedClient } from '../shared/client-auth';
 import { sha256 } from '../shared/crypto';
 import type { FormParameters } from '../shared/http';
@@ -66,7 +66,7 @@ export async function introspect(form: FormParameters, authorization: string | u
   const keys = await verificationKeys(deps);
   const server = config.servers.byResource.get(unverifiedAudience(token) ?? '');
   if (!server) return INACTIVE;
-  const verified = verifyAccessToken(token, keys, { issuer: config.issuer, resource: server.resource, clockToleranceSeconds: CLOCK_TOLERANCE_SECONDS }, now);
+  const verified = verifyAccessToken(token, keys, { issuer: config.issuer, resource: server.resource, clockToleranceSeconds: DEFAULT_CLOCK_TOLERANCE_SECONDS }, now);
   if (!verified.ok || verified.claims.exp <= now) return INACTIVE;
   const { claims } = verified;
   // REV-04: another client's token is none of this caller's business (no validity or revocation

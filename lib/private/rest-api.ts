@@ -2,7 +2,7 @@ import { Duration } from 'aws-cdk-lib';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { _acknowledge } from '../acknowledgements';
-import type { GatewayResponseDefinition } from '../../lambda/runtime/edge';
+import type { GatewayResponseDefinition } from '../authorizer-gateway';
 import { allowedMethods, AUTHORIZATION_SERVER_ROUTES, CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, HandlerName, mcpServerRoutes, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, Route } from '../routes';
 
 /**

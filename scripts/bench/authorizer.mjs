@@ -22,8 +22,8 @@ const ROUNDS = 31;
 async function loadAuthorizerModules(dir) {
   const from = (path) => JSON.stringify(resolve(path));
   const contents = [
-    `export { verifyAccessToken } from ${from('lambda/authorizer/verify.ts')};`,
-    `export { keysFromJwks, pinKeys } from ${from('lambda/authorizer/keys.ts')};`,
+    `export { verifyAccessToken } from ${from('lambda/shared/access-token-verifier.ts')};`,
+    `export { keysFromJwks, pinKeys } from ${from('lambda/shared/verification-keys.ts')};`,
     `export { loadAuthorizerRoutes } from ${from('lambda/authorizer/config.ts')};`,
     `export { createAuthorizerHandler } from ${from('lambda/authorizer/handler.ts')};`,
   ].join('\n');

@@ -1,12 +1,6 @@
-import {
-  AUTHORIZER_ENV,
-  authorizerCaching,
-  authorizerGatewayResponses,
-  DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS,
-  MAX_AUTHORIZER_CACHE_TTL_SECONDS,
-  renderGatewayResponse,
-} from '../../lambda/runtime/edge';
-import { insufficientScopeChallenge, invalidTokenChallenge, unauthorizedChallenge } from '../../lambda/runtime/challenge';
+import { authorizerCaching, authorizerGatewayResponses, DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS, MAX_AUTHORIZER_CACHE_TTL_SECONDS, renderGatewayResponse } from '../../lib/authorizer-gateway';
+import { AUTHORIZER_ENV } from '../../lib/environment';
+import { insufficientScopeChallenge, invalidTokenChallenge, unauthorizedChallenge } from '../../lib/challenges';
 import { authorizerConfig, PRM_URL } from './support/tokens';
 
 describe('challenges', () => {

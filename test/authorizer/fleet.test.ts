@@ -2,7 +2,7 @@ import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { DEFAULT_SCOPE_MODEL, type ScopeModel } from '../../lib/scopes';
 import { loadAuthorizerRoutes } from '../../lambda/authorizer/config';
 import { createAuthorizerHandler, UNAUTHORIZED } from '../../lambda/authorizer/handler';
-import { perServerGatewayResponses, renderGatewayResponse } from '../../lambda/runtime/edge';
+import { perServerGatewayResponses, renderGatewayResponse } from '../../lib/authorizer-gateway';
 import { authorizerEvent, captureAudit, ISSUER, mint, NOW, RESOURCE, testKey, verificationKeys, type EventOptions } from './support/tokens';
 
 /**

@@ -3,7 +3,7 @@ import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { DEFAULT_SCOPE_MODEL, satisfiesScopes, scopeSatisfier, type ScopeModel } from '../../lib/scopes';
 import { decide } from '../../lambda/authorizer/decide';
 import { createAuthorizerHandler, UNAUTHORIZED } from '../../lambda/authorizer/handler';
-import { authorizerGatewayResponses, renderGatewayResponse } from '../../lambda/runtime/edge';
+import { authorizerGatewayResponses, renderGatewayResponse } from '../../lib/authorizer-gateway';
 import { createGateway, OTHER_METHOD_ARN } from './support/gateway';
 import {
   authorizerConfig,

@@ -1,6 +1,6 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
-import { fetchJwks, keysFromJwks, verificationKeysLoader, type Fetch } from '../../lambda/authorizer/keys';
+import { fetchJwks, keysFromJwks, verificationKeysLoader, type Fetch } from '../../lambda/shared/verification-keys';
 import { authorizerConfig, authorizerEvent, jwksOf, mint, NOW, testKey } from './support/tokens';
 
 const rsa = testKey('RS256');

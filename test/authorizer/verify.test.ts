@@ -1,6 +1,6 @@
 import * as crypto from 'node:crypto';
 import fc from 'fast-check';
-import { verifyAccessToken, MAX_TOKEN_LENGTH } from '../../lambda/authorizer/verify';
+import { verifyAccessToken, MAX_TOKEN_LENGTH } from '../../lambda/shared/access-token-verifier';
 import {
   accessTokenClaims,
   authorizerConfig,

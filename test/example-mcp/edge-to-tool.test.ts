@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
 import { createExampleHandler } from '../../lambda/example-mcp/handler';
-import { authorizerCaching } from '../../lambda/runtime/edge';
+import { authorizerCaching } from '../../lib/authorizer-gateway';
 import { createGateway, type GatewayResponse } from '../authorizer/support/gateway';
 import { authorizerConfig, mint, NOW, PRM_URL, testKey, verificationKeys } from '../authorizer/support/tokens';
 

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
-import { insufficientScopeDenyContext, renderGatewayResponse, GatewayResponseDefinition } from '../../lambda/runtime/edge';
+import { insufficientScopeDenyContext, renderGatewayResponse, GatewayResponseDefinition } from '../../lib/authorizer-gateway';
 import { assetHashSerializer } from '../../lib/testing';
 import { ROUTES, PROTECTED_RESOURCE_METADATA_PATH, TABLES, TTL_ATTRIBUTE } from '../../lib';
 import { AUDIT_ALARMS } from '../../lib/private/audit';

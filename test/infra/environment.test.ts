@@ -1,4 +1,4 @@
-import { AUTHORIZER_ENV, GUARD_ENV } from '../../lambda/runtime/edge';
+import { AUTHORIZER_ENV, GUARD_ENV } from '../../lib/environment';
 import { HANDLER_ENV } from '../../lib/private/environment';
 
 /** The construct and the handlers share one list of variable names (lib/environment.ts). */

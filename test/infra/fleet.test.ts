@@ -8,7 +8,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
-import { perServerGatewayResponses } from '../../lambda/runtime/edge';
+import { perServerGatewayResponses } from '../../lib/authorizer-gateway';
 import { IdentityProvider, McpAuthorizationServer, McpAuthorizationServerProps, McpServer, MCP_GUARD_ENVIRONMENT_WARNING } from '../../lib';
 import { resourcesOfType, templateOf, UPSTREAM_ISSUER, UPSTREAM_SECRET_ARN } from './support';
 

@@ -1,6 +1,6 @@
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
 import { loadAuthorizerConfig } from '../../lambda/authorizer/config';
-import { keysFromJwks, pinKeys } from '../../lambda/authorizer/keys';
+import { keysFromJwks, pinKeys } from '../../lambda/shared/verification-keys';
 import { MAX_CODE_FAILURES } from '../../lambda/shared/stores';
 import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants/authorization-code';
 import { AuthorizeFixture, authorizationParams, header, locationQuery, runFlow, UserAgent } from '../authorize/fixture';

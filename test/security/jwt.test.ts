@@ -2,7 +2,7 @@ import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { DEFAULT_SCOPE_MODEL } from '../../lib/scopes';
 import { CLOCK_TOLERANCE_SECONDS, loadAuthorizerConfig } from '../../lambda/authorizer/config';
 import { createAuthorizerHandler, UNAUTHORIZED } from '../../lambda/authorizer/handler';
-import { keysFromJwks, pinKeys, type VerificationKeys } from '../../lambda/authorizer/keys';
+import { keysFromJwks, pinKeys, type VerificationKeys } from '../../lambda/shared/verification-keys';
 import { withMcpGuard } from '../../lambda/runtime/middleware';
 import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants/authorization-code';
 import { buildTokenHandler } from '../../lambda/token/handler';

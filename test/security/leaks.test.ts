@@ -4,7 +4,7 @@ import { accessLogFormat } from '../../lib/private/rest-api';
 import { DEFAULT_SCOPE_MODEL } from '../../lib/scopes';
 import { loadAuthorizerConfig } from '../../lambda/authorizer/config';
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
-import { keysFromJwks, pinKeys } from '../../lambda/authorizer/keys';
+import { keysFromJwks, pinKeys } from '../../lambda/shared/verification-keys';
 import { ALLOW_CONTEXT, DENY_CONTEXT } from '../../lambda/runtime/caller';
 import { withMcpGuard } from '../../lambda/runtime/middleware';
 import { s256Challenge } from '../../lambda/shared/pkce';

@@ -1,6 +1,7 @@
-import { formatScopes } from '../../lib/scopes';
-import { DENY_CONTEXT } from './caller';
-import { insufficientScopeChallenge, invalidTokenChallenge, unauthorizedChallenge } from './challenge';
+import { formatScopes } from './scopes';
+import { DENY_CONTEXT } from './authorizer-context';
+import { insufficientScopeChallenge, invalidTokenChallenge, unauthorizedChallenge } from './challenges';
+import { AUTHORIZER_ENV } from './environment';
 
 /**
  * The contract between the Lambda authorizer and API Gateway: the gateway responses that turn the
@@ -8,18 +9,6 @@ import { insufficientScopeChallenge, invalidTokenChallenge, unauthorizedChalleng
  * decisions safe. Plain data, so the construct (lib/) and the local stack build from the same values.
  * docs/AUTHORIZER.md explains every choice.
  */
-
-/** Environment variables of the authorizer function (besides ISSUER, SCOPE_MODEL and SIGNING_ALGORITHM). */
-export const AUTHORIZER_ENV = {
-  /** A JWKS JSON string with the verification keys, put into the function configuration at deploy time. */
-  trustedJwks: 'TRUSTED_JWKS',
-  /** A JWKS URL fetched once per container (https, or http on loopback for the local stack). */
-  jwksUri: 'JWKS_URI',
-  /** Must equal the API Gateway authorizer result TTL: a non-zero value switches the authorizer to cache-safe decisions. */
-  cacheTtl: 'AUTHORIZER_CACHE_TTL_SECONDS',
-  /** Seconds a token is still accepted past `exp` (and before `nbf`/`iat`); read by the guard too. Default 60. */
-  clockTolerance: 'CLOCK_TOLERANCE_SECONDS',
-} as const;
 
 /**
  * Clock tolerance for `exp`, `nbf` and `iat`, in seconds, shared by the authorizer, introspection and
@@ -38,14 +27,6 @@ export function clockToleranceFromEnv(env: Readonly<Record<string, string | unde
   }
   return value;
 }
-
-/** Environment variables the runtime guard reads in the team's MCP function (besides ISSUER and SCOPE_MODEL). */
-export const GUARD_ENV = {
-  /** Comma-separated origins allowed to call the MCP endpoint from a browser (RS-10). */
-  allowedOrigins: 'MCP_ALLOWED_ORIGINS',
-  /** The MCP endpoint's path relative to ISSUER, e.g. `/tools/mcp`: the token audience the guard accepts. Default `/mcp`. */
-  resourcePath: 'MCP_RESOURCE_PATH',
-} as const;
 
 /** Caching is off unless a team opts in: every request is then decided on its own headers, per tool. */
 export const DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS = 0;

@@ -1,4 +1,4 @@
-import { formatScopes } from '../../lib/scopes';
+import { formatScopes } from './scopes';
 
 /**
  * `WWW-Authenticate` challenges of the protected MCP endpoint (RFC 6750 §3, RFC 9728 §5.1). One builder

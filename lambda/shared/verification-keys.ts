@@ -1,8 +1,8 @@
-import { hasPrivateKeyMaterial } from '../shared/untrusted-json';
+import { hasPrivateKeyMaterial } from './untrusted-json';
 import { isHttpsOrLoopback } from '../../lib/loopback';
 import { createPublicKey, type JsonWebKey, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
-import type { SigningAlgorithm } from '../shared/config';
-import { AUTHORIZER_ENV } from '../runtime/edge';
+import type { SigningAlgorithm } from './config';
+import { AUTHORIZER_ENV } from '../../lib/environment';
 
 export const MAX_KID_LENGTH = 128;
 /** A JWKS document larger than this is refused (ours holds a handful of public keys). */

@@ -1,8 +1,7 @@
 import { verify } from 'node:crypto';
 import { parseScopeParameter } from '../../lib/scopes';
 import { MACHINE_GRANT_CLAIM } from '../../lib/machine-clients';
-import type { AuthorizerConfig } from './config';
-import { MAX_KID_LENGTH, type VerificationKey, type VerificationKeys } from './keys';
+import { MAX_KID_LENGTH, type VerificationKey, type VerificationKeys } from './verification-keys';
 
 /**
  * Verifies an RFC 9068 access token (compact JWS) with node:crypto directly: strict parsing first, one
@@ -51,7 +50,12 @@ export interface AccessTokenClaims {
 
 export type VerifyResult = { readonly ok: true; readonly claims: AccessTokenClaims } | { readonly ok: false; readonly reason: TokenFailure };
 
-export type VerifierConfig = Pick<AuthorizerConfig, 'issuer' | 'resource' | 'clockToleranceSeconds'>;
+/** What a token is verified against: the expected issuer and audience, and the clock tolerance. */
+export interface VerifierConfig {
+  readonly issuer: string;
+  readonly resource: string;
+  readonly clockToleranceSeconds: number;
+}
 
 const BASE64URL_VALUE = new Int8Array(128).fill(-1);
 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789-_'.split('').forEach((c, i) => (BASE64URL_VALUE[c.charCodeAt(0)] = i));
