@@ -1,9 +1,38 @@
-export * from './mcp-authorization-server';
-export * from './secure-mcp-server';
-export * from './protected-resources';
-export * from './identity-provider';
-export * from './scopes';
-export * from './routes';
-export * from './tables';
+/**
+ * The public API of `cdk-secure-mcp-server`: everything here is covered by semantic versioning
+ * (README, "Versioning"). The contract modules (routes, tables, environment, ...) are the library's own
+ * and are not exported: their internals may change in any release.
+ */
+export {
+  AuditTrail,
+  Firewall,
+  ISSUER_PATH_WARNING,
+  LOG_ENCRYPTION_KEY_POLICY_WARNING,
+  MCP_GUARD_ENVIRONMENT_WARNING,
+  McpAuthorizationServer,
+  McpServer,
+  SigningAlgorithm,
+  type AlarmThresholds,
+  type MachineClient,
+  type MachineClientOptions,
+  type ManagedFirewallOptions,
+  type McpAuthorizationServerProps,
+  type McpServerBaseOptions,
+  type McpServerOptions,
+  type SecureMcpServerTables,
+} from './mcp-authorization-server';
+export { SecureMcpServer, type SecureMcpServerProps } from './secure-mcp-server';
+export {
+  IdentityProvider,
+  type CognitoIdentityProviderProps,
+  type IdentityProviderBindOptions,
+  type IdentityProviderConfig,
+  type OidcIdentityProviderProps,
+} from './identity-provider';
+export { DEFAULT_SCOPE_MODEL, OFFLINE_ACCESS, validateScopeModel, type ScopeDefinition, type ScopeEntitlement, type ScopeModel } from './scopes';
+/** The URLs of a server relative to the issuer: what consumers put in their own routes and docs. */
+export { MCP_PATH, PROTECTED_RESOURCE_METADATA_PATH } from './routes';
+export { DEFAULT_MCP_PATH, PROTECTED_RESOURCE_METADATA_PREFIX, protectedResourceMetadataPath } from './protected-resources';
+export type { TableName } from './tables';
+export { acknowledgedNagRules, NAG_ACKNOWLEDGEMENTS, nagAcknowledgementsFor, type NagAcknowledgement, type NagAcknowledgementId } from './acknowledgements';
 export * from './testing';
-export * from './acknowledgements';

@@ -10,7 +10,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { IConstruct } from 'constructs';
-import { AuditTrail, IdentityProvider, ROUTES, SecureMcpServer, SecureMcpServerProps } from '../../lib';
+import { AuditTrail, IdentityProvider, SecureMcpServer, SecureMcpServerProps } from '../../lib';
+import { ROUTES } from '../../lib/routes';
 import { OAUTH_FLOW_PATHS } from '../../lib/private/firewall';
 import { actionsOf, buildStack, functionLogicalId, identityStatements, render, resourcesOfType, roleOf, templateOf, UPSTREAM_SECRET_ARN } from './support';
 

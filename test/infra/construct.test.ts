@@ -4,7 +4,9 @@ import { join } from 'node:path';
 import { Match } from 'aws-cdk-lib/assertions';
 import { insufficientScopeDenyContext, renderGatewayResponse, GatewayResponseDefinition } from '../../lib/authorizer-gateway';
 import { assetHashSerializer } from '../../lib/testing';
-import { ROUTES, PROTECTED_RESOURCE_METADATA_PATH, TABLES, TTL_ATTRIBUTE } from '../../lib';
+import { PROTECTED_RESOURCE_METADATA_PATH } from '../../lib';
+import { ROUTES } from '../../lib/routes';
+import { TABLES, TTL_ATTRIBUTE } from '../../lib/tables';
 import { AUDIT_ALARMS } from '../../lib/private/audit';
 import {
   actionsOf,
