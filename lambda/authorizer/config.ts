@@ -4,7 +4,7 @@ import { ENV, type SigningAlgorithm } from '../shared/config';
 import { resourceServersFromEnv, signingAlgorithmFromEnv } from '../shared/resource-servers';
 import { authorizerCaching, clockToleranceFromEnv, DEFAULT_CLOCK_TOLERANCE_SECONDS } from '../../lib/authorizer-gateway';
 
-/** The default clock tolerance (lambda/runtime/edge.ts), under the name the verifier's callers use. */
+/** The default clock tolerance (lib/authorizer-gateway.ts), under the name the verifier's callers use. */
 export const CLOCK_TOLERANCE_SECONDS = DEFAULT_CLOCK_TOLERANCE_SECONDS;
 
 /** How the authorizer decides for the routes of one MCP server. */

@@ -79,7 +79,7 @@ const NO_STORE = quoted('no-store');
 export const CHALLENGE_RESPONSE_TYPES = ['UNAUTHORIZED', 'ACCESS_DENIED'] as const;
 
 /**
- * The authorizer's challenges (defined with the authorizer in lambda/runtime/edge.ts, so the local stack
+ * The authorizer's challenges (defined in the contract, lib/authorizer-gateway.ts, so the local stack
  * renders the same: `authorizerGatewayResponses` for one server, `perServerGatewayResponses` for
  * several), readable cross-origin so browser-based clients can start discovery from them.
  */
