@@ -46,7 +46,7 @@ import { createNetwork } from './private/network';
 import { checkBroughtTable, createTable } from './private/storage';
 import { CreatedTrail, createTrail } from './private/trail';
 import { isHostName, isOrigin, Problems } from './private/validation';
-import { allScopeNames, ChallengeMode, DEFAULT_MCP_PATH, mcpPathProblem, protectedResourceMetadataPath, protectedResourcesProblems, ProtectedResourcesSpec } from './protected-resources';
+import { allScopeNames, ChallengeMode, compressProtectedResources, DEFAULT_MCP_PATH, mcpPathProblem, protectedResourceMetadataPath, protectedResourcesProblems, ProtectedResourcesSpec } from './protected-resources';
 import { routesFor } from './routes';
 import { DEFAULT_SCOPE_MODEL, defaultScopes, ScopeDefinition, ScopeEntitlement, ScopeModel, validateScopeModel } from './scopes';
 import { CLIENT_USED_MARK_ATTRIBUTES, TableName, TABLES } from './tables';
@@ -816,7 +816,7 @@ export class McpAuthorizationServer extends Construct {
 
     // ---- Function configuration: each function gets exactly the variables (and tables) it uses. The
     // MCP servers are added after the functions exist, so their list is written at synth.
-    const protectedResources = Lazy.string({ produce: () => JSON.stringify(this.protectedResourcesSpec()) });
+    const protectedResources = Lazy.string({ produce: () => this.writtenProtectedResources() });
     const common = { [HANDLER_ENV.issuer]: this.issuer, [HANDLER_ENV.protectedResources]: protectedResources };
     const signing = {
       [HANDLER_ENV.signingKeyArn]: this.signingKey.keyArn,
@@ -1202,6 +1202,16 @@ export class McpAuthorizationServer extends Construct {
     return authorizer;
   }
 
+  /**
+   * `PROTECTED_RESOURCES` as written: the plain JSON, readable in the template, while every function's
+   * environment holds it; else its compressed form (lib/protected-resources.ts).
+   */
+  private writtenProtectedResources(): string {
+    const json = JSON.stringify(this.protectedResourcesSpec());
+    const fits = Object.entries(this.shared.environments).every(([name, environment]) => checkEnvironmentSize(name, { ...environment, [HANDLER_ENV.protectedResources]: json }) === undefined);
+    return fits ? json : compressProtectedResources(json);
+  }
+
   private protectedResourcesSpec(): ProtectedResourcesSpec {
     const defaultServer = this.protectedServers.find((server) => server.defaultResource);
     return {
@@ -1218,8 +1228,8 @@ export class McpAuthorizationServer extends Construct {
     }
     const spec = this.protectedResourcesSpec();
     const problems = [...protectedResourcesProblems(spec), ...machineClientCeilingProblems(this.shared.machineClients, allScopeNames(spec))];
-    const written = JSON.stringify(spec);
-    // Every function carries every server's scope model: a fleet fits about seven servers with the default model.
+    const written = this.writtenProtectedResources();
+    // Every function carries every server's scope model; past the plain JSON's room it is compressed.
     const remedy =
       spec.servers.length > 1
         ? `shorten the scope models of the ${spec.servers.length} MCP servers (scope descriptions, tool names), or split them over two authorization servers`

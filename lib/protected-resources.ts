@@ -92,13 +92,34 @@ export function allScopeNames(spec: ProtectedResourcesSpec): string[] {
   return [...new Set(spec.servers.flatMap((server) => knownScopeNames(server.scopeModel)))];
 }
 
-/** Parses `PROTECTED_RESOURCES`; throws with every problem (a function then fails its start, loudly). */
+/**
+ * `PROTECTED_RESOURCES` is the spec's JSON, or, when that would not fit Lambda's 4 KB environment, this
+ * prefix and the base64 of the gzipped JSON: every function carries every server's scope model, and
+ * fleets' models repeat themselves (thirty servers with the default model take about 530 bytes).
+ */
+export const COMPRESSED_PREFIX = 'gzip:';
+
+/** The JSON text of a `PROTECTED_RESOURCES` value in either form. */
+export function protectedResourcesJson(raw: string): string {
+  if (!raw.startsWith(COMPRESSED_PREFIX)) return raw;
+  // Loaded only for a compressed value, so a function whose value is plain JSON never loads zlib.
+  const zlib = process.getBuiltinModule('node:zlib');
+  return zlib.gunzipSync(Buffer.from(raw.slice(COMPRESSED_PREFIX.length), 'base64')).toString('utf8');
+}
+
+/** The compressed form of a spec's JSON (the construct writes it when the plain form would not fit). */
+export function compressProtectedResources(json: string): string {
+  const zlib = process.getBuiltinModule('node:zlib');
+  return COMPRESSED_PREFIX + zlib.gzipSync(Buffer.from(json, 'utf8'), { level: 9 }).toString('base64');
+}
+
+/** Parses `PROTECTED_RESOURCES` (either form); throws with every problem (a function then fails its start, loudly). */
 export function parseProtectedResources(raw: string): ProtectedResourcesSpec {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(raw);
+    parsed = JSON.parse(protectedResourcesJson(raw));
   } catch {
-    throw new Error('PROTECTED_RESOURCES is not JSON');
+    throw new Error('PROTECTED_RESOURCES is neither JSON nor its compressed form');
   }
   if (parsed === null || typeof parsed !== 'object' || Array.isArray(parsed)) throw new Error('PROTECTED_RESOURCES must be a JSON object');
   const spec = parsed as ProtectedResourcesSpec;

@@ -1,6 +1,7 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { DEFAULT_SCOPE_MODEL, type ScopeModel } from '../../lib/scopes';
 import { loadAuthorizerRoutes } from '../../lambda/authorizer/config';
+import { compressProtectedResources } from '../../lib/protected-resources';
 import { createAuthorizerHandler, UNAUTHORIZED } from '../../lambda/authorizer/handler';
 import { perServerGatewayResponses, renderGatewayResponse } from '../../lib/authorizer-gateway';
 import { authorizerEvent, captureAudit, ISSUER, mint, NOW, RESOURCE, testKey, verificationKeys, type EventOptions } from './support/tokens';
@@ -113,6 +114,14 @@ describe('MRS-03 MRS-07 one authorizer, several MCP servers', () => {
     expect(load({ servers: [server, { ...server, path: '/b/mcp' }], challenges: 'gateway' })).toThrow('challenges: gateway serves exactly one MCP server');
     expect(load({ servers: [server], defaultPath: '/x', challenges: 'authorizer' })).toThrow('defaultPath "/x" is not one of the servers');
     expect(load({ servers: [{ ...server, path: '/token' }], challenges: 'authorizer' })).toThrow('must not start with /token');
-    expect(() => loadAuthorizerRoutes({ ISSUER, PROTECTED_RESOURCES: '{' })).toThrow('PROTECTED_RESOURCES is not JSON');
+    expect(() => loadAuthorizerRoutes({ ISSUER, PROTECTED_RESOURCES: '{' })).toThrow('PROTECTED_RESOURCES is neither JSON nor its compressed form');
+    expect(() => loadAuthorizerRoutes({ ISSUER, PROTECTED_RESOURCES: 'gzip:bm90IGd6aXA=' })).toThrow('neither JSON nor its compressed form');
+  });
+
+  test('MRS-01 the compressed form the construct writes for a large fleet is read as the same servers', () => {
+    const servers = Array.from({ length: 20 }, (_, i) => ({ path: `/team${i}/mcp`, scopeModel: DEFAULT_SCOPE_MODEL, authorizerCacheTtlSeconds: 0 }));
+    const routes = loadAuthorizerRoutes({ ISSUER, PROTECTED_RESOURCES: compressProtectedResources(JSON.stringify({ servers, challenges: 'authorizer' })) });
+    expect([...routes.keys()]).toEqual(servers.map((server) => server.path));
+    expect(routes.get('/team7/mcp')?.resource).toBe(`${ISSUER}/team7/mcp`);
   });
 });

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { App, Duration, Stack } from 'aws-cdk-lib';
@@ -9,7 +10,8 @@ import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as cxapi from 'aws-cdk-lib/cx-api';
 import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { perServerGatewayResponses } from '../../lib/authorizer-gateway';
-import { IdentityProvider, McpAuthorizationServer, McpAuthorizationServerProps, McpServer, MCP_GUARD_ENVIRONMENT_WARNING } from '../../lib';
+import { IdentityProvider, McpAuthorizationServer, McpAuthorizationServerProps, McpServer, McpServerOptions, MCP_GUARD_ENVIRONMENT_WARNING } from '../../lib';
+import { COMPRESSED_PREFIX, parseProtectedResources } from '../../lib/protected-resources';
 import { resourcesOfType, templateOf, UPSTREAM_ISSUER, UPSTREAM_SECRET_ARN } from './support';
 
 /**
@@ -257,14 +259,35 @@ describe('fleet: the synth checks of the server list', () => {
     expect(errorOf(synth)).toContain('machineClients "reports" scopes must be scopes of this server (mcp:tools, mcp:admin), got "search:read"');
   });
 
-  it('fits seven servers with the default scope model, and refuses an eighth at synth: every function carries every server\'s model', () => {
-    const servers = (count: number) =>
-      platformWith((auth, stack) => {
-        for (let index = 1; index <= count; index++) auth.addMcpServer(`Team${index}`, { handler: mcpFunction(stack, `Handler${index}`), path: `/team${index}/mcp` });
-      });
-    expect(() => servers(7)()).not.toThrow();
-    expect(errorOf(servers(8))).toMatch(
-      /the authorize function's environment would take about \d+ bytes, over Lambda's 4096-byte limit: shorten the scope models of the 8 MCP servers \(scope descriptions, tool names\), or split them over two authorization servers/,
+  it('MRS-01 writes the servers as plain JSON while it fits, compressed past that (fifteen servers fit), and refuses what does not fit even compressed', () => {
+    const fleetOf = (count: number, model: (index: number) => Partial<McpServerOptions> = () => ({})) => {
+      const app = new App();
+      const stack = new Stack(app, 'Platform');
+      const auth = authorizationServer(stack);
+      for (let index = 1; index <= count; index++) auth.addMcpServer(`Team${index}`, { handler: mcpFunction(stack, `Handler${index}`), path: `/team${index}/mcp`, ...model(index) });
+      return { synth: () => app.synth(), template: () => Template.fromStack(stack) };
+    };
+    const written = (template: Template) =>
+      Object.values(resourcesOfType(template, 'AWS::Lambda::Function'))
+        .map((fn) => fn.Properties.Environment?.Variables?.PROTECTED_RESOURCES)
+        .filter((value): value is string => typeof value === 'string');
+    // Seven servers with the default model: plain JSON, readable in the template.
+    const seven = written(fleetOf(7).template());
+    expect(seven.length).toBeGreaterThan(0);
+    for (const value of seven) expect(parseProtectedResources(value).servers).toHaveLength(7);
+    expect(seven[0].startsWith('{')).toBe(true);
+    // Fifteen (the MCP functions in the same stack keep it under CloudFormation's 500 resources): compressed,
+    // and what the handlers read back is the same list.
+    const fifteen = written(fleetOf(15).template());
+    expect(fifteen[0].startsWith(COMPRESSED_PREFIX)).toBe(true);
+    expect(fifteen[0].length).toBeLessThan(1000);
+    expect(parseProtectedResources(fifteen[0]).servers.map((server) => server.path)).toEqual(Array.from({ length: 15 }, (_, i) => `/team${i + 1}/mcp`));
+    // Models that share nothing do not compress: refused at synth, naming the fix.
+    const distinct = (index: number): Partial<McpServerOptions> => ({
+      scopes: [{ name: `team${index}:use`, description: randomBytes(300).toString('base64'), isDefault: true }],
+    });
+    expect(errorOf(fleetOf(12, distinct).synth)).toMatch(
+      /the authorize function's environment would take about \d+ bytes, over Lambda's 4096-byte limit: shorten the scope models of the 12 MCP servers \(scope descriptions, tool names\), or split them over two authorization servers/,
     );
   });
 
