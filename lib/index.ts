@@ -4,24 +4,23 @@
  * and are not exported: their internals may change in any release.
  */
 export {
-  AuditTrail,
-  Firewall,
   ISSUER_PATH_WARNING,
   LOG_ENCRYPTION_KEY_POLICY_WARNING,
   MCP_GUARD_ENVIRONMENT_WARNING,
   McpAuthorizationServer,
   McpServer,
-  SigningAlgorithm,
   type AlarmThresholds,
   type MachineClient,
   type MachineClientOptions,
-  type ManagedFirewallOptions,
   type McpAuthorizationServerProps,
   type McpServerBaseOptions,
   type McpServerOptions,
   type SecureMcpServerTables,
 } from './mcp-authorization-server';
 export { SecureMcpServer, type SecureMcpServerProps } from './secure-mcp-server';
+export { SigningAlgorithm } from './signing-algorithm';
+export { Firewall, type ManagedFirewallOptions } from './firewall';
+export { AuditTrail } from './audit-trail';
 export {
   IdentityProvider,
   type CognitoIdentityProviderProps,

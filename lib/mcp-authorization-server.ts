@@ -50,88 +50,9 @@ import { allScopeNames, ChallengeMode, compressProtectedResources, DEFAULT_MCP_P
 import { routesFor } from './routes';
 import { DEFAULT_SCOPE_MODEL, defaultScopes, ScopeDefinition, ScopeEntitlement, ScopeModel, validateScopeModel } from './scopes';
 import { CLIENT_USED_MARK_ATTRIBUTES, TableName, TABLES } from './tables';
-
-/** The JWS algorithm access tokens are signed with, and the KMS key it needs. */
-export class SigningAlgorithm {
-  /** RSASSA-PKCS1-v1_5 with SHA-256 on an RSA_2048 key: cheaper KMS signing, faster verification, accepted by API Gateway JWT authorizers. */
-  public static readonly RS256 = new SigningAlgorithm('RS256', kms.KeySpec.RSA_2048, 'RSASSA_PKCS1_V1_5_SHA_256');
-  /** ECDSA P-256 with SHA-256 on an ECC_NIST_P256 key: smaller tokens. */
-  public static readonly ES256 = new SigningAlgorithm('ES256', kms.KeySpec.ECC_NIST_P256, 'ECDSA_SHA_256');
-
-  private constructor(
-    /** The JWS `alg`. */
-    public readonly jwsAlgorithm: string,
-    /** The KMS key spec a signing key for this algorithm has. */
-    public readonly keySpec: kms.KeySpec,
-    /** The KMS `SigningAlgorithm`, which the token function's `kms:Sign` permission is conditioned on. */
-    public readonly kmsSigningAlgorithm: string,
-  ) {}
-}
-
-/** Requests per client IP in each five-minute window before AWS WAF blocks that IP on the path. */
-export interface ManagedFirewallOptions {
-  /** @default 20 */
-  readonly registrationRateLimit?: number;
-  /** @default 1000 */
-  readonly tokenRateLimit?: number;
-  /** @default 300 */
-  readonly authorizationRateLimit?: number;
-}
-
-/** Which AWS WAF web ACL protects the API stage. */
-export class Firewall {
-  /** A web ACL created for the stage: per-IP rate limits on /register, /token and /authorize, the AWS managed Common and KnownBadInputs rule groups, and logging. */
-  public static managed(options: ManagedFirewallOptions = {}): Firewall {
-    return new Firewall('managed', options);
-  }
-
-  /** An existing regional web ACL, associated with the stage; its rules and logging are yours. */
-  public static fromWebAclArn(webAclArn: string): Firewall {
-    return new Firewall('existing', {}, webAclArn);
-  }
-
-  /** No web ACL. The stage is then exposed to floods that only API Gateway throttling limits. */
-  public static disabled(): Firewall {
-    return new Firewall('disabled', {});
-  }
-
-  private constructor(
-    /** @internal */ public readonly _mode: 'managed' | 'existing' | 'disabled',
-    /** @internal */ public readonly _options: ManagedFirewallOptions,
-    /** @internal */ public readonly _webAclArn?: string,
-  ) {}
-}
-
-/** Where the API calls on the signing key and the construct's tables are recorded. */
-export class AuditTrail {
-  /**
-   * A new single-Region trail: management events (KMS included), DynamoDB data events for the
-   * construct's tables, log file validation, KMS encryption, CloudWatch Logs delivery, and an SSL-only,
-   * versioned, access-logged bucket.
-   */
-  public static create(): AuditTrail {
-    return new AuditTrail('create');
-  }
-
-  /**
-   * A trail you already run (for example an organization trail). The construct creates none and cannot
-   * change yours: it must record management events, KMS included, and DynamoDB data events for the
-   * tables in `tables`.
-   */
-  public static existing(trail: cloudtrail.ITrailRef): AuditTrail {
-    return new AuditTrail('existing', trail);
-  }
-
-  /** No trail. KMS key use and table access are then not recorded. */
-  public static disabled(): AuditTrail {
-    return new AuditTrail('disabled');
-  }
-
-  private constructor(
-    /** @internal */ public readonly _mode: 'create' | 'existing' | 'disabled',
-    /** @internal */ public readonly _trail?: cloudtrail.ITrailRef,
-  ) {}
-}
+import { SigningAlgorithm } from './signing-algorithm';
+import { Firewall } from './firewall';
+import { AuditTrail } from './audit-trail';
 
 /** What an authorization server shares between the MCP servers it serves (`McpAuthorizationServer`, `SecureMcpServer`). */
 export interface McpAuthorizationServerProps {

@@ -3,16 +3,14 @@ import { createPublicKey, JsonWebKey } from 'node:crypto';
 import { sha256 } from './crypto';
 import { TemporarilyUnavailableError } from './oauth-error';
 import type { SigningAlgorithm } from './config';
+import { SIGNING_ALGORITHMS } from '../../lib/signing-algorithms';
 
 /**
  * JWT signing with an asymmetric KMS key: the private key never leaves KMS, one Sign call per token.
  * RS256 on RSA_2048 by default (cheaper KMS Sign, faster verification, accepted by API Gateway JWT
  * authorizers); ES256 on ECC_NIST_P256 as an option, where KMS returns DER that JWS needs as r||s.
  */
-const KMS_ALGORITHM: Record<SigningAlgorithm, 'RSASSA_PKCS1_V1_5_SHA_256' | 'ECDSA_SHA_256'> = {
-  RS256: 'RSASSA_PKCS1_V1_5_SHA_256',
-  ES256: 'ECDSA_SHA_256',
-};
+const kmsAlgorithm = (algorithm: SigningAlgorithm) => SIGNING_ALGORITHMS[algorithm].kmsSigningAlgorithm;
 
 /** The JWS `kid` of a KMS key: derived from its ARN, so signing needs no extra KMS call. */
 export function kidFor(keyArn: string): string {
@@ -80,7 +78,7 @@ export class KmsJwtSigner implements JwtSigner {
           KeyId: this.keyArn,
           Message: Buffer.from(signingInput),
           MessageType: 'RAW',
-          SigningAlgorithm: KMS_ALGORITHM[this.algorithm],
+          SigningAlgorithm: kmsAlgorithm(this.algorithm),
         }),
       ));
     } catch (error) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { App, Annotations as CdkAnnotations, Duration, RemovalPolicy, Stack } from 'aws-cdk-lib';
 import { Annotations, Match, Template } from 'aws-cdk-lib/assertions';
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
@@ -76,8 +77,9 @@ describe('invalid props fail at synth with what, got and expected', () => {
     expect(error.split('\n').filter((line) => line.startsWith('  - '))).toHaveLength(3);
   });
 
-  it('refuses a scope model too large for a Lambda environment', () => {
-    const description = 'x'.repeat(3000);
+  it('refuses a scope model too large for a Lambda environment, even compressed', () => {
+    // Random text does not compress: a repeated character would, and then fit.
+    const description = randomBytes(2300).toString('base64');
     expect(errorFor({ scopes: [{ name: 'mcp:tools', description, isDefault: true }] })).toMatch(/the authorize function's environment would take about \d+ bytes, over Lambda's 4096-byte limit/);
   });
 
