@@ -18,6 +18,12 @@ export const ALLOW_CONTEXT = {
   callerType: 'caller_type',
   /** The token's audience, as the edge verified it: the MCP server the token is for (MRS-03). */
   audience: 'aud',
+  /**
+   * Set when the edge found a scope missing but let the request on for the guard to answer (per-server
+   * challenges): the scopes the operation needs. The guard refuses whenever it is present, whatever its
+   * own scope model says, so a refusal never depends on the MCP function's configuration.
+   */
+  scopeDenied: 'scope_denied',
 } as const;
 
 /** The context of the Deny the authorizer returns for an insufficient scope; the ACCESS_DENIED gateway response maps it. */

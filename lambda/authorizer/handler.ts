@@ -1,3 +1,4 @@
+import { formatScopes } from '../../lib/scopes';
 import type { APIGatewayAuthorizerResult, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
 import { createAudit, type AuditSink } from '../shared/audit';
 import type { Clock } from '../shared/clock';
@@ -118,7 +119,10 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
         ...(config.challenges === 'authorizer' ? { enforced_by: 'guard' } : {}),
       });
       // Every Deny is a 401 here, so the guard gives the 403 (it checks the same scopes on every request).
-      if (config.challenges === 'authorizer') return policy(decision.claims, 'Allow', event.methodArn, allowContext(decision.claims, decision.operation));
+      if (config.challenges === 'authorizer') {
+        const context = { ...allowContext(decision.claims, decision.operation), [ALLOW_CONTEXT.scopeDenied]: formatScopes(decision.requiredScopes) };
+        return policy(decision.claims, 'Allow', event.methodArn, context);
+      }
       return policy(decision.claims, 'Deny', event.methodArn, insufficientScopeDenyContext(config.resourceMetadataUrl, decision.requiredScopes));
     }
     audit()('rs.denied', { reason: decision.reason, token_presented: decision.tokenPresented });

@@ -24,6 +24,8 @@ export interface McpCaller {
   readonly expiresAt: number;
   /** The token's audience: this MCP server's resource identifier (its exact URL), checked by the guard (MRS-03). */
   readonly resource: string;
+  /** The scopes the edge found missing (`scope_denied`): the guard then refuses with 403 naming them. */
+  readonly scopeDenied?: readonly string[];
 }
 
 function text(context: Readonly<Record<string, unknown>>, key: string): string | undefined {
@@ -48,7 +50,9 @@ export function callerFromAuthorizerContext(context: Readonly<Record<string, unk
   if (!scopes) return undefined;
   const username = text(context, ALLOW_CONTEXT.username) || undefined;
   const type = text(context, ALLOW_CONTEXT.callerType) === 'machine' ? 'machine' : 'user';
-  return { type, user: username ?? sub, sub, username, clientId, scopes, tokenId, expiresAt, resource };
+  const denied = text(context, ALLOW_CONTEXT.scopeDenied);
+  const scopeDenied = denied === undefined ? undefined : parseScopeParameter(denied) ?? [];
+  return { type, user: username ?? sub, sub, username, clientId, scopes, tokenId, expiresAt, resource, ...(scopeDenied ? { scopeDenied } : {}) };
 }
 
 /**

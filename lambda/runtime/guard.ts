@@ -178,8 +178,20 @@ export function guardRequest<E extends McpProxyEvent>(event: E, options: Resolve
     };
   }
 
+  const insufficient = (requiredScopes: readonly string[], id: JsonRpcId = null): GuardOutcome<E> => ({
+    proceed: false,
+    response: jsonRpcError(403, JSON_RPC_FORBIDDEN, 'Forbidden: insufficient scope', id, { 'WWW-Authenticate': insufficientScopeChallenge(options.resourceMetadataUrl, requiredScopes) }),
+  });
+  // The edge found a scope missing and left the answer to us (per-server challenges): refuse, whatever
+  // this function's own scope model says.
+  if (caller.scopeDenied) return insufficient(caller.scopeDenied.length > 0 ? caller.scopeDenied : options.defaultScopes);
+
   const stripped = stripAuthorization(event);
-  if (event.httpMethod !== 'POST') return { proceed: true, event: stripped, caller };
+  if (event.httpMethod !== 'POST') {
+    // GET/HEAD (probes, a stream) name no operation: they need the default scopes.
+    if (!options.satisfies(caller.scopes, options.defaultScopes)) return insufficient(options.defaultScopes);
+    return { proceed: true, event: stripped, caller };
+  }
 
   const text = bodyText(event, options.maxBodyBytes);
   if (text === 'too_large') return { proceed: false, response: jsonRpcError(413, JSON_RPC_INVALID_REQUEST, 'Payload Too Large') };
@@ -205,14 +217,7 @@ export function guardRequest<E extends McpProxyEvent>(event: E, options: Resolve
   const params = isObject(message.params) ? message.params : undefined;
   const toolName = method === 'tools/call' && typeof params?.name === 'string' ? params.name : undefined;
   const requiredScopes = requiredScopesFor(options.scopeModel, method ?? '', toolName);
-  if (!options.satisfies(caller.scopes, requiredScopes)) {
-    return {
-      proceed: false,
-      response: jsonRpcError(403, JSON_RPC_FORBIDDEN, 'Forbidden: insufficient scope', id, {
-        'WWW-Authenticate': insufficientScopeChallenge(options.resourceMetadataUrl, requiredScopes),
-      }),
-    };
-  }
+  if (!options.satisfies(caller.scopes, requiredScopes)) return insufficient(requiredScopes, id);
   return { proceed: true, event: stripped, caller, call: { id, method, toolName } };
 }
 

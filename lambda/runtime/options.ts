@@ -110,6 +110,8 @@ export function mcpGuardOptionsFromEnv(env: Readonly<Record<string, string | und
   if (issuer.endsWith('/')) throw new Error(`ISSUER must not end with a slash, got ${issuer}`);
   const rawModel = env.SCOPE_MODEL;
   const allowedOrigins = (env[GUARD_ENV.allowedOrigins] ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0);
+  // A server of a fleet (MCP_RESOURCE_PATH set) has its own scope model: the default one would be another's.
+  if (env[GUARD_ENV.resourcePath] && !rawModel) throw new Error(`${GUARD_ENV.resourcePath} is set, so SCOPE_MODEL must be too (McpServer.mcpFunctionEnvironment has both)`);
   const path = env[GUARD_ENV.resourcePath] || DEFAULT_MCP_PATH;
   const pathProblem = mcpPathProblem(path);
   if (pathProblem) throw new Error(`${GUARD_ENV.resourcePath}: ${pathProblem}`);

@@ -89,7 +89,8 @@ describe('MRS-03 MRS-07 one authorizer, several MCP servers', () => {
 
     const noDefault = mint(rsa, { claims: { aud: TOOLS, scope: 'mcp:admin' } });
     const result = await decideFor(handler, at('/tools/mcp', { authorization: `Bearer ${noDefault}` }));
-    expect(result).toMatchObject({ policyDocument: { Statement: [{ Effect: 'Allow' }] }, context: { aud: TOOLS, scope: 'mcp:admin' } });
+    // The Allow names what is missing, so the guard refuses even if its own model were missing or wrong.
+    expect(result).toMatchObject({ policyDocument: { Statement: [{ Effect: 'Allow' }] }, context: { aud: TOOLS, scope: 'mcp:admin', scope_denied: 'tools:read' } });
     expect(denials(audit).at(-1)).toMatchObject({ reason: 'scope', scope_required: ['tools:read'], enforced_by: 'guard' });
   });
 

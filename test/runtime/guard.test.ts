@@ -392,9 +392,12 @@ describe('options', () => {
   });
 
   test('MRS-01 MCP_RESOURCE_PATH names the server: its audience and its metadata URL', () => {
-    const options = mcpGuardOptionsFromEnv({ ISSUER: 'https://x.example/prod', MCP_RESOURCE_PATH: '/tools/mcp' });
+    const SCOPE_MODEL = JSON.stringify({ scopes: [{ name: 'tools:use', description: 'Use', isDefault: true }], toolScopes: {}, entitlements: [] });
+    const options = mcpGuardOptionsFromEnv({ ISSUER: 'https://x.example/prod', MCP_RESOURCE_PATH: '/tools/mcp', SCOPE_MODEL });
     expect(options).toMatchObject({ resource: 'https://x.example/prod/tools/mcp', resourceMetadataUrl: 'https://x.example/prod/.well-known/oauth-protected-resource/tools/mcp' });
-    expect(() => mcpGuardOptionsFromEnv({ ISSUER: 'https://x.example/prod', MCP_RESOURCE_PATH: 'tools/' })).toThrow(/MCP_RESOURCE_PATH: path must be/);
+    expect(() => mcpGuardOptionsFromEnv({ ISSUER: 'https://x.example/prod', MCP_RESOURCE_PATH: 'tools/', SCOPE_MODEL })).toThrow(/MCP_RESOURCE_PATH: path must be/);
+    // A fleet server without its own model would silently enforce the default one: refused at start.
+    expect(() => mcpGuardOptionsFromEnv({ ISSUER: 'https://x.example/prod', MCP_RESOURCE_PATH: '/tools/mcp' })).toThrow('MCP_RESOURCE_PATH is set, so SCOPE_MODEL must be too');
     // Given only the metadata URL, the audience is derived from it (RFC 9728 path insertion in reverse).
     expect(resolveGuardOptions({ resourceMetadataUrl: 'https://x.example/prod/.well-known/oauth-protected-resource/tools/mcp' }).resource).toBe('https://x.example/prod/tools/mcp');
     expect(() => resolveGuardOptions({ resourceMetadataUrl: 'https://x.example/prm.json' })).toThrow(/resource is required/);
@@ -435,5 +438,28 @@ describe('MRS-03 the guard accepts only tokens for its own MCP server', () => {
     const response = await handler({ body: toolCall('echo'), authorizer: allowContext({ aud: '' }) });
     expect(response.statusCode).toBe(401);
     expect(seen).toHaveLength(0);
+  });
+});
+
+describe('MRS-07 scope refusals the edge leaves to the guard (per-server challenges)', () => {
+  test('MRS-07 an Allow carrying scope_denied is refused with 403 and the scopes the edge named, for every method, whatever the guard\'s own model', async () => {
+    const { handler, seen } = guarded();
+    for (const method of ['POST', 'GET', 'HEAD']) {
+      const response = await handler({ method, body: method === 'POST' ? toolCall('echo') : undefined, authorizer: allowContext({ scope: 'mcp:tools', scope_denied: 'mcp:admin' }) });
+      expect([method, response.statusCode]).toEqual([method, 403]);
+      expect(response.headers?.['WWW-Authenticate']).toBe(`Bearer error="insufficient_scope", scope="mcp:admin", resource_metadata="${PRM_URL}"`);
+    }
+    expect(seen).toHaveLength(0);
+  });
+
+  test('MRS-07 a GET or HEAD (a probe, a stream) needs the default scopes: a token without them never reaches the server', async () => {
+    const { handler, seen } = guarded();
+    for (const method of ['GET', 'HEAD']) {
+      const refused = await handler({ method, authorizer: allowContext({ scope: 'offline_access' }) });
+      expect([method, refused.statusCode]).toEqual([method, 403]);
+      expect(refused.headers?.['WWW-Authenticate']).toBe(`Bearer error="insufficient_scope", scope="mcp:tools", resource_metadata="${PRM_URL}"`);
+    }
+    expect(seen).toHaveLength(0);
+    expect((await handler({ method: 'GET', authorizer: allowContext({ scope: 'mcp:tools' }) })).statusCode).toBe(200);
   });
 });

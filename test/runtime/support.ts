@@ -14,6 +14,7 @@ export interface CallerContext {
   exp?: string;
   caller_type?: string;
   aud?: string;
+  scope_denied?: string;
 }
 
 /** What the authorizer puts into `requestContext.authorizer` for an allowed call (plus API Gateway's principalId). */
