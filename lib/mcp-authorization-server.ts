@@ -1028,6 +1028,10 @@ export class McpAuthorizationServer extends Construct {
     }
     const taken = this.protectedServers.find((server) => server.path === path);
     if (taken) problems.add(`path ${path} is served by ${taken.owner.node.path} already: every MCP server needs a path of its own`);
+    const sameHandler = this.protectedServers.find((server) => server.handler === options.handler);
+    if (sameHandler) {
+      problems.add(`handler serves ${sameHandler.owner.node.path} already: its runtime guard accepts the tokens of one MCP server (MCP_RESOURCE_PATH, SCOPE_MODEL), so give each server a function of its own`);
+    }
     const earlierDefault = this.protectedServers.find((server) => server.defaultResource);
     if (options.defaultResource && earlierDefault) {
       problems.add(`defaultResource is set on ${earlierDefault.owner.node.path} already: a request without resource can mean only one MCP server`);
@@ -1065,7 +1069,7 @@ export class McpAuthorizationServer extends Construct {
     const methods = addMcpServerRoutes({ api: this.restApi, functions: { metadata: this.metadataFunction, mcp: handler }, integrations: shared.integrations, authorizer }, path);
     methods.forEach((method, key) => this.allMethods.set(key, method));
     if (this.challenges === 'gateway') shared.challengeResponses.push(...addChallengeResponses(this.restApi, authorizerGatewayResponses(protectedResourceMetadataUrl, defaultScopes(scopeModel))));
-    const server: ProtectedServer = { owner, path, scopeModel, authorizerCacheTtlSeconds: ttlSeconds, throttling, defaultResource: options.defaultResource ?? false };
+    const server: ProtectedServer = { owner, path, scopeModel, authorizerCacheTtlSeconds: ttlSeconds, throttling, defaultResource: options.defaultResource ?? false, handler: options.handler };
     this.protectedServers.push(server);
     shared.methodSettings.update(
       routesFor(this.protectedServers.map((entry) => entry.path)),

@@ -22,6 +22,8 @@ export interface ProtectedServer {
   readonly authorizerCacheTtlSeconds: number;
   readonly throttling: Required<apigateway.ThrottleSettings>;
   readonly defaultResource: boolean;
+  /** The MCP function: one function serves one server (its guard is configured for that server). */
+  readonly handler: object;
 }
 
 /** What `_protect` hands back to the construct that exposes the server. */

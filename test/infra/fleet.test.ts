@@ -259,6 +259,16 @@ describe('fleet: the synth checks of the server list', () => {
     expect(errorOf(synth)).toContain('machineClients "reports" scopes must be scopes of this server (mcp:tools, mcp:admin), got "search:read"');
   });
 
+  it('refuses one MCP function for two servers: its guard accepts the tokens of one', () => {
+    const build = () =>
+      platformWith((auth, stack) => {
+        const shared = mcpFunction(stack, 'Shared');
+        auth.addMcpServer('One', { handler: shared, path: '/one/mcp' });
+        auth.addMcpServer('Two', { handler: shared, path: '/two/mcp' });
+      });
+    expect(errorOf(build)).toContain('handler serves Platform/Auth/One already: its runtime guard accepts the tokens of one MCP server');
+  });
+
   it('MRS-01 writes the servers as plain JSON while it fits, compressed past that (fifteen servers fit), and refuses what does not fit even compressed', () => {
     const fleetOf = (count: number, model: (index: number) => Partial<McpServerOptions> = () => ({})) => {
       const app = new App();
