@@ -15,6 +15,8 @@ export interface MachineClientConfig {
   readonly scopes: readonly string[];
   /** May introspect every token this server issued (a resource server); otherwise only its own. */
   readonly introspection: boolean;
+  /** The paths of the MCP servers it may obtain tokens for (MRS-09); absent: every server (one-server deployments). */
+  readonly resources?: readonly string[];
 }
 
 export const MACHINE_CLIENT_PREFIX = 'machine.';

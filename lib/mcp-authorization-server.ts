@@ -37,7 +37,7 @@ import {
   Integrations,
   MethodSettings,
 } from './private/rest-api';
-import { checkMachineClients, createMachineClients, machineClientCeilingProblems } from './private/machine-clients';
+import { checkMachineClients, createMachineClients, machineClientCeilingProblems, machineClientServerProblems } from './private/machine-clients';
 import type { BuiltServer, ProtectedServer, ServerNaming } from './private/protected-server';
 import { checkSecretReadable, secretId } from './private/secrets';
 import { createSigningKey, grantGetPublicKey, grantPublicKeyRead, grantSign } from './private/signing-key';
@@ -387,6 +387,13 @@ export interface MachineClientOptions {
    * @default false
    */
   readonly introspection?: boolean;
+  /**
+   * The paths of the MCP servers this client may obtain tokens for, e.g. `['/search/mcp']`. Required
+   * when the authorization server serves more than one: a batch job declared for one team's server
+   * must not get tokens for every other server that happens to declare the same scope names.
+   * @default - the one MCP server (only with a single server)
+   */
+  readonly mcpServers?: string[];
 }
 
 /** A machine client the construct configured: its client id and where its secret lives. */
@@ -1152,7 +1159,11 @@ export class McpAuthorizationServer extends Construct {
       return [`${this._kind()} ${this.node.path} serves no MCP server: add one with addMcpServer(id, { handler, path })`];
     }
     const spec = this.protectedResourcesSpec();
-    const problems = [...protectedResourcesProblems(spec), ...machineClientCeilingProblems(this.shared.machineClients, allScopeNames(spec))];
+    const problems = [
+      ...protectedResourcesProblems(spec),
+      ...machineClientCeilingProblems(this.shared.machineClients, allScopeNames(spec)),
+      ...machineClientServerProblems(this.shared.machineClients, spec.servers.map((server) => server.path)),
+    ];
     const written = this.writtenProtectedResources();
     // Every function carries every server's scope model; past the plain JSON's room it is compressed.
     const remedy =

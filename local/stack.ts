@@ -127,7 +127,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   // One machine client (client_credentials), declared as an operator would on the construct.
   const machineClient = { clientId: 'machine.local-batch', secret: options.machineClientSecret ?? randomToken(32) };
   const machineClients = [
-    { clientId: machineClient.clientId, secretId: secrets.put('local/machine-client-local-batch', machineClient.secret), scopes: ['mcp:tools', 'tools:use'], introspection: false },
+    { clientId: machineClient.clientId, secretId: secrets.put('local/machine-client-local-batch', machineClient.secret), scopes: ['mcp:tools', 'tools:use'], introspection: false, resources: ['/mcp', '/tools/mcp'] },
   ];
   // The servers as the construct describes them to the authorization-server functions. Several servers
   // need per-server challenges (API Gateway's static 401 can name only one server's metadata).

@@ -120,14 +120,15 @@ export function parseMachineClients(raw: string | undefined, known: readonly str
   if (!Array.isArray(parsed)) return fail('not a JSON array');
   const ids = new Set<string>();
   return parsed.map((entry: Record<string, unknown>) => {
-    const { clientId, secretId, scopes, introspection } = entry ?? {};
+    const { clientId, secretId, scopes, introspection, resources } = entry ?? {};
     if (typeof clientId !== 'string' || !isMachineClientId(clientId)) return fail(`clientId ${JSON.stringify(clientId)}`);
     if (ids.has(clientId)) return fail(`duplicate clientId ${clientId}`);
     ids.add(clientId);
     if (typeof secretId !== 'string' || !secretId) return fail(`secretId of ${clientId}`);
     const problem = Array.isArray(scopes) ? machineClientScopeProblem(scopes, known) : 'scopes must be a list';
     if (problem) return fail(`${clientId} ${problem}`);
-    return { clientId, secretId, scopes: [...(scopes as string[])], introspection: introspection === true };
+    if (resources !== undefined && (!Array.isArray(resources) || resources.some((path) => typeof path !== 'string'))) return fail(`resources of ${clientId}`);
+    return { clientId, secretId, scopes: [...(scopes as string[])], introspection: introspection === true, ...(resources ? { resources: [...(resources as string[])] } : {}) };
   });
 }
 

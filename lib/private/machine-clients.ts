@@ -23,6 +23,18 @@ export function checkMachineClients(declared: readonly MachineClientOptions[], s
 }
 
 /** What is wrong with each ceiling, given every scope some MCP server of the authorization server declares. */
+/** MRS-09: with several MCP servers every machine client names its own; every name must be a served path. */
+export function machineClientServerProblems(declared: readonly MachineClientOptions[], paths: readonly string[]): string[] {
+  return declared.flatMap((client) => {
+    if (client.mcpServers === undefined) {
+      return paths.length > 1 ? [`machineClients "${client.name}" needs mcpServers: with ${paths.length} MCP servers (${paths.join(', ')}), name the ones it may obtain tokens for`] : [];
+    }
+    const unknown = client.mcpServers.filter((path) => !paths.includes(path));
+    if (client.mcpServers.length === 0) return [`machineClients "${client.name}" mcpServers must name at least one MCP server, got none`];
+    return unknown.length > 0 ? [`machineClients "${client.name}" mcpServers must be paths of this authorization server's MCP servers (${paths.join(', ')}), got ${unknown.map((path) => JSON.stringify(path)).join(', ')}`] : [];
+  });
+}
+
 export function machineClientCeilingProblems(declared: readonly MachineClientOptions[], known: readonly string[]): string[] {
   return declared.flatMap((client) => {
     const problem = machineClientScopeProblem(client.scopes, known);
@@ -49,7 +61,13 @@ export function createMachineClients(scope: Construct, declared: readonly Machin
     if (!client.secret) _acknowledge(secret, 'machineClientSecret');
     clients.push({ name: client.name, clientId, secret });
     // The name when no complete ARN is known: a partial ARN is misread by Secrets Manager (secrets.ts).
-    config.push({ clientId, secretId: secretId(secret), scopes: [...client.scopes], introspection: client.introspection ?? false });
+    config.push({
+      clientId,
+      secretId: secretId(secret),
+      scopes: [...client.scopes],
+      introspection: client.introspection ?? false,
+      ...(client.mcpServers ? { resources: [...client.mcpServers] } : {}),
+    });
   }
   return { clients, config };
 }

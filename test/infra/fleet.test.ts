@@ -49,7 +49,7 @@ function authorizationServer(stack: Stack, props: Partial<McpAuthorizationServer
 function platformStack(app: App): { platform: Stack; auth: McpAuthorizationServer; servers: McpServer[] } {
   const platform = new Stack(app, 'Platform');
   // The ceiling names a scope of the product team's server: checked at synth, once every server is known.
-  const auth = authorizationServer(platform, { machineClients: [{ name: 'reports', scopes: ['search:read'] }] });
+  const auth = authorizationServer(platform, { machineClients: [{ name: 'reports', scopes: ['search:read'], mcpServers: ['/admin/mcp'] }] });
   const servers = [
     auth.addMcpServer('Tools', { handler: mcpFunction(platform, 'ToolsHandler'), path: '/mcp', defaultResource: true }),
     auth.addMcpServer('Admin', {
@@ -257,6 +257,27 @@ describe('fleet: the synth checks of the server list', () => {
   it('checks machine-client ceilings against the scopes of every server, at synth', () => {
     const synth = platformWith((auth, stack) => auth.addMcpServer('Tools', { handler: mcpFunction(stack) }), { machineClients: [{ name: 'reports', scopes: ['search:read'] }] });
     expect(errorOf(synth)).toContain('machineClients "reports" scopes must be scopes of this server (mcp:tools, mcp:admin), got "search:read"');
+  });
+
+  it('MRS-09 with several servers every machine client names the servers it may obtain tokens for, and each must be served', () => {
+    const twoServers = (clients: McpAuthorizationServerProps['machineClients']) =>
+      platformWith(
+        (auth, stack) => {
+          auth.addMcpServer('One', { handler: mcpFunction(stack, 'OneHandler'), path: '/one/mcp' });
+          auth.addMcpServer('Two', { handler: mcpFunction(stack, 'TwoHandler'), path: '/two/mcp' });
+        },
+        { machineClients: clients },
+      );
+    expect(errorOf(twoServers([{ name: 'batch', scopes: ['mcp:tools'] }]))).toContain('machineClients "batch" needs mcpServers: with 2 MCP servers (/one/mcp, /two/mcp), name the ones it may obtain tokens for');
+    expect(errorOf(twoServers([{ name: 'batch', scopes: ['mcp:tools'], mcpServers: ['/three/mcp'] }]))).toContain('machineClients "batch" mcpServers must be paths of this authorization server\'s MCP servers (/one/mcp, /two/mcp), got "/three/mcp"');
+    const app = new App();
+    const stack = new Stack(app, 'Platform');
+    const auth = authorizationServer(stack, { machineClients: [{ name: 'batch', scopes: ['mcp:tools'], mcpServers: ['/two/mcp'] }] });
+    auth.addMcpServer('One', { handler: mcpFunction(stack, 'OneHandler'), path: '/one/mcp' });
+    auth.addMcpServer('Two', { handler: mcpFunction(stack, 'TwoHandler'), path: '/two/mcp' });
+    const token = Object.values(resourcesOfType(Template.fromStack(stack), 'AWS::Lambda::Function')).find((fn) => fn.Properties.Environment?.Variables?.MACHINE_CLIENTS);
+    // The value joins the secret's ARN in: read the JSON parts around it.
+    expect(JSON.stringify(token!.Properties.Environment.Variables.MACHINE_CLIENTS)).toContain('\\"resources\\":[\\"/two/mcp\\"]');
   });
 
   it('refuses one MCP function for two servers: its guard accepts the tokens of one', () => {

@@ -121,6 +121,14 @@ describe('MRS-06 MRS-09 client_credentials names its server', () => {
     expect([unknown.status, unknown.json.error]).toEqual([400, 'invalid_target']);
   });
 
+  test('MRS-09 a machine client bound to one server gets tokens for it, and invalid_target for any other', async () => {
+    const searchJob = { authorization: basicAuth(backend.machine.clientId('search-job'), backend.machine.secretOf('search-job')) };
+    expect((await post('/token', { grant_type: 'client_credentials', resource: RESOURCE }, searchJob)).status).toBe(200);
+    const other = await post('/token', { grant_type: 'client_credentials', resource: TOOLS }, searchJob);
+    expect([other.status, other.json.error]).toEqual([400, 'invalid_target']);
+    expect(audit.named('token.rejected').at(-1)).toMatchObject({ reason: 'resource_not_allowed' });
+  });
+
   test('MRS-03 introspection reads each token against its own audience', async () => {
     const gateway = { authorization: basicAuth(backend.machine.clientId('gateway'), backend.machine.secretOf('gateway')) };
     const forTools = await post('/token', { grant_type: 'client_credentials', resource: TOOLS }, batch());

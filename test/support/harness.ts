@@ -78,12 +78,18 @@ export function sdkError(name: string): Error {
  * Operator-declared machine clients as the construct configures them (`MACHINE_CLIENTS`), with their
  * secrets served the way the token function reads them from Secrets Manager.
  */
-export function machineClients(clients: { name: string; scopes: string[]; introspection?: boolean }[]) {
+export function machineClients(clients: { name: string; scopes: string[]; introspection?: boolean; resources?: string[] }[]) {
   const secrets = new Map<string, string>();
   const config = clients.map((client) => {
     const clientId = machineClientId(client.name);
     secrets.set(clientId, randomToken(32));
-    return { clientId, secretId: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${client.name}-AbCdEf`, scopes: client.scopes, introspection: client.introspection ?? false };
+    return {
+      clientId,
+      secretId: `arn:aws:secretsmanager:us-east-1:000000000000:secret:${client.name}-AbCdEf`,
+      scopes: client.scopes,
+      introspection: client.introspection ?? false,
+      ...(client.resources ? { resources: client.resources } : {}),
+    };
   });
   return {
     env: { MACHINE_CLIENTS: JSON.stringify(config) },
@@ -99,6 +105,8 @@ export class Backend {
     { name: 'batch', scopes: ['mcp:tools'] },
     { name: 'ops', scopes: ['mcp:admin', 'mcp:tools'] },
     { name: 'gateway', scopes: ['mcp:tools'], introspection: true },
+    // A machine client the operator bound to one MCP server (MRS-09).
+    { name: 'search-job', scopes: ['mcp:tools'], resources: ['/mcp'] },
   ]);
   readonly dynamo = new LocalDynamoDb();
   readonly kms = new LocalKms();

@@ -23,6 +23,8 @@ export async function clientCredentials(form: FormParameters, authorization: str
   // No code binds a resource here: the request names one of the servers, or means the default (MRS-06).
   const server = serverFor(config.servers, form.get('resource'));
   if (!server) throw invalidTarget(form.get('resource') !== undefined ? 'unknown_resource' : 'resource_required');
+  // MRS-09: a machine client obtains tokens only for the servers the operator named for it.
+  if (client.machine.resources && !client.machine.resources.includes(server.path)) throw invalidTarget('resource_not_allowed');
   // The ceiling applies per server: only the scopes this server's model declares (MRS-09).
   const known = knownScopeNames(server.scopeModel);
   const allowed = client.machine.scopes.filter((scope) => known.includes(scope));
