@@ -107,7 +107,7 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
       throw new Error(UNAUTHORIZED);
     }
     const decision = safeDecide(event, keys, config, clock());
-    if (decision.effect === 'allow') return policy(decision.claims, 'Allow', event.methodArn, allowContext(decision.claims, decision.operation));
+    if (decision.effect === 'allow') return policy(decision.claims, 'Allow', allowedResource(event.methodArn, config), allowContext(decision.claims, decision.operation));
 
     if (decision.effect === 'forbidden') {
       audit()('rs.denied', {
@@ -131,6 +131,22 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
     }
     throw new Error(UNAUTHORIZED);
   };
+}
+
+/**
+ * What an Allow covers. Exactly this method ARN (JWT-21), except for a server whose decisions API Gateway
+ * caches behind per-server challenges: there the cached Allow covers every method of this server's own
+ * path (the method part of the ARN a wildcard), so the GET stream a client opens after its POST with the same token is
+ * not refused by a cached POST-only policy (which that mode would answer with an empty 401). It never
+ * covers another path, and the decision was made on the token alone (no per-tool edge decision when
+ * cached; the guard checks every request).
+ */
+function allowedResource(methodArn: string, config: AuthorizerConfig): string {
+  if (config.challenges !== 'authorizer' || config.edgeToolScopes) return methodArn;
+  const parts = methodArn.split('/');
+  if (parts.length < 4) return methodArn;
+  parts[2] = '*';
+  return parts.join('/');
 }
 
 /** A Deny with no verified principal: API Gateway requires a principalId, and nothing here may name the caller. */

@@ -94,6 +94,19 @@ describe('MRS-03 MRS-07 one authorizer, several MCP servers', () => {
     expect(denials(audit).at(-1)).toMatchObject({ reason: 'scope', scope_required: ['tools:read'], enforced_by: 'guard' });
   });
 
+  test('JWT-21 a cached server\'s Allow covers every method of its own path and no other path; an uncached one exactly the method', async () => {
+    const servers = [
+      { path: '/mcp', scopeModel: DEFAULT_SCOPE_MODEL, authorizerCacheTtlSeconds: 0 },
+      { path: '/tools/mcp', scopeModel: TOOLS_MODEL, authorizerCacheTtlSeconds: 60 },
+    ];
+    const routes = loadAuthorizerRoutes({ ISSUER, PROTECTED_RESOURCES: JSON.stringify({ servers, challenges: 'authorizer' }) });
+    const handler = createAuthorizerHandler({ config: routes, keys: () => keys, clock: () => NOW, auditSink: () => undefined });
+    const cached = await decideFor(handler, at('/tools/mcp', { authorization: `Bearer ${mint(rsa, { claims: { aud: TOOLS, scope: 'tools:read' } })}` }));
+    expect(cached).toMatchObject({ policyDocument: { Statement: [{ Effect: 'Allow', Resource: 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/*/tools/mcp' }] } });
+    const uncached = await decideFor(handler, at('/mcp', { authorization: `Bearer ${mint(rsa)}` }));
+    expect(uncached).toMatchObject({ policyDocument: { Statement: [{ Effect: 'Allow', Resource: 'arn:aws:execute-api:eu-west-1:123456789012:abc123/prod/POST/mcp' }] } });
+  });
+
   test('MRS-13 a route no server claims is refused before any token is read', async () => {
     const { handler, audit } = fleet();
     expect(await decideFor(handler, at('/other/mcp', { authorization: `Bearer ${mint(rsa)}` }))).toBe('Unauthorized');
