@@ -28,12 +28,15 @@ const RESOLUTIONS = [
 
 /**
  * npm as a publisher or consumer runs it: without the npm_* variables of the `npm test` that started jest
- * (its package, lifecycle and prefix), which would otherwise leak into the nested npm.
+ * (its package, lifecycle and prefix), which would otherwise leak into the nested npm. The machine's npm
+ * configuration is kept (cache, registry, user and global config files, the CA file): the nested npm runs
+ * under the Node of the `node` devDependency, whose own prefix has no global npmrc, so a registry behind
+ * a private CA would otherwise fail (a fresh machine run with nothing but npm's own configuration caught it).
  */
 function npmEnvironment(): NodeJS.ProcessEnv {
   const env: NodeJS.ProcessEnv = {};
   for (const [key, value] of Object.entries(process.env)) {
-    if (!/^npm_/i.test(key) || /^npm_config_(cache|registry|userconfig)$/i.test(key)) env[key] = value;
+    if (!/^npm_/i.test(key) || /^npm_config_(cache|registry|userconfig|globalconfig|cafile)$/i.test(key)) env[key] = value;
   }
   delete env.INIT_CWD;
   return env;
