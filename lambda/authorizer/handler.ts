@@ -79,38 +79,43 @@ function safeDecide(event: APIGatewayRequestAuthorizerEvent, keys: VerificationK
   }
 }
 
+/** The audit logger of a denied request (allowed requests write nothing, so it is made only on denial). */
+function denialAudit(event: APIGatewayRequestAuthorizerEvent, sink: AuditSink, clock: Clock) {
+  return createAudit(
+    {
+      requestId: event.requestContext?.requestId ?? 'unknown',
+      ip: event.requestContext?.identity?.sourceIp ?? undefined,
+      userAgent: event.requestContext?.identity?.userAgent ?? undefined,
+    },
+    sink,
+    clock,
+  );
+}
+
 const isRoutes = (config: AuthorizerConfig | AuthorizerRoutes): config is AuthorizerRoutes => config instanceof Map;
 
 export function createAuthorizerHandler(dependencies: AuthorizerDependencies): AuthorizerHandler {
   const { clock, auditSink } = dependencies;
   const routes = dependencies.config;
-  const configFor = (event: APIGatewayRequestAuthorizerEvent): AuthorizerConfig | undefined =>
-    isRoutes(routes) ? routes.get(event.resource ?? '') : routes;
+  // Resolved once: the per-request path is one Map lookup.
+  const configFor: (event: APIGatewayRequestAuthorizerEvent) => AuthorizerConfig | undefined = isRoutes(routes)
+    ? (event) => routes.get(event.resource ?? '')
+    : () => routes;
   return async (event) => {
     // A key-loading failure is an outage, not a bad token: let it surface as a 500 (AUTHORIZER_FAILURE).
     const pending = dependencies.keys();
     const keys = pending instanceof Promise ? await pending : pending;
-    const audit = () =>
-      createAudit(
-        {
-          requestId: event.requestContext?.requestId ?? 'unknown',
-          ip: event.requestContext?.identity?.sourceIp ?? undefined,
-          userAgent: event.requestContext?.identity?.userAgent ?? undefined,
-        },
-        auditSink,
-        clock,
-      );
     const config = configFor(event);
     if (!config) {
       // A route wired to this authorizer that no server claims: fail closed.
-      audit()('rs.denied', { reason: 'unknown_route', token_presented: false });
+      denialAudit(event, auditSink, clock)('rs.denied', { reason: 'unknown_route', token_presented: false });
       throw new Error(UNAUTHORIZED);
     }
     const decision = safeDecide(event, keys, config, clock());
     if (decision.effect === 'allow') return policy(decision.claims, 'Allow', allowedResource(event.methodArn, config), allowContext(decision.claims, decision.operation));
 
     if (decision.effect === 'forbidden') {
-      audit()('rs.denied', {
+      denialAudit(event, auditSink, clock)('rs.denied', {
         reason: decision.reason,
         client_id: decision.claims.clientId,
         sub: decision.claims.sub,
@@ -125,7 +130,7 @@ export function createAuthorizerHandler(dependencies: AuthorizerDependencies): A
       }
       return policy(decision.claims, 'Deny', event.methodArn, insufficientScopeDenyContext(config.resourceMetadataUrl, decision.requiredScopes));
     }
-    audit()('rs.denied', { reason: decision.reason, token_presented: decision.tokenPresented });
+    denialAudit(event, auditSink, clock)('rs.denied', { reason: decision.reason, token_presented: decision.tokenPresented });
     if (config.challenges === 'authorizer') {
       return unauthorizedPolicy(event.methodArn, unauthorizedDenyContext(config.resourceMetadataUrl, config.defaultScopes, decision.tokenPresented));
     }
