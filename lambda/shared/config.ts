@@ -1,5 +1,5 @@
 import { ENV } from '../../lib/environment';
-import { resourceServersFromEnv, signingAlgorithmFromEnv, type ResourceServers } from './resource-servers';
+import { integer, resourceServersFromEnv, signingAlgorithmFromEnv, type ResourceServers } from './resource-servers';
 import { isHttpsOrLoopback } from '../../lib/loopback';
 import { isMachineClientId, machineClientScopeProblem, type MachineClientConfig } from '../../lib/machine-clients';
 
@@ -69,16 +69,6 @@ type Env = Record<string, string | undefined>;
 function required(env: Env, name: string): string {
   const value = env[name];
   if (value === undefined || value === '') throw new Error(`Missing required environment variable ${name}`);
-  return value;
-}
-
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
-  }
   return value;
 }
 

@@ -42,7 +42,8 @@ export interface ResourceServers {
   readonly scopeNames: readonly string[];
 }
 
-function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
+/** An integer variable within [min, max], or the fallback when unset; the one rule every loader uses. */
+export function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
   const raw = env[name];
   if (raw === undefined || raw === '') return fallback;
   const value = Number(raw);
