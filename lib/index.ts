@@ -8,15 +8,13 @@ export {
   LOG_ENCRYPTION_KEY_POLICY_WARNING,
   MCP_GUARD_ENVIRONMENT_WARNING,
   McpAuthorizationServer,
-  McpServer,
   type AlarmThresholds,
   type MachineClient,
   type MachineClientOptions,
   type McpAuthorizationServerProps,
-  type McpServerBaseOptions,
-  type McpServerOptions,
   type SecureMcpServerTables,
 } from './mcp-authorization-server';
+export { McpServer, type McpServerBaseOptions, type McpServerOptions } from './mcp-server';
 export { SecureMcpServer, type SecureMcpServerProps } from './secure-mcp-server';
 export { SigningAlgorithm } from './signing-algorithm';
 export { Firewall, type ManagedFirewallOptions } from './firewall';

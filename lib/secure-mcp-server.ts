@@ -1,6 +1,7 @@
 import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import { Construct } from 'constructs';
-import { McpAuthorizationServer, McpAuthorizationServerProps, McpServerBaseOptions } from './mcp-authorization-server';
+import { McpAuthorizationServer, McpAuthorizationServerProps } from './mcp-authorization-server';
+import type { McpServerBaseOptions } from './mcp-server';
 import type { ChallengeMode } from './protected-resources';
 import { Problems } from './private/validation';
 import type { ScopeModel } from './scopes';
