@@ -1,17 +1,7 @@
-import { mkdirSync } from 'node:fs';
-import { createServer, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import type { Browser, BrowserContext } from 'playwright-core';
-import { FlowStore } from '../../lambda/authorize/flow-store';
-import { buildAuthorizeHandler } from '../../lambda/authorize/handler';
-import { OidcUpstream } from '../../lambda/authorize/upstream';
-import { randomToken } from '../../lambda/shared/crypto';
-import { buildTokenHandler } from '../../lambda/token/handler';
+import type { BrowserContext } from 'playwright-core';
 import { authorizationParams } from '../authorize/fixture';
-import { launchBrowser } from '../support/browser';
-import { startHandlerServer, type HandlerServer } from '../support/handler-server';
-import { AuditCapture, Backend, formEvent, lambdaContext } from '../support/harness';
-import { startUpstreamIdp, type UpstreamIdp } from '../../local/upstream-idp';
+import { formEvent, lambdaContext } from '../support/harness';
+import { type BrowserFlow, SCREENSHOTS, startBrowserFlow } from './support';
 
 /**
  * The consent flow in a real browser (the Chromium of the `@sparticuz/chromium` devDependency, driven by playwright-core): our handlers
@@ -19,45 +9,18 @@ import { startUpstreamIdp, type UpstreamIdp } from '../../local/upstream-idp';
  * redirect. Screenshots go to test-output/browser/.
  */
 
-const SCREENSHOTS = 'test-output/browser';
-const UPSTREAM_CLIENT_ID = 'mcp-authorization-server';
-const UPSTREAM_SECRET = 'browser-test-upstream-secret';
-
-const backend = new Backend();
-const audit = new AuditCapture();
-let server: HandlerServer;
-let idp: UpstreamIdp;
-let browser: Browser;
-let context: BrowserContext;
-let tokenHandler: ReturnType<typeof buildTokenHandler>;
-
-/** The MCP client's side: its loopback redirect target, and a page of another origin that frames things. */
-const received: URL[] = [];
-let clientServer: Server;
+let flow: BrowserFlow;
+let server: BrowserFlow['server'];
+let idp: BrowserFlow['idp'];
+let tokenHandler: BrowserFlow['tokenHandler'];
+let received: URL[];
 let clientOrigin: string;
+let context: BrowserContext;
 
 beforeAll(async () => {
-  mkdirSync(SCREENSHOTS, { recursive: true });
-  await backend.start();
-  server = await startHandlerServer();
-  idp = await startUpstreamIdp({ clients: [{ client_id: UPSTREAM_CLIENT_ID, client_secret: UPSTREAM_SECRET, redirect_uris: [`${server.issuer}/callback`] }] });
-  const config = backend.config({ ISSUER: server.issuer, UPSTREAM_ISSUER: idp.issuer, UPSTREAM_CLIENT_ID, UPSTREAM_SCOPES: 'openid profile email groups' });
-  server.handlers.authorize = buildAuthorizeHandler({
-    config,
-    stores: backend.stores(),
-    flows: new FlowStore(backend.db, { pending: backend.tables.pending, consents: backend.tables.consents }),
-    upstream: new OidcUpstream({ config: config.upstream!, redirectUri: `${server.issuer}/callback`, secret: async () => UPSTREAM_SECRET }),
-    clock: () => Math.floor(Date.now() / 1000),
-    sink: audit.sink,
-  });
-  tokenHandler = buildTokenHandler({ config, stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), clock: () => Math.floor(Date.now() / 1000), sink: audit.sink });
-
-  clientServer = createServer((request, response) => {
-    const url = new URL(request.url ?? '/', clientOrigin);
-    if (url.pathname === '/callback') {
-      received.push(url);
-      response.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><title>Client</title><p id="done">The MCP client received the response.</p>');
-    } else if (url.pathname === '/framer') {
+  // The MCP client's origin also serves a frameable page and a page that frames ours (CONS-05).
+  flow = await startBrowserFlow({}, (url, response) => {
+    if (url.pathname === '/framer') {
       const target = url.searchParams.get('src')!.replace(/"/g, '&quot;');
       response
         .writeHead(200, { 'Content-Type': 'text/html' })
@@ -65,36 +28,19 @@ beforeAll(async () => {
     } else {
       response.writeHead(200, { 'Content-Type': 'text/html' }).end('<!doctype html><p id="hello">A frameable page.</p>');
     }
+    return true;
   });
-  await new Promise<void>((resolve) => clientServer.listen(0, '127.0.0.1', resolve));
-  clientOrigin = `http://127.0.0.1:${(clientServer.address() as AddressInfo).port}`;
-
-  browser = await launchBrowser();
+  ({ server, idp, tokenHandler, received, clientOrigin } = flow);
 }, 120_000);
 
-afterAll(async () => {
-  await browser?.close();
-  await new Promise<void>((resolve) => clientServer?.close(() => resolve()));
-  await idp?.stop();
-  await server?.stop();
-  await backend.stop();
-});
+afterAll(() => flow?.stop());
 
 beforeEach(async () => {
-  context = await browser.newContext({ viewport: { width: 900, height: 900 } });
+  context = await flow.browser.newContext({ viewport: { width: 900, height: 900 } });
 });
 afterEach(() => context.close());
 
-async function registerClient(name: string): Promise<{ clientId: string; redirectUri: string }> {
-  const clientId = randomToken(16);
-  const redirectUri = `${clientOrigin}/callback`;
-  await backend.stores().createClient({
-    clientId,
-    metadata: { client_name: name, redirect_uris: [redirectUri], token_endpoint_auth_method: 'none', grant_types: ['authorization_code', 'refresh_token'], response_types: ['code'] },
-    createdAt: Math.floor(Date.now() / 1000),
-  });
-  return { clientId, redirectUri };
-}
+const registerClient = (name: string) => flow.registerClient(name);
 
 const authorizeUrl = (query: Record<string, string>) => `${server.issuer}/authorize?${new URLSearchParams({ ...query, resource: `${server.issuer}/mcp` })}`;
 
