@@ -2,10 +2,7 @@ import { defaultScopes, ScopeModel, scopeSatisfier } from '../../lib/scopes';
 import type { ChallengeMode } from '../../lib/protected-resources';
 import { ENV, type SigningAlgorithm } from '../shared/config';
 import { resourceServersFromEnv, signingAlgorithmFromEnv } from '../shared/resource-servers';
-import { authorizerCaching, clockToleranceFromEnv, DEFAULT_CLOCK_TOLERANCE_SECONDS } from '../../lib/authorizer-gateway';
-
-/** The default clock tolerance (lib/authorizer-gateway.ts), under the name the verifier's callers use. */
-export const CLOCK_TOLERANCE_SECONDS = DEFAULT_CLOCK_TOLERANCE_SECONDS;
+import { authorizerCaching, clockToleranceFromEnv } from '../../lib/authorizer-gateway';
 
 /** How the authorizer decides for the routes of one MCP server. */
 export interface AuthorizerConfig {
@@ -56,12 +53,4 @@ export function loadAuthorizerRoutes(env: Env): AuthorizerRoutes {
     });
   }
   return routes;
-}
-
-/** The configuration of a deployment's only (or default) server: for tests and single-server tools. */
-export function loadAuthorizerConfig(env: Env): AuthorizerConfig {
-  const routes = loadAuthorizerRoutes(env);
-  const first = routes.values().next().value;
-  if (!first) throw new Error('no MCP server is configured');
-  return first;
 }

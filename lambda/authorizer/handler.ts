@@ -26,8 +26,8 @@ import type { AccessTokenClaims } from '../shared/access-token-verifier';
 export const UNAUTHORIZED = 'Unauthorized';
 
 export interface AuthorizerDependencies {
-  /** One configuration for every route, or each MCP server's by its route path (`loadAuthorizerRoutes`). */
-  readonly config: AuthorizerConfig | AuthorizerRoutes;
+  /** Each MCP server's configuration by its route path (`loadAuthorizerRoutes`). */
+  readonly config: AuthorizerRoutes;
   /** The pinned keys; a promise only until a JWKS_URI fetch has completed. */
   readonly keys: () => VerificationKeys | Promise<VerificationKeys>;
   readonly clock: Clock;
@@ -92,20 +92,14 @@ function denialAudit(event: APIGatewayRequestAuthorizerEvent, sink: AuditSink, c
   );
 }
 
-const isRoutes = (config: AuthorizerConfig | AuthorizerRoutes): config is AuthorizerRoutes => config instanceof Map;
-
 export function createAuthorizerHandler(dependencies: AuthorizerDependencies): AuthorizerHandler {
   const { clock, auditSink } = dependencies;
   const routes = dependencies.config;
-  // Resolved once: the per-request path is one Map lookup.
-  const configFor: (event: APIGatewayRequestAuthorizerEvent) => AuthorizerConfig | undefined = isRoutes(routes)
-    ? (event) => routes.get(event.resource ?? '')
-    : () => routes;
   return async (event) => {
     // A key-loading failure is an outage, not a bad token: let it surface as a 500 (AUTHORIZER_FAILURE).
     const pending = dependencies.keys();
     const keys = pending instanceof Promise ? await pending : pending;
-    const config = configFor(event);
+    const config = routes.get(event.resource ?? '');
     if (!config) {
       // A route wired to this authorizer that no server claims: fail closed.
       denialAudit(event, auditSink, clock)('rs.denied', { reason: 'unknown_route', token_presented: false });

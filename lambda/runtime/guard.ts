@@ -138,6 +138,14 @@ function bodyText(event: McpProxyEvent, maxBytes: number): string | 'too_large' 
   return bytes.toString('utf8');
 }
 
+/** 403 insufficient_scope naming every scope the operation needs (RS-7), with this server's metadata. */
+function insufficient(options: ResolvedGuardOptions, requiredScopes: readonly string[], id: JsonRpcId = null): { readonly proceed: false; readonly response: McpProxyResult } {
+  return {
+    proceed: false,
+    response: jsonRpcError(403, JSON_RPC_FORBIDDEN, 'Forbidden: insufficient scope', id, { 'WWW-Authenticate': insufficientScopeChallenge(options.resourceMetadataUrl, requiredScopes) }),
+  };
+}
+
 export function guardRequest<E extends McpProxyEvent>(event: E, options: ResolvedGuardOptions): GuardOutcome<E> {
   const headers = collectHeaders(event);
 
@@ -178,18 +186,14 @@ export function guardRequest<E extends McpProxyEvent>(event: E, options: Resolve
     };
   }
 
-  const insufficient = (requiredScopes: readonly string[], id: JsonRpcId = null): GuardOutcome<E> => ({
-    proceed: false,
-    response: jsonRpcError(403, JSON_RPC_FORBIDDEN, 'Forbidden: insufficient scope', id, { 'WWW-Authenticate': insufficientScopeChallenge(options.resourceMetadataUrl, requiredScopes) }),
-  });
   // The edge found a scope missing and left the answer to us (per-server challenges): refuse, whatever
   // this function's own scope model says.
-  if (caller.scopeDenied) return insufficient(caller.scopeDenied.length > 0 ? caller.scopeDenied : options.defaultScopes);
+  if (caller.scopeDenied) return insufficient(options, caller.scopeDenied.length > 0 ? caller.scopeDenied : options.defaultScopes);
 
   const stripped = stripAuthorization(event);
   if (event.httpMethod !== 'POST') {
     // GET/HEAD (probes, a stream) name no operation: they need the default scopes.
-    if (!options.satisfies(caller.scopes, options.defaultScopes)) return insufficient(options.defaultScopes);
+    if (!options.satisfies(caller.scopes, options.defaultScopes)) return insufficient(options, options.defaultScopes);
     return { proceed: true, event: stripped, caller };
   }
 
@@ -217,7 +221,7 @@ export function guardRequest<E extends McpProxyEvent>(event: E, options: Resolve
   const params = isObject(message.params) ? message.params : undefined;
   const toolName = method === 'tools/call' && typeof params?.name === 'string' ? params.name : undefined;
   const requiredScopes = requiredScopesFor(options.scopeModel, method ?? '', toolName);
-  if (!options.satisfies(caller.scopes, requiredScopes)) return insufficient(requiredScopes, id);
+  if (!options.satisfies(caller.scopes, requiredScopes)) return insufficient(options, requiredScopes, id);
   return { proceed: true, event: stripped, caller, call: { id, method, toolName } };
 }
 

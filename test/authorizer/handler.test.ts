@@ -6,7 +6,7 @@ import { createAuthorizerHandler, UNAUTHORIZED } from '../../lambda/authorizer/h
 import { authorizerGatewayResponses, renderGatewayResponse } from '../../lib/authorizer-gateway';
 import { createGateway, OTHER_METHOD_ARN } from './support/gateway';
 import {
-  authorizerConfig,
+  authorizerConfig, authorizerRoutes,
   authorizerEvent,
   captureAudit,
   METHOD_ARN,
@@ -36,7 +36,7 @@ const AUDIT_MODEL: ScopeModel = {
 function authorizer(env: Record<string, string> = {}, now = NOW) {
   const audit = captureAudit();
   const config = authorizerConfig(env);
-  const handler = createAuthorizerHandler({ config, keys: async () => keys, clock: () => now, auditSink: audit.sink });
+  const handler = createAuthorizerHandler({ config: authorizerRoutes(env), keys: async () => keys, clock: () => now, auditSink: audit.sink });
   return { handler, audit, config };
 }
 
@@ -131,7 +131,7 @@ describe('authorizer responses as API Gateway REST expects them', () => {
 
   test('a failure to load the keys is an outage (500), not a 401', async () => {
     const handler = createAuthorizerHandler({
-      config: authorizerConfig(),
+      config: authorizerRoutes(),
       keys: () => Promise.reject(new Error('JWKS fetch failed with HTTP 503')),
       clock: () => NOW,
       auditSink: () => undefined,
@@ -359,7 +359,7 @@ describe('FAULT-10 cross-request isolation', () => {
     await fc.assert(
       fc.asyncProperty(fc.scheduler(), fc.array(fc.integer({ min: 0, max: 2 }), { minLength: 2, maxLength: 12 }), async (scheduler, order) => {
         const handler = createAuthorizerHandler({
-          config: authorizerConfig(),
+          config: authorizerRoutes(),
           // Every invocation yields at the key lookup, in an order fast-check chooses.
           keys: () => scheduler.schedule(Promise.resolve(keys)),
           clock: () => NOW,

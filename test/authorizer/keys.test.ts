@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
 import { fetchJwks, keysFromJwks, verificationKeysLoader, type Fetch } from '../../lambda/shared/verification-keys';
-import { authorizerConfig, authorizerEvent, jwksOf, mint, NOW, testKey } from './support/tokens';
+import { authorizerRoutes, authorizerEvent, jwksOf, mint, NOW, testKey } from './support/tokens';
 
 const rsa = testKey('RS256');
 const rsa2 = testKey('RS256', 'rs256-2');
@@ -55,7 +55,7 @@ describe('JWKS_URI (fetched once per container)', () => {
   test('JWT-04 the JWKS is fetched once, and never again for an unknown kid', async () => {
     const fetchDocument = jest.fn<ReturnType<Fetch>, Parameters<Fetch>>(async () => jsonResponse(jwksOf(rsa)));
     const keys = verificationKeysLoader({ JWKS_URI: uri }, 'RS256', fetchDocument);
-    const handler = createAuthorizerHandler({ config: authorizerConfig(), keys, clock: () => NOW, auditSink: () => undefined });
+    const handler = createAuthorizerHandler({ config: authorizerRoutes(), keys, clock: () => NOW, auditSink: () => undefined });
     await expect(handler(authorizerEvent({ authorization: `Bearer ${mint(rsa)}` }))).resolves.toMatchObject({ principalId: 'user-123' });
     for (const kid of ['unknown', rsa2.kid, '../../jwks']) {
       await expect(handler(authorizerEvent({ authorization: `Bearer ${mint(rsa, { header: { kid } })}` }))).rejects.toThrow('Unauthorized');
@@ -80,7 +80,7 @@ describe('JWKS_URI (fetched once per container)', () => {
       .mockResolvedValueOnce(jsonResponse({ message: 'busy' }, 503))
       .mockResolvedValueOnce(jsonResponse(jwksOf(rsa)));
     const keys = verificationKeysLoader({ JWKS_URI: uri }, 'RS256', fetchDocument);
-    const handler = createAuthorizerHandler({ config: authorizerConfig(), keys, clock: () => NOW, auditSink: () => undefined });
+    const handler = createAuthorizerHandler({ config: authorizerRoutes(), keys, clock: () => NOW, auditSink: () => undefined });
     const event = authorizerEvent({ authorization: `Bearer ${mint(rsa)}` });
     await expect(handler(event)).rejects.toThrow('JWKS fetch failed with HTTP 503');
     await expect(handler(event)).resolves.toMatchObject({ principalId: 'user-123' });
@@ -91,7 +91,7 @@ describe('JWKS_URI (fetched once per container)', () => {
   test('keys pinned in TRUSTED_JWKS win over a fetched key with the same kid', async () => {
     const impostor = { ...rsa2.jwk, kid: rsa.kid };
     const keys = verificationKeysLoader({ JWKS_URI: uri, TRUSTED_JWKS: JSON.stringify(jwksOf(rsa)) }, 'RS256', async () => jsonResponse({ keys: [impostor, ec.jwk] }));
-    const handler = createAuthorizerHandler({ config: authorizerConfig(), keys, clock: () => NOW, auditSink: () => undefined });
+    const handler = createAuthorizerHandler({ config: authorizerRoutes(), keys, clock: () => NOW, auditSink: () => undefined });
     await expect(handler(authorizerEvent({ authorization: `Bearer ${mint(rsa)}` }))).resolves.toMatchObject({ principalId: 'user-123' });
   });
 

@@ -3,7 +3,7 @@ import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
 import { createExampleHandler } from '../../lambda/example-mcp/handler';
 import { authorizerCaching } from '../../lib/authorizer-gateway';
 import { createGateway, type GatewayResponse } from '../authorizer/support/gateway';
-import { authorizerConfig, mint, NOW, PRM_URL, testKey, verificationKeys } from '../authorizer/support/tokens';
+import { authorizerRoutes, mint, NOW, PRM_URL, testKey, verificationKeys } from '../authorizer/support/tokens';
 
 // The whole resource-server path: API Gateway (emulated, with its authorizer cache), the Lambda
 // authorizer, the gateway responses, the runtime guard and the example MCP server.
@@ -16,7 +16,7 @@ const body = (name: string, args: Record<string, unknown> = {}) => JSON.stringif
 function stack(ttlSeconds: number) {
   let now = NOW;
   const caching = authorizerCaching(ttlSeconds);
-  const authorizer = createAuthorizerHandler({ config: authorizerConfig({ ...caching.environment }), keys: async () => keys, clock: () => now, auditSink: () => undefined });
+  const authorizer = createAuthorizerHandler({ config: authorizerRoutes({ ...caching.environment }), keys: async () => keys, clock: () => now, auditSink: () => undefined });
   const mcp = createExampleHandler({ resourceMetadataUrl: PRM_URL, clock: () => now });
   const gateway = createGateway({
     authorizer,

@@ -1,5 +1,5 @@
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
-import { loadAuthorizerConfig } from '../../lambda/authorizer/config';
+import { loadAuthorizerRoutes } from '../../lambda/authorizer/config';
 import { keysFromJwks, pinKeys } from '../../lambda/shared/verification-keys';
 import { MAX_CODE_FAILURES } from '../../lambda/shared/stores';
 import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants/authorization-code';
@@ -346,13 +346,13 @@ describe('AUDIT-01 the authorizer', () => {
   test('AUDIT-01 rs.denied for a missing, a malformed and an under-scoped token: one valid event each', async () => {
     const lines: string[] = [];
     const keys = pinKeys('RS256', keysFromJwks(await fixture.backend.jwks().jwks(), 'RS256'));
-    const authorizer = createAuthorizerHandler({ config: loadAuthorizerConfig({ ISSUER }), keys: () => keys, clock: fixture.clock.fn, auditSink: (line) => lines.push(line) });
+    const authorizer = createAuthorizerHandler({ config: loadAuthorizerRoutes({ ISSUER }), keys: () => keys, clock: fixture.clock.fn, auditSink: (line) => lines.push(line) });
     const { params } = await redeemable();
     const accessToken = (await token('/token', params)).json.access_token;
     const event = (headers: Record<string, string>) =>
       ({
         type: 'REQUEST',
-        methodArn: 'arn:aws:execute-api:us-east-1:1:api/prod/POST/mcp',
+        methodArn: 'arn:aws:execute-api:us-east-1:1:api/prod/POST/mcp', resource: '/mcp',
         headers,
         multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])),
         requestContext: { requestId: 'req-authorizer', identity: { sourceIp: IP, userAgent: UA } },

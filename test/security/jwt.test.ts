@@ -1,6 +1,7 @@
 import type { APIGatewayAuthorizerResult } from 'aws-lambda';
 import { DEFAULT_SCOPE_MODEL } from '../../lib/scopes';
-import { CLOCK_TOLERANCE_SECONDS, loadAuthorizerConfig } from '../../lambda/authorizer/config';
+import { loadAuthorizerRoutes } from '../../lambda/authorizer/config';
+import { DEFAULT_CLOCK_TOLERANCE_SECONDS as CLOCK_TOLERANCE_SECONDS } from '../../lib/authorizer-gateway';
 import { createAuthorizerHandler, UNAUTHORIZED } from '../../lambda/authorizer/handler';
 import { keysFromJwks, pinKeys, type VerificationKeys } from '../../lambda/shared/verification-keys';
 import { withMcpGuard } from '../../lambda/runtime/middleware';
@@ -40,10 +41,10 @@ async function post(params: Record<string, string>) {
 /** The authorizer as deployed (no per-request AWS call), at time `at`. */
 async function edge(accessToken: string, at: number, cacheTtl?: number): Promise<APIGatewayAuthorizerResult | 'Unauthorized'> {
   const env: Record<string, string> = { ISSUER, ...(cacheTtl ? { AUTHORIZER_CACHE_TTL_SECONDS: String(cacheTtl) } : {}) };
-  const authorizer = createAuthorizerHandler({ config: loadAuthorizerConfig(env), keys: () => keys, clock: () => at, auditSink: () => undefined });
+  const authorizer = createAuthorizerHandler({ config: loadAuthorizerRoutes(env), keys: () => keys, clock: () => at, auditSink: () => undefined });
   const headers = { Authorization: `Bearer ${accessToken}` };
   try {
-    return await authorizer({ type: 'REQUEST', methodArn: 'arn:aws:execute-api:us-east-1:1:api/prod/POST/mcp', headers, multiValueHeaders: { Authorization: [headers.Authorization] }, requestContext: { requestId: 'r' } } as never);
+    return await authorizer({ type: 'REQUEST', methodArn: 'arn:aws:execute-api:us-east-1:1:api/prod/POST/mcp', resource: '/mcp', headers, multiValueHeaders: { Authorization: [headers.Authorization] }, requestContext: { requestId: 'r' } } as never);
   } catch (error) {
     expect((error as Error).message).toBe(UNAUTHORIZED);
     return 'Unauthorized';

@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import type { APIGatewayAuthorizerResult, APIGatewayProxyResult, Context } from 'aws-lambda';
 import { accessLogFormat } from '../../lib/private/rest-api';
 import { DEFAULT_SCOPE_MODEL } from '../../lib/scopes';
-import { loadAuthorizerConfig } from '../../lambda/authorizer/config';
+import { loadAuthorizerRoutes } from '../../lambda/authorizer/config';
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
 import { keysFromJwks, pinKeys } from '../../lambda/shared/verification-keys';
 import { ALLOW_CONTEXT, DENY_CONTEXT } from '../../lambda/runtime/caller';
@@ -151,9 +151,9 @@ test('AUDIT-02 UPS-06 no canary (secret, verifier, code, tokens, Authorization, 
 
     // 5. The edge: the authorizer allows, denies for scope, refuses a canary bearer; the guard strips the token.
     const keys = pinKeys('RS256', keysFromJwks(await fixture.backend.jwks().jwks(), 'RS256'));
-    const authorizer = createAuthorizerHandler({ config: loadAuthorizerConfig({ ISSUER }), keys: () => keys, clock: fixture.clock.fn, auditSink: (line) => authorizerLines.push(line) });
+    const authorizer = createAuthorizerHandler({ config: loadAuthorizerRoutes({ ISSUER }), keys: () => keys, clock: fixture.clock.fn, auditSink: (line) => authorizerLines.push(line) });
     const edge = async (step: string, headers: Record<string, string>) => {
-      const event = { type: 'REQUEST', methodArn: 'arn:aws:execute-api:us-east-1:1:api/prod/POST/mcp', headers, multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])), requestContext: { requestId: step, identity: { sourceIp: '198.51.100.7' } } };
+      const event = { type: 'REQUEST', methodArn: 'arn:aws:execute-api:us-east-1:1:api/prod/POST/mcp', resource: '/mcp', headers, multiValueHeaders: Object.fromEntries(Object.entries(headers).map(([k, v]) => [k, [v]])), requestContext: { requestId: step, identity: { sourceIp: '198.51.100.7' } } };
       try {
         return capture(step, await authorizer(event as never)) as APIGatewayAuthorizerResult;
       } catch (error) {

@@ -5,7 +5,7 @@ import { readCookie } from '../../lambda/authorize/cookies';
 import { displayName, escapeHtml } from '../../lambda/authorize/pages';
 import { QueryParameters } from '../../lambda/authorize/query';
 import { scopesToAsk } from '../../lambda/authorize/scopes';
-import { loadAuthorizerConfig } from '../../lambda/authorizer/config';
+import { loadAuthorizerRoutes } from '../../lambda/authorizer/config';
 import { createAuthorizerHandler, UNAUTHORIZED } from '../../lambda/authorizer/handler';
 import { keysFromJwks, pinKeys } from '../../lambda/shared/verification-keys';
 import { verifyAccessToken } from '../../lambda/shared/access-token-verifier';
@@ -309,7 +309,7 @@ describe('ROB-03 arbitrary requests to every endpoint', () => {
 
   test('ROB-03 the authorizer: any headers and query give Allow, Deny or 401, never another failure', async () => {
     const keys = pinKeys('RS256', keysFromJwks(await fixture.backend.jwks().jwks(), 'RS256'));
-    const authorizer = createAuthorizerHandler({ config: loadAuthorizerConfig({ ISSUER }), keys: () => keys, clock: fixture.clock.fn, auditSink: () => undefined });
+    const authorizer = createAuthorizerHandler({ config: loadAuthorizerRoutes({ ISSUER }), keys: () => keys, clock: fixture.clock.fn, auditSink: () => undefined });
     const authorization = fc.oneof(headerValue, fc.constant(`Bearer ${known.accessToken}`), fc.nat(known.accessToken.length - 1).map((i) => `Bearer ${known.accessToken.slice(0, i)}`));
     await fc.assert(
       fc.asyncProperty(headers, fc.option(authorization, { nil: undefined }), fc.dictionary(fc.string({ maxLength: 8 }), value(), { maxKeys: 3 }), async (headerLists, auth, queryString) => {

@@ -1,6 +1,6 @@
 import { createHmac, generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { loadAuthorizerConfig, type AuthorizerConfig } from '../../../lambda/authorizer/config';
+import { loadAuthorizerRoutes, type AuthorizerConfig, type AuthorizerRoutes } from '../../../lambda/authorizer/config';
 import { keysFromJwks, pinKeys, type VerificationKeys } from '../../../lambda/shared/verification-keys';
 
 /**
@@ -101,7 +101,12 @@ export function verificationKeys(alg: Algorithm, ...keys: TestKey[]): Verificati
 }
 
 export function authorizerConfig(env: Record<string, string> = {}): AuthorizerConfig {
-  return loadAuthorizerConfig({ ISSUER, ...env });
+  return authorizerRoutes(env).get('/mcp')!;
+}
+
+/** The routes the authorizer handler takes: one server at /mcp, configured as the construct would. */
+export function authorizerRoutes(env: Record<string, string> = {}): AuthorizerRoutes {
+  return loadAuthorizerRoutes({ ISSUER, ...env });
 }
 
 export interface EventOptions {
