@@ -1,14 +1,48 @@
+import { type RemovalPolicy, Stack } from 'aws-cdk-lib';
 import type * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
+import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
+import type * as kms from 'aws-cdk-lib/aws-kms';
+import type * as logs from 'aws-cdk-lib/aws-logs';
+import type { Construct } from 'constructs';
+import { claim, ownerOf } from './private/environment-owner';
+import { type CreatedTrail, createTrail } from './private/trail';
+
+/** @internal What a trail is bound to: the tables whose data events it records, and how logs are kept. */
+export interface AuditTrailBindContext {
+  readonly tables: readonly dynamodb.ITable[];
+  /**
+   * Whether an earlier trail of the app may record for this instance (the default trail): management
+   * events are then recorded once per account and Region. `AuditTrail.create()` given explicitly always
+   * creates a full trail.
+   */
+  readonly shareEarlierTrail: boolean;
+  readonly logRetention: logs.RetentionDays;
+  readonly removalPolicy: RemovalPolicy;
+  readonly logEncryptionKey?: kms.IKey;
+}
+
+/** @internal What binding a trail created or refers to. */
+export interface BoundAuditTrail {
+  /** The trail the construct created. */
+  readonly created?: Omit<CreatedTrail, 'addTables'>;
+  /** The trail that records for this instance without being its own (brought, or an earlier instance's). */
+  readonly existingTrail?: cloudtrail.ITrailRef;
+  /** The log group of the management events that name the signing keys, when the construct knows it. */
+  readonly managementEventsLogGroup?: logs.ILogGroup;
+}
+
+/** The trail of the first instance of an account and Region, which later instances of its stack share. */
+type ManagementTrail = Pick<CreatedTrail, 'trail' | 'logGroup' | 'addTables'>;
 
 /** Where the API calls on the signing key and the construct's tables are recorded. */
-export class AuditTrail {
+export abstract class AuditTrail {
   /**
    * A new single-Region trail: management events (KMS included), DynamoDB data events for the
    * construct's tables, log file validation, KMS encryption, CloudWatch Logs delivery, and an SSL-only,
    * versioned, access-logged bucket.
    */
   public static create(): AuditTrail {
-    return new AuditTrail('create');
+    return new CreatedAuditTrail();
   }
 
   /**
@@ -17,16 +51,48 @@ export class AuditTrail {
    * tables in `tables`.
    */
   public static existing(trail: cloudtrail.ITrailRef): AuditTrail {
-    return new AuditTrail('existing', trail);
+    return new ExistingAuditTrail(trail);
   }
 
   /** No trail. KMS key use and table access are then not recorded. */
   public static disabled(): AuditTrail {
-    return new AuditTrail('disabled');
+    return new DisabledAuditTrail();
   }
 
-  private constructor(
-    /** @internal */ public readonly _mode: 'create' | 'existing' | 'disabled',
-    /** @internal */ public readonly _trail?: cloudtrail.ITrailRef,
-  ) {}
+  protected constructor() {}
+
+  /** @internal Creates what the trail needs in `scope`, or finds the trail that records for it. */
+  public abstract _bind(scope: Construct, context: AuditTrailBindContext): BoundAuditTrail;
+}
+
+class CreatedAuditTrail extends AuditTrail {
+  public _bind(scope: Construct, context: AuditTrailBindContext): BoundAuditTrail {
+    // By default a later instance adds its tables to the trail of an earlier one in its stack, or (in
+    // another stack) creates a trail of its tables' data events only.
+    const earlierTrail = context.shareEarlierTrail ? ownerOf<ManagementTrail>(scope, 'managementTrail') : undefined;
+    if (earlierTrail && Stack.of(earlierTrail.trail) === Stack.of(scope)) {
+      earlierTrail.addTables(context.tables);
+      return { existingTrail: earlierTrail.trail.node.defaultChild as cloudtrail.CfnTrail, managementEventsLogGroup: earlierTrail.logGroup };
+    }
+    const { tables, logRetention, removalPolicy, logEncryptionKey } = context;
+    const created = createTrail(scope, { tables, managementEvents: earlierTrail === undefined, logRetention, removalPolicy, logEncryptionKey });
+    if (!earlierTrail) claim<ManagementTrail>(scope, 'managementTrail', created);
+    return { created, managementEventsLogGroup: (earlierTrail ?? created).logGroup };
+  }
+}
+
+class ExistingAuditTrail extends AuditTrail {
+  constructor(private readonly trail: cloudtrail.ITrailRef) {
+    super();
+  }
+
+  public _bind(): BoundAuditTrail {
+    return { existingTrail: this.trail };
+  }
+}
+
+class DisabledAuditTrail extends AuditTrail {
+  public _bind(): BoundAuditTrail {
+    return {};
+  }
 }

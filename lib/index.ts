@@ -3,10 +3,8 @@
  * (README, "Versioning"). The contract modules (routes, tables, environment, ...) are the library's own
  * and are not exported: their internals may change in any release.
  */
+export { ISSUER_PATH_WARNING, LOG_ENCRYPTION_KEY_POLICY_WARNING, MCP_GUARD_ENVIRONMENT_WARNING } from './warnings';
 export {
-  ISSUER_PATH_WARNING,
-  LOG_ENCRYPTION_KEY_POLICY_WARNING,
-  MCP_GUARD_ENVIRONMENT_WARNING,
   McpAuthorizationServer,
   type AlarmThresholds,
   type MachineClient,

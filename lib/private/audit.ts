@@ -4,6 +4,7 @@ import * as actions from 'aws-cdk-lib/aws-cloudwatch-actions';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { Construct } from 'constructs';
+import type { AuthorizationServerFunction } from '../functions';
 
 /**
  * Security alarms from the handlers' audit events. Every handler writes one JSON line per security
@@ -12,7 +13,7 @@ import { Construct } from 'constructs';
  */
 
 /** The function log groups the audit events appear in. */
-export type AuditSource = 'token' | 'register' | 'authorize' | 'metadata' | 'authorizer';
+export type AuditSource = AuthorizationServerFunction;
 
 export interface AuditAlarmDefinition {
   /** Construct id of the alarm (part of the public contract) and the key in `SecureMcpServer.alarms`. */
@@ -120,6 +121,11 @@ export const WAF_DEFAULT_THRESHOLD = 1000;
 
 export const ALARM_PERIOD = Duration.minutes(5);
 
+/** One audit metric of an instance: the five-minute sum unless `props` says otherwise. */
+export function auditMetric(namespace: string, metricName: string, props: cloudwatch.MetricOptions = {}): cloudwatch.Metric {
+  return new cloudwatch.Metric({ namespace, metricName, statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD, ...props });
+}
+
 export interface AuditAlarmOptions {
   readonly namespace: string;
   readonly logGroups: Readonly<Record<AuditSource, logs.ILogGroup>>;
@@ -158,7 +164,7 @@ export function createAuditAlarms(scope: Construct, options: AuditAlarmOptions):
   const alarms: Record<string, cloudwatch.Alarm> = {};
   for (const definition of AUDIT_ALARMS) {
     addMetricFilters(scope, options, definition);
-    const metric = new cloudwatch.Metric({ namespace: options.namespace, metricName: definition.metricName, statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD });
+    const metric = auditMetric(options.namespace, definition.metricName);
     const threshold = options.thresholds?.[thresholdKey(definition.metricName)] ?? definition.threshold;
     alarms[definition.id] = alarmOn(scope, definition.id, metric, threshold, definition.description, options.topic);
   }
@@ -199,7 +205,7 @@ export function createKeyStateAlarm(scope: Construct, namespace: string, trailLo
     metricName: 'KmsKeyStateChanges',
     metricValue: '1',
   });
-  const metric = new cloudwatch.Metric({ namespace, metricName: 'KmsKeyStateChanges', statistic: cloudwatch.Stats.SUM, period: ALARM_PERIOD });
+  const metric = auditMetric(namespace, 'KmsKeyStateChanges');
   return alarmOn(
     scope,
     'KmsKeyStateChangeAlarm',

@@ -3,7 +3,7 @@ import * as apigateway from 'aws-cdk-lib/aws-apigateway';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import { _acknowledge } from '../acknowledgements';
 import type { GatewayResponseDefinition } from '../authorizer-gateway';
-import { allowedMethods, AUTHORIZATION_SERVER_ROUTES, CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, HandlerName, mcpServerRoutes, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, Route } from '../routes';
+import { allowedMethods, answersPreflight, AUTHORIZATION_SERVER_ROUTES, CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADERS, HandlerName, mcpServerRoutes, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, Route } from '../routes';
 
 /**
  * Builds API Gateway from the routes manifest (lib/routes.ts): every route, and only those, becomes a
@@ -127,11 +127,6 @@ export type BuiltMethods = ReadonlyMap<string, apigateway.Method>;
 /** Route key used in maps and messages: `POST /token`. */
 export function routeKey(route: Pick<Route, 'method' | 'path'>): string {
   return `${route.method} ${route.path}`;
-}
-
-/** The public routes a browser calls cross-origin answer CORS preflights: metadata (`cors`) and the MCP endpoint, as the local stack does. */
-function answersPreflight(routes: readonly Route[]): boolean {
-  return routes.some((route) => route.cors === true || route.authorization === 'bearer');
 }
 
 /** One integration per function, so that every method of a function shares it. */
