@@ -3,7 +3,7 @@ import { App } from 'aws-cdk-lib';
 import { execFileSync } from 'node:child_process';
 import { existsSync } from 'node:fs';
 import { join } from 'node:path';
-import { BUNDLES } from '../lib/private/assets';
+import { BUNDLES } from '../lib/functions';
 import { configureExampleApp } from './example-stack';
 
 // `npx cdk synth` / `npx cdk deploy` run this file (cdk.json). The stack is environment-agnostic, so

@@ -1,4 +1,5 @@
 import { DEFAULT_MCP_PATH, protectedResourceMetadataPath } from './protected-resources';
+import type { AuthorizationServerFunction } from './functions';
 
 /**
  * The routes manifest: every HTTP route, the handler that serves it and who may call it. The construct
@@ -6,8 +7,8 @@ import { DEFAULT_MCP_PATH, protectedResourceMetadataPath } from './protected-res
  * Paths are relative to the deployment's base path (the stage, or a custom domain's base path).
  */
 
-/** The handler bundles built into `assets/<name>/index.js` by scripts/bundle.mjs. */
-export type HandlerName = 'metadata' | 'register' | 'authorize' | 'token' | 'authorizer' | 'mcp';
+/** What serves a route: a function of the authorization server (lib/functions.ts), or the MCP server's own. */
+export type HandlerName = AuthorizationServerFunction | 'mcp';
 
 /** `public`: anyone; `bearer`: the Lambda authorizer runs first. */
 export type RouteAuthorization = 'public' | 'bearer';

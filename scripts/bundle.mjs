@@ -15,7 +15,17 @@ import bundleOptionsModule from './bundle-options.cjs';
 
 const { bundleOptions } = bundleOptionsModule;
 
-export const HANDLERS = ['metadata', 'register', 'token', 'authorize', 'authorizer', 'example-mcp'];
+/**
+ * The bundles, read from their one definition: lib/functions.ts (a contract module: it imports only
+ * other contract modules, so its compiled text runs on its own once those imports are inlined).
+ */
+async function bundleNames() {
+  const { outputFiles } = await build({ entryPoints: [new URL('../lib/functions.ts', import.meta.url).pathname], bundle: true, format: 'esm', platform: 'neutral', write: false, logLevel: 'warning' });
+  const { BUNDLES } = await import(`data:text/javascript;base64,${Buffer.from(outputFiles[0].text).toString('base64')}`);
+  return [...BUNDLES];
+}
+
+export const HANDLERS = await bundleNames();
 
 /** Replaces the files of `target` with those of `staged`, one atomic rename per file, then drops stale files. */
 function replaceDirectory(staged, target) {

@@ -1,9 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
-
-/** The handler bundles scripts/bundle.mjs writes to `assets/<name>/index.mjs` (handler export `handler`). */
-export const BUNDLES = ['metadata', 'register', 'token', 'authorize', 'authorizer', 'example-mcp'] as const;
-export type BundleName = (typeof BUNDLES)[number];
+import type { BundleName } from '../functions';
 
 const PACKAGE_NAME = 'cdk-secure-mcp-server';
 

@@ -6,7 +6,8 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import { Construct } from 'constructs';
 import { _acknowledge } from '../acknowledgements';
-import { BundleName, bundleDirectory } from './assets';
+import type { BundleName } from '../functions';
+import { bundleDirectory } from './assets';
 import { LAMBDA_ENVIRONMENT_LIMIT_BYTES } from './environment';
 
 export interface HandlerFunctionProps {
