@@ -1,6 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { homedir, tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { CfnElement } from 'aws-cdk-lib';
 import { Match } from 'aws-cdk-lib/assertions';
 import { insufficientScopeDenyContext, renderGatewayResponse, GatewayResponseDefinition } from '../../lib/authorizer-gateway';
 import { assetHashSerializer } from '../../lib/testing';
@@ -638,10 +639,51 @@ describe('INFRA-09 audit metric filters and alarms', () => {
   });
 });
 
+/**
+ * The step of the construction (lib/private/authorization-server/) that builds a resource, from its
+ * construct path under the construct: one snapshot per step keeps a change reviewable where it happens.
+ */
+function builderOf(path: string): string | undefined {
+  const [top, second] = path.split('/');
+  if (top === 'Api') {
+    if (second === 'Default' || second === 'RequestValidator' || second.endsWith('Response')) return 'routes';
+    return 'api';
+  }
+  if (top === 'AccessLogs') return 'api';
+  if (top === 'SigningKey' || top.endsWith('Table')) return 'keys-and-tables';
+  if (['Metadata', 'Register', 'Token', 'Authorize', 'Authorizer'].includes(top)) return 'functions';
+  if (top === 'RequestAuthorizer') return 'mcp-server';
+  if (top.startsWith('WebAcl')) return 'firewall';
+  if (top === 'AlarmTopic' || top === 'Dashboard' || top.startsWith('Trail') || top.endsWith('Filter') || top.endsWith('Alarm')) return 'audit';
+  return undefined;
+}
+
+const BUILDERS = ['api', 'keys-and-tables', 'functions', 'routes', 'mcp-server', 'firewall', 'audit'];
+
 describe('snapshot and determinism', () => {
-  it('matches the snapshot with asset hashes normalised', () => {
+  const resourceBuilders = new Map<string, string | undefined>();
+  for (const element of mcp.node.findAll()) {
+    if (element instanceof CfnElement) resourceBuilders.set(stack.getLogicalId(element), builderOf(element.node.path.split('/').slice(2).join('/')));
+  }
+  // The API deployment's logical id gains a hash of the methods at synth: it starts with the one it had.
+  const builderOfId = (id: string) => resourceBuilders.get(id) ?? [...resourceBuilders].find(([known]) => id.startsWith(known) && resources[id].Type === 'AWS::ApiGateway::Deployment')?.[1];
+
+  it('attributes every resource of the construct to one step of its construction', () => {
+    const outside = Object.keys(resources).filter((id) => builderOfId(id) === undefined);
+    expect(outside.map((id) => resources[id].Type).sort()).toEqual(['AWS::IAM::Role', 'AWS::Lambda::Function']); // the team's MCP handler
+    expect([...resourceBuilders].filter(([, builder]) => builder === undefined).map(([id]) => id)).toEqual([]);
+    expect(new Set(resourceBuilders.values())).toEqual(new Set(BUILDERS));
+  });
+
+  it.each(BUILDERS)('matches the snapshot of the %s step, with asset hashes normalised', (builder) => {
     expect.addSnapshotSerializer(assetHashSerializer);
-    expect(json).toMatchSnapshot();
+    const own = Object.fromEntries(Object.entries(resources).filter(([id]) => builderOfId(id) === builder));
+    expect({ Resources: own }).toMatchSnapshot();
+  });
+
+  it('matches the snapshot of the template outside its resources', () => {
+    const { Resources: _resources, ...rest } = json as { Resources: unknown; [section: string]: unknown };
+    expect(rest).toMatchSnapshot();
   });
 
   it('synthesizes byte-identical templates from the same code, with no machine paths', () => {
