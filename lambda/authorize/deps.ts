@@ -1,6 +1,6 @@
 import type { Audit } from '../shared/audit';
 import type { Clock } from '../shared/clock';
-import type { AuthServerConfig } from '../shared/config';
+import type { AuthorizeConfig } from './config';
 import type { Stores } from '../shared/stores';
 import type { ClientLookup } from './clients';
 import type { FlowStore } from './flow-store';
@@ -8,7 +8,7 @@ import type { UpstreamProvider } from './upstream';
 
 /** Everything one request of the authorize flow works with; built per request by the handler. */
 export interface AuthorizeDeps {
-  readonly config: AuthServerConfig;
+  readonly config: AuthorizeConfig;
   readonly stores: Pick<Stores, 'createCode' | 'markClientUsed'>;
   readonly flows: FlowStore;
   readonly clients: ClientLookup;

@@ -1,6 +1,6 @@
 import type { Audit, AuditSink } from '../shared/audit';
 import type { Clock } from '../shared/clock';
-import type { AuthServerConfig } from '../shared/config';
+import type { AuthorizeConfig } from './config';
 import { htmlHandler, routeOf } from '../shared/handler';
 import type { Stores } from '../shared/stores';
 import { authorize } from './routes/authorize';
@@ -13,7 +13,7 @@ import { finishSignIn } from './routes/callback';
 import type { UpstreamProvider } from './upstream';
 
 export interface AuthorizeHandlerDeps {
-  readonly config: AuthServerConfig;
+  readonly config: AuthorizeConfig;
   readonly stores: Pick<Stores, 'getClient' | 'createCode' | 'markClientUsed'>;
   readonly flows: FlowStore;
   /** The Client ID Metadata Document fetcher; absent when CIMD is disabled (SSRF-06). */

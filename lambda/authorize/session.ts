@@ -29,7 +29,7 @@ function entitlementClaims(servers: ResourceServers, claims: Readonly<Record<str
   return kept;
 }
 
-const cookieNameOf = (deps: AuthorizeDeps) => sessionCookieName(deps.config.issuer, deps.config.upstream?.issuer ?? '');
+const cookieNameOf = (deps: AuthorizeDeps) => sessionCookieName(deps.config.issuer, deps.config.upstream.issuer);
 
 /**
  * Starts a session for the user the upstream just verified; returns its cookie. None when sessions

@@ -2,12 +2,12 @@ import { httpHandler } from '../shared/handler';
 import { type HttpEvent, jsonResponse, NO_STORE, parseJsonObject, singleHeader } from '../shared/http';
 import type { Audit, AuditSink } from '../shared/audit';
 import type { Clock } from '../shared/clock';
-import type { AuthServerConfig } from '../shared/config';
+import type { RegisterConfig } from './config';
 import type { Stores } from '../shared/stores';
 import { deleteClient, readClient, registerClient, RegistrationDeps, updateClient } from './registration';
 
 export interface RegisterHandlerDeps {
-  readonly config: AuthServerConfig;
+  readonly config: RegisterConfig;
   readonly stores: Stores;
   readonly clock: Clock;
   readonly sink: AuditSink;

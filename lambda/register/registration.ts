@@ -3,7 +3,7 @@ import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { send } from '../shared/dynamo';
 import type { Audit } from '../shared/audit';
 import type { Clock } from '../shared/clock';
-import type { AuthServerConfig } from '../shared/config';
+import type { RegisterConfig } from './config';
 import { constantTimeEqual, randomToken, sha256 } from '../shared/crypto';
 import { ClientMetadata, RegistrationPolicy, validateRegistrationRequest } from '../shared/client-metadata';
 import { OAuthError } from '../shared/oauth-error';
@@ -15,7 +15,7 @@ import { type ClientRecord, isClientId, type Stores } from '../shared/stores';
  * access tokens are shown once and stored only as SHA-256 hashes.
  */
 export interface RegistrationDeps {
-  readonly config: AuthServerConfig;
+  readonly config: RegisterConfig;
   readonly stores: Stores;
   readonly clock: Clock;
   readonly audit: Audit;
@@ -23,7 +23,7 @@ export interface RegistrationDeps {
   readonly countRegistration?: (day: string) => Promise<boolean>;
 }
 
-export function registrationPolicy(config: AuthServerConfig): RegistrationPolicy {
+export function registrationPolicy(config: Pick<RegisterConfig, 'servers' | 'registration'>): RegistrationPolicy {
   return {
     scopeNames: config.servers.scopeNames,
     redirectUris: { allowedHosts: config.registration.allowedRedirectHosts, extraPrivateUseSchemes: config.registration.extraRedirectSchemes },
@@ -33,7 +33,7 @@ export function registrationPolicy(config: AuthServerConfig): RegistrationPolicy
 const invalidToken = () =>
   new OAuthError(401, 'invalid_token', 'registration_token_invalid', 'The registration access token is invalid.', { 'WWW-Authenticate': 'Bearer' });
 
-function publicView(config: AuthServerConfig, client: ClientRecord) {
+function publicView(config: Pick<RegisterConfig, 'issuer'>, client: ClientRecord) {
   return {
     client_id: client.clientId,
     client_id_issued_at: client.createdAt,

@@ -1,7 +1,7 @@
 import type { Audit } from '../shared/audit';
 import type { MachineClientConfig } from '../../lib/machine-clients';
 import type { Clock } from '../shared/clock';
-import type { AuthServerConfig } from '../shared/config';
+import type { TokenConfig } from './config';
 import type { FormParameters } from '../shared/http';
 import { invalidRequest, OAuthError } from '../shared/oauth-error';
 import type { JwtSigner } from '../shared/signer';
@@ -13,7 +13,7 @@ import { clientCredentials } from './grants/client-credentials';
 /** POST /token: the grant types this authorization server supports, and what each one needs. */
 
 export interface TokenDeps {
-  readonly config: AuthServerConfig;
+  readonly config: TokenConfig;
   readonly stores: Stores;
   readonly signer: JwtSigner;
   readonly clock: Clock;

@@ -1,6 +1,6 @@
 import type { AuditSink } from '../shared/audit';
 import type { Clock } from '../shared/clock';
-import type { AuthServerConfig } from '../shared/config';
+import type { TokenConfig } from './config';
 import type { Audit } from '../shared/audit';
 import { httpHandler, routeOf } from '../shared/handler';
 import { HttpEvent, jsonResponse, NO_STORE, parseForm, singleHeader } from '../shared/http';
@@ -11,7 +11,7 @@ import { revokeToken } from './revoke';
 import { introspect } from './introspect';
 
 export interface TokenHandlerDeps {
-  readonly config: AuthServerConfig;
+  readonly config: TokenConfig;
   readonly stores: Stores;
   readonly signer: JwtSigner;
   /** Public keys for introspection (KMS GetPublicKey, cached per container). */

@@ -52,16 +52,17 @@ export async function startBrowserFlow(
   await backend.start();
   const server = await startHandlerServer();
   const idp = await startUpstreamIdp({ clients: [{ client_id: UPSTREAM_CLIENT_ID, client_secret: UPSTREAM_SECRET, redirect_uris: [`${server.issuer}/callback`] }] });
-  const config = backend.config({ ISSUER: server.issuer, UPSTREAM_ISSUER: idp.issuer, UPSTREAM_CLIENT_ID, UPSTREAM_SCOPES: 'openid profile email groups', ...environment });
+  const env = { ISSUER: server.issuer, UPSTREAM_ISSUER: idp.issuer, UPSTREAM_CLIENT_ID, UPSTREAM_SCOPES: 'openid profile email groups', ...environment };
+  const config = backend.config('authorize', env);
   server.handlers.authorize = buildAuthorizeHandler({
     config,
     stores: backend.stores(),
     flows: new FlowStore(backend.db, { pending: backend.tables.pending, consents: backend.tables.consents }),
-    upstream: new OidcUpstream({ config: config.upstream!, redirectUri: `${server.issuer}/callback`, secret: async () => UPSTREAM_SECRET }),
+    upstream: new OidcUpstream({ config: config.upstream, redirectUri: `${server.issuer}/callback`, secret: async () => UPSTREAM_SECRET }),
     clock: now,
     sink: audit.sink,
   });
-  const tokenHandler = buildTokenHandler({ config, stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), clock: now, sink: audit.sink });
+  const tokenHandler = buildTokenHandler({ config: backend.config('token', env), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), clock: now, sink: audit.sink });
 
   const received: URL[] = [];
   let clientOrigin = '';

@@ -17,7 +17,7 @@ beforeAll(async () => {
   await backend.start();
   dbCalls = instrument(backend.db);
   kmsCalls = instrument(backend.kmsClient);
-  handler = buildTokenHandler({ config: backend.config(), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
+  handler = buildTokenHandler({ config: backend.config('token'), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
 });
 afterAll(() => backend.stop());
 beforeEach(() => {
@@ -496,7 +496,7 @@ describe('client_credentials grant', () => {
 
   test('REV-02 a Secrets Manager failure is 503 temporarily_unavailable, never a token', async () => {
     const failing = buildTokenHandler({
-      config: backend.config(), stores: stores(), signer: backend.signer(), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink,
+      config: backend.config('token'), stores: stores(), signer: backend.signer(), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink,
       machineSecret: async () => { throw sdkError('ThrottlingException'); },
     });
     const result = await failing(formEvent('/token', { grant_type: 'client_credentials' }, basic('batch')), lambdaContext);
@@ -530,7 +530,7 @@ describe('faults', () => {
   test('FAULT-03 a disabled key (real KMS error from the endpoint) is 503', async () => {
     const local = new Backend();
     await local.start();
-    const localHandler = buildTokenHandler({ config: local.config(), stores: local.stores(), signer: local.signer(), jwks: local.jwks(), clock: clock.fn, sink: audit.sink });
+    const localHandler = buildTokenHandler({ config: local.config('token'), stores: local.stores(), signer: local.signer(), jwks: local.jwks(), clock: clock.fn, sink: audit.sink });
     const { client } = await seedClient(local.stores(), clock.now);
     const { code, verifier } = await seedCode(local.stores(), clock.now, client.clientId);
     local.kms.disableKey(local.keyArn);
@@ -614,7 +614,7 @@ describe('Client ID Metadata Document clients at the token endpoint', () => {
   });
 
   test('SSRF-06 with CIMD disabled a URL-shaped client id is an unknown client', async () => {
-    const disabled = buildTokenHandler({ config: backend.config({ CIMD_ENABLED: 'false' }), stores: stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
+    const disabled = buildTokenHandler({ config: backend.config('token', { CIMD_ENABLED: 'false' }), stores: stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
     const { code, verifier } = await seedCode(stores(), clock.now, CIMD_ID);
     const response = await disabled(formEvent('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: CIMD_ID }), lambdaContext);
     expect(response.statusCode).toBe(401);

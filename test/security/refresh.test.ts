@@ -12,9 +12,9 @@ beforeAll(() => backend.start());
 afterAll(() => backend.stop());
 
 test('RT-07 a client deleted through RFC 7592 can no longer refresh: 401 invalid_client, nothing rotated', async () => {
-  const common = { config: backend.config(), stores: backend.stores(), clock: clock.fn, sink: audit.sink };
-  const register = buildRegisterHandler(common);
-  const token = buildTokenHandler({ ...common, signer: backend.signer(), jwks: backend.jwks() });
+  const common = { stores: backend.stores(), clock: clock.fn, sink: audit.sink };
+  const register = buildRegisterHandler({ ...common, config: backend.config('register') });
+  const token = buildTokenHandler({ ...common, config: backend.config('token'), signer: backend.signer(), jwks: backend.jwks() });
   const created = JSON.parse(
     (await register(proxyEvent({ method: 'POST', path: '/register', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none' }) }), lambdaContext)).body,
   );

@@ -4,12 +4,13 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createTables, LOCAL_CREDENTIALS, LocalDynamoDb } from '../../local/dynamodb';
 import { LocalKeySpec, LocalKms } from '../../local/kms-server';
-import { AuthServerConfig, loadConfig } from '../../lambda/shared/config';
 import { KmsJwksProvider, KmsJwtSigner } from '../../lambda/shared/signer';
 import { Stores } from '../../lambda/shared/stores';
 import { randomToken } from '../../lambda/shared/crypto';
 import { machineClientId } from '../../lib/machine-clients';
 import type { SigningAlgorithm } from '../../lambda/shared/config';
+import { functionEnvironment, type AuthorizationServerFunction } from '../../lib/functions';
+import { type FunctionConfig, loadFunctionConfig } from './loaders';
 
 export const ISSUER = 'https://mcp.example.test/prod';
 export const RESOURCE = `${ISSUER}/mcp`;
@@ -147,8 +148,9 @@ export class Backend {
     };
   }
 
-  config(overrides: Record<string, string> = {}): AuthServerConfig {
-    return loadConfig(this.env(overrides));
+  /** Function `name`'s configuration, loaded from exactly its variables of this backend's environment. */
+  config<F extends AuthorizationServerFunction>(name: F, overrides: Record<string, string> = {}): FunctionConfig<F> {
+    return loadFunctionConfig(name, functionEnvironment(name, this.env(overrides)));
   }
 
   stores(): Stores {
