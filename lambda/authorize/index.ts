@@ -3,8 +3,10 @@ import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { stdoutSink } from '../shared/audit';
 import { ClientMetadataDocumentFetcher } from '../shared/cimd';
 import { systemClock } from '../shared/clock';
-import { Stores } from '../shared/stores';
-import { FlowStore } from './flow-store';
+import { ClientStore } from '../shared/client-store';
+import { CodeStore } from '../shared/code-store';
+import { ConsentStore } from './consent-store';
+import { ChallengeCounter, PendingAuthorizationStore, SignInSessionStore, UpstreamSignInStore } from './pending-table';
 import { loadAuthorizeConfig } from './config';
 import { buildAuthorizeHandler } from './handler';
 import { noSecret, secretsManagerSecret } from '../shared/secrets';
@@ -15,8 +17,16 @@ import { OidcUpstream } from './upstream';
 const config = loadAuthorizeConfig(process.env);
 const upstreamConfig = config.upstream;
 const db = new DynamoDBClient({});
-const stores = new Stores(db, { clients: config.tables.clients, codes: config.tables.codes, grants: '' });
-const flows = new FlowStore(db, { pending: config.tables.pending, consents: config.tables.consents });
+const { tables } = config;
+const stores = {
+  clients: new ClientStore(db, tables.clients),
+  codes: new CodeStore(db, tables.codes),
+  pendingAuthorizations: new PendingAuthorizationStore(db, tables.pending),
+  signIns: new UpstreamSignInStore(db, tables.pending),
+  sessions: new SignInSessionStore(db, tables.pending),
+  challenges: new ChallengeCounter(db, tables.pending),
+  consents: new ConsentStore(db, tables.consents),
+};
 const secret = upstreamConfig.clientSecretArn ? secretsManagerSecret(new SecretsManagerClient({}), upstreamConfig.clientSecretArn) : noSecret;
 const upstream = new OidcUpstream({ config: upstreamConfig, redirectUri: `${config.issuer}/callback`, secret });
 const cimd = config.cimdEnabled
@@ -25,4 +35,4 @@ const cimd = config.cimdEnabled
     })
   : undefined;
 
-export const handler = buildAuthorizeHandler({ config, stores, flows, cimd, upstream, clock: systemClock, sink: stdoutSink });
+export const handler = buildAuthorizeHandler({ config, stores, cimd, upstream, clock: systemClock, sink: stdoutSink });

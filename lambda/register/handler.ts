@@ -3,12 +3,11 @@ import { type HttpEvent, jsonResponse, NO_STORE, parseJsonObject, singleHeader }
 import type { Audit, AuditSink } from '../shared/audit';
 import type { Clock } from '../shared/clock';
 import type { RegisterConfig } from './config';
-import type { Stores } from '../shared/stores';
-import { deleteClient, readClient, registerClient, RegistrationDeps, updateClient } from './registration';
+import { deleteClient, readClient, registerClient, RegistrationDeps, type RegisterStores, updateClient } from './registration';
 
 export interface RegisterHandlerDeps {
   readonly config: RegisterConfig;
-  readonly stores: Stores;
+  readonly stores: RegisterStores;
   readonly clock: Clock;
   readonly sink: AuditSink;
   readonly countRegistration?: RegistrationDeps['countRegistration'];

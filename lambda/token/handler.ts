@@ -5,14 +5,13 @@ import type { Audit } from '../shared/audit';
 import { httpHandler, routeOf } from '../shared/handler';
 import { HttpEvent, jsonResponse, NO_STORE, parseForm, singleHeader } from '../shared/http';
 import type { JwtSigner, KmsJwksProvider } from '../shared/signer';
-import type { Stores } from '../shared/stores';
-import { exchangeToken, type TokenDeps } from './exchange';
+import { exchangeToken, type TokenDeps, type TokenStores } from './exchange';
 import { revokeToken } from './revoke';
 import { introspect } from './introspect';
 
 export interface TokenHandlerDeps {
   readonly config: TokenConfig;
-  readonly stores: Stores;
+  readonly stores: TokenStores;
   readonly signer: JwtSigner;
   /** Public keys for introspection (KMS GetPublicKey, cached per container). */
   readonly jwks: Pick<KmsJwksProvider, 'jwks'>;

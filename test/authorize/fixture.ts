@@ -2,7 +2,6 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { buildAuthorizeHandler, type AuthorizeHandlerDeps } from '../../lambda/authorize/handler';
-import { FlowStore } from '../../lambda/authorize/flow-store';
 import { OidcUpstream } from '../../lambda/authorize/upstream';
 import type { AuthorizationServerFunction } from '../../lib/functions';
 import type { FunctionConfig } from '../support/loaders';
@@ -33,7 +32,8 @@ export class AuthorizeFixture {
   /** The environment every handler's configuration is taken from (each gets its own variables of it). */
   environment!: Record<string, string>;
   config!: FunctionConfig<'authorize'>;
-  flows!: FlowStore;
+  /** Every store over the backend's tables. */
+  stores!: ReturnType<Backend['stores']>;
   authorizeHandler!: ReturnType<typeof buildAuthorizeHandler>;
   tokenHandler!: ReturnType<typeof buildTokenHandler>;
   registerHandler!: ReturnType<typeof buildRegisterHandler>;
@@ -53,7 +53,7 @@ export class AuthorizeFixture {
       ...env,
     };
     this.config = this.configOf('authorize');
-    this.flows = new FlowStore(this.backend.db, { pending: this.backend.tables.pending, consents: this.backend.tables.consents });
+    this.stores = this.backend.stores();
     this.authorizeHandler = this.buildAuthorize();
     const common = { stores: this.backend.stores(), clock: this.clock.fn, sink: this.audit.sink };
     this.tokenHandler = buildTokenHandler({ ...common, config: this.configOf('token'), signer: this.backend.signer(), jwks: this.backend.jwks(), machineSecret: this.backend.machine.machineSecret });
@@ -78,7 +78,6 @@ export class AuthorizeFixture {
     return buildAuthorizeHandler({
       config: this.config,
       stores: this.backend.stores(),
-      flows: this.flows,
       upstream,
       clock: this.clock.fn,
       sink: this.audit.sink,

@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { FlowStore } from '../../lambda/authorize/flow-store';
 import { buildAuthorizeHandler } from '../../lambda/authorize/handler';
 import { OidcUpstream } from '../../lambda/authorize/upstream';
 import { randomToken } from '../../lambda/shared/crypto';
@@ -57,7 +56,6 @@ export async function startBrowserFlow(
   server.handlers.authorize = buildAuthorizeHandler({
     config,
     stores: backend.stores(),
-    flows: new FlowStore(backend.db, { pending: backend.tables.pending, consents: backend.tables.consents }),
     upstream: new OidcUpstream({ config: config.upstream, redirectUri: `${server.issuer}/callback`, secret: async () => UPSTREAM_SECRET }),
     clock: now,
     sink: audit.sink,
@@ -91,7 +89,7 @@ export async function startBrowserFlow(
     async registerClient(name, grantTypes = ['authorization_code', 'refresh_token']) {
       const clientId = randomToken(16);
       const redirectUri = `${clientOrigin}/callback`;
-      await backend.stores().createClient({
+      await backend.stores().clients.create({
         clientId,
         metadata: { client_name: name, redirect_uris: [redirectUri], token_endpoint_auth_method: 'none', grant_types: grantTypes, response_types: ['code'] },
         createdAt: now(),

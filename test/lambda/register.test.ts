@@ -190,10 +190,10 @@ describe('POST /register (RFC 7591)', () => {
   test('unused registrations expire: a client unused past its lifetime is gone', async () => {
     const response = await call('POST', GOOD);
     const stores = backend.stores();
-    expect(await stores.getClient(response.json.client_id, clock.now)).toBeDefined();
-    expect(await stores.getClient(response.json.client_id, clock.now + 86400 + 1)).toBeUndefined();
-    await stores.markClientUsed(response.json.client_id);
-    expect(await stores.getClient(response.json.client_id, clock.now + 86400 + 1)).toBeDefined();
+    expect(await stores.clients.get(response.json.client_id, clock.now)).toBeDefined();
+    expect(await stores.clients.get(response.json.client_id, clock.now + 86400 + 1)).toBeUndefined();
+    await stores.clients.markUsed(response.json.client_id);
+    expect(await stores.clients.get(response.json.client_id, clock.now + 86400 + 1)).toBeDefined();
   });
 
   test('an optional daily cap refuses registrations past it', async () => {

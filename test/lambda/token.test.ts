@@ -1,7 +1,7 @@
 import * as jose from 'jose';
 import { buildTokenHandler } from '../../lambda/token/handler';
 import { sha256 } from '../../lambda/shared/crypto';
-import { MAX_CODE_FAILURES } from '../../lambda/shared/stores';
+import { MAX_CODE_FAILURES } from '../../lambda/shared/code-store';
 import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants/authorization-code';
 import { AuditCapture, Backend, basicAuth, formEvent, instrument, ISSUER, lambdaContext, RESOURCE, sdkError, TestClock } from '../support/harness';
 import { REDIRECT, seedClient, seedCode } from './token-fixtures';
@@ -361,7 +361,7 @@ describe('refresh_token grant', () => {
     const { clientId, refreshToken } = await session();
     const [a, b] = await Promise.all([refresh(clientId, refreshToken), refresh(clientId, refreshToken)]);
     expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
-    const grant = await stores().getGrant(refreshToken.split('.')[0]);
+    const grant = await stores().grants.get(refreshToken.split('.')[0]);
     const current = [a, b].filter((r) => sha256(r.json.refresh_token) === grant?.currentHash);
     expect(current).toHaveLength(1);
     expect((await refresh(clientId, current[0].json.refresh_token)).statusCode).toBe(200);
@@ -400,9 +400,9 @@ describe('refresh_token grant', () => {
   test('RT-08 a refresh for another resource is invalid_target and the family is unchanged', async () => {
     const { clientId, refreshToken } = await session();
     const grantId = refreshToken.split('.')[0];
-    const before = await stores().getGrant(grantId);
+    const before = await stores().grants.get(grantId);
     expect((await refresh(clientId, refreshToken, { resource: 'https://other.example/mcp' })).json.error).toBe('invalid_target');
-    expect(await stores().getGrant(grantId)).toEqual(before);
+    expect(await stores().grants.get(grantId)).toEqual(before);
   });
 
   test('RT-09 within the grace window the previous token is accepted once more and supersedes the lost one', async () => {

@@ -7,7 +7,6 @@ import { buildRegisterHandler } from '../../lambda/register/handler';
 import { dailyRegistrationCounter } from '../../lambda/register/registration';
 import { sha256 } from '../../lambda/shared/crypto';
 import { KmsJwtSigner } from '../../lambda/shared/signer';
-import { Stores } from '../../lambda/shared/stores';
 import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants/authorization-code';
 import { buildTokenHandler } from '../../lambda/token/handler';
 import { REDIRECT, seedClient, seedCode } from '../lambda/token-fixtures';
@@ -203,7 +202,7 @@ describe('DynamoDB faults', () => {
 
   test.each(TRANSPORT_FAULTS)('FAULT-01 DynamoDB unreachable or failing below the API (%s) is 503 with the dependency', async (_name, transport) => {
     const failing = new DynamoDBClient({ region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: transport });
-    const handler = buildTokenHandler({ config: backend.config('token'), stores: new Stores(failing, backend.tables), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
+    const handler = buildTokenHandler({ config: backend.config('token'), stores: backend.stores(failing), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
     const result = await handler(formEvent('/token', { grant_type: 'authorization_code', code: 'c', client_id: 'AAAAAAAAAAAAAAAAAAAAAA' }), lambdaContext);
     expect([result.statusCode, JSON.parse(result.body).error, result.headers?.['Retry-After']]).toEqual([503, 'temporarily_unavailable', '1']);
     expect(audit.named('infra.fault')).toEqual([expect.objectContaining({ dependency: 'dynamodb' })]);
@@ -262,11 +261,11 @@ describe('DynamoDB faults', () => {
     const grantId = sha256(`grant:${sha256(params.code)}`);
     const retry = await post('/token', params);
     expect(retry.json.error).toBe('invalid_grant');
-    expect((await backend.stores().getGrant(grantId))!.revokedAt).toBeUndefined();
+    expect((await backend.stores().grants.get(grantId))!.revokedAt).toBeUndefined();
     clock.advance(CODE_RETRY_WINDOW_SECONDS);
     expect((await post('/token', params)).json.error).toBe('invalid_grant');
     expect(audit.named('token.issued')).toHaveLength(0);
-    const grant = (await backend.stores().getGrant(grantId))!;
+    const grant = (await backend.stores().grants.get(grantId))!;
     expect(grant.clientId).toBe(clientId);
     expect(grant.revokedReason).toBe('code_replay');
     backend.db.middlewareStack.remove('lose-put-response');

@@ -5,7 +5,12 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createTables, LOCAL_CREDENTIALS, LocalDynamoDb } from '../../local/dynamodb';
 import { LocalKeySpec, LocalKms } from '../../local/kms-server';
 import { KmsJwksProvider, KmsJwtSigner } from '../../lambda/shared/signer';
-import { Stores } from '../../lambda/shared/stores';
+import { ClientStore } from '../../lambda/shared/client-store';
+import { CodeStore } from '../../lambda/shared/code-store';
+import { GrantStore } from '../../lambda/shared/grant-store';
+import { TokenRecordReader } from '../../lambda/token/token-records';
+import { ConsentStore } from '../../lambda/authorize/consent-store';
+import { ChallengeCounter, PendingAuthorizationStore, SignInSessionStore, UpstreamSignInStore } from '../../lambda/authorize/pending-table';
 import { randomToken } from '../../lambda/shared/crypto';
 import { machineClientId } from '../../lib/machine-clients';
 import type { SigningAlgorithm } from '../../lambda/shared/config';
@@ -153,8 +158,20 @@ export class Backend {
     return loadFunctionConfig(name, functionEnvironment(name, this.env(overrides)));
   }
 
-  stores(): Stores {
-    return new Stores(this.db, this.tables);
+  /** Every store over this backend's tables (through `db`, e.g. an instrumented client): each handler takes the ones it uses. */
+  stores(db: DynamoDBClient = this.db) {
+    const { tables } = this;
+    return {
+      clients: new ClientStore(db, tables.clients),
+      codes: new CodeStore(db, tables.codes),
+      grants: new GrantStore(db, tables.grants),
+      records: new TokenRecordReader(db, tables),
+      pendingAuthorizations: new PendingAuthorizationStore(db, tables.pending),
+      signIns: new UpstreamSignInStore(db, tables.pending),
+      sessions: new SignInSessionStore(db, tables.pending),
+      challenges: new ChallengeCounter(db, tables.pending),
+      consents: new ConsentStore(db, tables.consents),
+    };
   }
 
   jwks(): KmsJwksProvider {
