@@ -43,7 +43,9 @@ export const FUNCTION_ENVIRONMENTS = {
   },
   token: {
     required: [ENV.issuer, ENV.protectedResources, ...SIGNING, ENV.accessTokenTtl, ENV.refreshTokenTtl, ENV.refreshTokenIdleTtl, ENV.clientsTable, ENV.codesTable, ENV.grantsTable],
-    optional: [ENV.previousSigningKeyArns, ENV.machineClients, ENV.refreshGrace, ...SINGLE_SERVER_FALLBACK],
+    // CIMD_ENABLED is read with its default (true): the construct does not set it here, since /authorize
+    // alone decides which metadata-document clients get a code; tests and the local stack may set it.
+    optional: [ENV.previousSigningKeyArns, ENV.machineClients, ENV.refreshGrace, ENV.cimdEnabled, ...SINGLE_SERVER_FALLBACK],
   },
   authorize: {
     required: [

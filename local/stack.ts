@@ -9,6 +9,7 @@ import { allowedMethods, answersPreflight, CORS_ALLOW_HEADERS, CORS_EXPOSE_HEADE
 import { DEFAULT_SCOPE_MODEL, defaultScopes, type ScopeModel } from '../lib/scopes';
 import { protectedResourceMetadataPath, protectedResourcesProblems, type ProtectedResourcesSpec } from '../lib/protected-resources';
 import { AUTHORIZER_ENV, ENV, GUARD_ENV } from '../lib/environment';
+import { AUTHORIZATION_SERVER_FUNCTIONS, functionEnvironment, type AuthorizationServerFunction } from '../lib/functions';
 import { authorizerGatewayResponses, perServerGatewayResponses, renderGatewayResponse } from '../lib/authorizer-gateway';
 import { createTables, LOCAL_CREDENTIALS, LocalDynamoDb } from './dynamodb';
 import { LocalKms } from './kms-server';
@@ -99,6 +100,31 @@ function lambdaContext(): Context {
   return { awsRequestId: randomUUID(), getRemainingTimeInMillis: () => deadline - Date.now() } as unknown as Context;
 }
 
+/** Every variable name of the contract (lib/environment.ts): what a bundle may read at import. */
+const CONTRACT_VARIABLES: readonly string[] = [...Object.values(ENV), ...Object.values(AUTHORIZER_ENV), ...Object.values(GUARD_ENV)];
+
+const definedOnly = (values: Record<string, string | undefined>): Record<string, string> =>
+  Object.fromEntries(Object.entries(values).filter((entry): entry is [string, string] => entry[1] !== undefined));
+
+/**
+ * Imports a bundle while, of the contract's variables, process.env holds exactly `environment`; puts
+ * the previous values back afterwards (the bundle has read its configuration by then).
+ */
+async function importWithEnvironment<T>(url: string, environment: Record<string, string>): Promise<T> {
+  const names = [...new Set([...CONTRACT_VARIABLES, ...Object.keys(environment)])];
+  const saved = Object.fromEntries(names.map((name) => [name, process.env[name]]));
+  for (const name of names) delete process.env[name];
+  Object.assign(process.env, environment);
+  try {
+    return (await import(url)) as T;
+  } finally {
+    for (const [name, value] of Object.entries(saved)) {
+      if (value === undefined) delete process.env[name];
+      else process.env[name] = value;
+    }
+  }
+}
+
 export async function startLocalStack(options: LocalStackOptions = {}): Promise<LocalStack> {
   const stage = options.stage ?? 'prod';
   const assetsDir = options.assetsDir ?? resolve(__dirname, '..', 'assets');
@@ -141,8 +167,8 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
   if (problems.length > 0) throw new Error(`local stack MCP servers: ${problems.join('; ')}`);
   const routes = routesFor(mcpServers.map((server) => server.path));
 
-  // The bundles read their configuration from the environment at import, as on Lambda; the SDK
-  // clients inside them find the local endpoints through the standard AWS_ENDPOINT_URL_* variables.
+  // The SDK clients inside the bundles find the local endpoints through the standard AWS_* variables,
+  // which they read when they first call, so these stay set while the stack runs.
   Object.assign(process.env, {
     AWS_REGION: 'us-east-1',
     AWS_ACCESS_KEY_ID: LOCAL_CREDENTIALS.accessKeyId,
@@ -150,6 +176,12 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
     AWS_ENDPOINT_URL_KMS: kms.endpoint,
     AWS_ENDPOINT_URL_SECRETS_MANAGER: secrets.endpoint,
+  });
+  // What the construct would configure. The caller's environment (e.g. short lifetimes for tests) fills
+  // in what the stack does not set, and `options.environment` overrides both; each function then gets
+  // exactly its own variables of these (lib/functions.ts), as the construct gives them.
+  const values: Record<string, string | undefined> = {
+    ...process.env,
     ISSUER: issuer,
     CLIENTS_TABLE: tables.clients,
     CODES_TABLE: tables.codes,
@@ -167,29 +199,29 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     MACHINE_CLIENTS: JSON.stringify(machineClients),
     [ENV.protectedResources]: JSON.stringify(spec),
     ...options.environment,
-  });
-
-  const loaded = new Map<HandlerName, Promise<{ handler: unknown }>>();
-  const load = (name: HandlerName) => {
-    if (!loaded.has(name)) loaded.set(name, import(pathToFileURL(resolve(assetsDir, name, 'index.mjs')).href));
-    return loaded.get(name)!;
   };
+
+  // The bundles read their configuration from the environment at import, as on Lambda: each is imported
+  // once, at start and one after the other, while the environment holds its variables and no other.
+  const handlers = new Map<AuthorizationServerFunction, unknown>();
+  for (const name of AUTHORIZATION_SERVER_FUNCTIONS) {
+    const url = pathToFileURL(resolve(assetsDir, name, 'index.mjs')).href;
+    handlers.set(name, (await importWithEnvironment<{ handler: unknown }>(url, functionEnvironment(name, values))).handler);
+  }
   // One instance of the example server per MCP server, each imported (a module instance of its own,
-  // through the query) while the environment names that server: the bundle reads it at import, as on Lambda.
+  // through the query) while the environment names that server, as McpServer configures its function.
   const mcpHandlers = new Map<string, ProxyHandler>();
   for (const server of mcpServers) {
-    const own = { [ENV.scopeModel]: JSON.stringify(server.scopeModel), [GUARD_ENV.resourcePath]: server.path };
-    const saved = Object.fromEntries(Object.keys(own).map((name) => [name, process.env[name]]));
-    Object.assign(process.env, own);
+    const own = {
+      ...definedOnly({ [ENV.issuer]: values[ENV.issuer], [GUARD_ENV.allowedOrigins]: values[GUARD_ENV.allowedOrigins], [AUTHORIZER_ENV.clockTolerance]: values[AUTHORIZER_ENV.clockTolerance] }),
+      [ENV.scopeModel]: JSON.stringify(server.scopeModel),
+      [GUARD_ENV.resourcePath]: server.path,
+    };
     const url = `${pathToFileURL(resolve(assetsDir, 'example-mcp', 'index.mjs')).href}?server=${encodeURIComponent(server.path)}`;
-    mcpHandlers.set(server.path, ((await import(url)) as { handler: ProxyHandler }).handler);
-    for (const [name, value] of Object.entries(saved)) {
-      if (value === undefined) delete process.env[name];
-      else process.env[name] = value;
-    }
+    mcpHandlers.set(server.path, (await importWithEnvironment<{ handler: ProxyHandler }>(url, own)).handler);
   }
-  const proxyHandler = async (route: { handler: HandlerName; mcpPath?: string }) =>
-    route.handler === 'mcp' ? mcpHandlers.get(route.mcpPath!)! : ((await load(route.handler)).handler as ProxyHandler);
+  const proxyHandler = (route: { handler: HandlerName; mcpPath?: string }) =>
+    route.handler === 'mcp' ? mcpHandlers.get(route.mcpPath!)! : (handlers.get(route.handler) as ProxyHandler);
 
   const [unauthorized, accessDenied] =
     spec.challenges === 'authorizer'
@@ -236,7 +268,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
     const body = await readBody(request);
     const event = toProxyEvent(request, body, { resource: match.route.path, stage, stagePath: path, pathParameters: match.pathParameters });
     if (match.route.authorization === 'bearer') {
-      const authorizer = (await load('authorizer')).handler as AuthorizerHandler;
+      const authorizer = handlers.get('authorizer') as AuthorizerHandler;
       const authorizerEvent = {
         type: 'REQUEST',
         methodArn: `arn:aws:execute-api:us-east-1:000000000000:local/${stage}/${method}${match.route.path}`,
@@ -263,7 +295,7 @@ export async function startLocalStack(options: LocalStackOptions = {}): Promise<
       if (!allowedByPolicy) return withCors(renderGatewayResponse(accessDenied, context));
       event.requestContext.authorizer = { ...context, principalId: result.principalId };
     }
-    return (await proxyHandler(match.route))(event, lambdaContext());
+    return proxyHandler(match.route)(event, lambdaContext());
   }
 
   server.on('request', (request: IncomingMessage, response: ServerResponse) => {

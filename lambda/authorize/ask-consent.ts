@@ -2,7 +2,7 @@ import { randomToken, sha256 } from '../shared/crypto';
 import type { HttpResult } from '../shared/http';
 import { flowCookieName, setCookie } from './cookies';
 import type { AuthorizeDeps } from './deps';
-import type { AuthorizationRequest, SignedInUser } from './flow-store';
+import type { AuthorizationRequest, SignedInUser } from './pending-table';
 import { redirect } from './responses';
 
 const consentUrl = (issuer: string, handle: string) => `${issuer}/consent?${new URLSearchParams({ request: handle })}`;
@@ -19,7 +19,7 @@ export async function askForConsent(request: AuthorizationRequest, user: SignedI
   const now = deps.clock();
   const lifetime = deps.config.lifetimes.pendingAuthorization;
   // 256 random bits do not collide; if they did, another browser's pending authorization must stay its own.
-  if ((await deps.flows.createPending({ handleHash, request, user, browserHash: sha256(flowSecret), createdAt: now, expiresAt: now + lifetime })) === 'exists') {
+  if ((await deps.stores.pendingAuthorizations.create({ handleHash, request, user, browserHash: sha256(flowSecret), createdAt: now, expiresAt: now + lifetime })) === 'exists') {
     throw new Error('Pending authorization collision');
   }
   return redirect(consentUrl(deps.config.issuer, handle), [...cookies, setCookie(flowCookieName(handleHash), flowSecret, lifetime)]);

@@ -1,7 +1,7 @@
 import { isUrlShapedClientId } from '../shared/cimd/url';
 import type { CimdClient } from '../shared/cimd';
 import { isLoopbackRedirectUri } from '../shared/redirect-uri';
-import type { Stores } from '../shared/stores';
+import type { ClientStore } from '../shared/client-store';
 
 /** What the authorize flow needs to know about a client, whether registered or CIMD. */
 export interface AuthorizingClient {
@@ -25,7 +25,7 @@ export type CimdResolver = { getClient(clientId: string): Promise<CimdClient> };
  * CimdError, a 400 `invalid_client`), anything else from the registry. With CIMD disabled a URL-shaped
  * id is simply unknown, and nothing is fetched (SSRF-06).
  */
-export function clientLookup(stores: Pick<Stores, 'getClient'>, cimd: CimdResolver | undefined): ClientLookup {
+export function clientLookup(registered: Pick<ClientStore, 'get'>, cimd: CimdResolver | undefined): ClientLookup {
   return async (clientId, now) => {
     if (isUrlShapedClientId(clientId)) {
       if (!cimd) return undefined;
@@ -40,7 +40,7 @@ export function clientLookup(stores: Pick<Stores, 'getClient'>, cimd: CimdResolv
         unused: false,
       };
     }
-    const client = await stores.getClient(clientId, now);
+    const client = await registered.get(clientId, now);
     if (!client) return undefined;
     const grantTypes = client.metadata.grant_types;
     return {

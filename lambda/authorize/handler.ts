@@ -1,21 +1,18 @@
 import type { Audit, AuditSink } from '../shared/audit';
 import type { Clock } from '../shared/clock';
-import type { AuthServerConfig } from '../shared/config';
+import type { AuthorizeConfig } from './config';
 import { htmlHandler, routeOf } from '../shared/handler';
-import type { Stores } from '../shared/stores';
 import { authorize } from './routes/authorize';
 import { type CimdResolver, clientLookup } from './clients';
 import { decideConsent, showConsent } from './routes/consent';
-import type { AuthorizeDeps } from './deps';
-import type { FlowStore } from './flow-store';
+import type { AuthorizeDeps, AuthorizeStores } from './deps';
 import { errorPage, PAGE_CSP } from './pages';
 import { finishSignIn } from './routes/callback';
 import type { UpstreamProvider } from './upstream';
 
 export interface AuthorizeHandlerDeps {
-  readonly config: AuthServerConfig;
-  readonly stores: Pick<Stores, 'getClient' | 'createCode' | 'markClientUsed'>;
-  readonly flows: FlowStore;
+  readonly config: AuthorizeConfig;
+  readonly stores: AuthorizeStores;
   /** The Client ID Metadata Document fetcher; absent when CIMD is disabled (SSRF-06). */
   readonly cimd?: CimdResolver;
   readonly upstream: UpstreamProvider;
@@ -31,7 +28,7 @@ const REJECTION_EVENTS: Record<string, string> = { '/callback': 'upstream.callba
  * CORS header is ever sent (AZR-17).
  */
 export function buildAuthorizeHandler(deps: AuthorizeHandlerDeps) {
-  const clients = clientLookup(deps.stores, deps.cimd);
+  const clients = clientLookup(deps.stores.clients, deps.cimd);
   const logicFor = (audit: Audit): AuthorizeDeps => ({ ...deps, clients, audit });
   return htmlHandler(
     {

@@ -1,10 +1,10 @@
 import { randomToken, sha256 } from '../shared/crypto';
 import { redirectUriMatches } from '../shared/redirect-uri';
-import { grantIdForCode } from '../shared/stores';
+import { grantIdForCode } from '../shared/code-store';
 import type { HttpResult } from '../shared/http';
 import type { AuthorizingClient } from './clients';
 import type { AuthorizeDeps } from './deps';
-import type { AuthorizationRequest, SignedInUser } from './flow-store';
+import type { AuthorizationRequest, SignedInUser } from './pending-table';
 import { PageRefusal, redirect, responseLocation } from './responses';
 
 /**
@@ -35,10 +35,10 @@ export async function issueCode(
   cookies: string[] = [],
 ): Promise<HttpResult> {
   const now = deps.clock();
-  if (client.source === 'registered' && client.unused) await deps.stores.markClientUsed(client.clientId);
+  if (client.source === 'registered' && client.unused) await deps.stores.clients.markUsed(client.clientId);
   const code = randomToken(32);
   const codeHash = sha256(code);
-  const created = await deps.stores.createCode({
+  const created = await deps.stores.codes.create({
     codeHash,
     clientId: request.clientId,
     redirectUri: request.redirectUri,

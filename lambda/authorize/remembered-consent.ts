@@ -1,7 +1,7 @@
 import { randomToken, sha256 } from '../shared/crypto';
 import { consentCookieName, setCookie } from './cookies';
 import type { AuthorizeDeps } from './deps';
-import type { AuthorizationRequest } from './flow-store';
+import type { AuthorizationRequest } from './pending-table';
 
 /** The subject as stored with a remembered consent: hashed, so the consents table names no user. */
 export const consentSubjectHash = (sub: string) => sha256(`consent-subject:${sub}`);
@@ -15,7 +15,7 @@ export async function rememberConsent(request: AuthorizationRequest, sub: string
   if (lifetime === 0) return [];
   const secret = randomToken(32);
   const now = deps.clock();
-  await deps.flows.rememberConsent({
+  await deps.stores.consents.remember({
     consentId: sha256(secret),
     clientId: request.clientId,
     resource: request.resource,

@@ -3,7 +3,7 @@ import type { ResourceServers } from '../shared/config';
 import type { HttpEvent } from '../shared/http';
 import { clearCookie, readCookie, sessionCookieName, setCookie } from './cookies';
 import type { AuthorizeDeps } from './deps';
-import type { SignInSession } from './flow-store';
+import type { SignInSession } from './pending-table';
 import type { UpstreamIdentity } from './upstream';
 
 /**
@@ -29,7 +29,7 @@ function entitlementClaims(servers: ResourceServers, claims: Readonly<Record<str
   return kept;
 }
 
-const cookieNameOf = (deps: AuthorizeDeps) => sessionCookieName(deps.config.issuer, deps.config.upstream?.issuer ?? '');
+const cookieNameOf = (deps: AuthorizeDeps) => sessionCookieName(deps.config.issuer, deps.config.upstream.issuer);
 
 /**
  * Starts a session for the user the upstream just verified; returns its cookie. None when sessions
@@ -44,7 +44,7 @@ export async function startSession(identity: UpstreamIdentity, username: string 
   const expiresAt = Math.min(Math.floor(idTokenExpiry), now + maximum);
   if (expiresAt <= now) return [];
   const secret = randomToken(32);
-  const created = await deps.flows.createSession({
+  const created = await deps.stores.sessions.create({
     sessionHash: sha256(secret),
     sub: identity.sub,
     username,
@@ -68,7 +68,7 @@ export async function currentSession(event: HttpEvent, deps: AuthorizeDeps): Pro
   const secret = readCookie(event, name);
   if (secret === undefined) return { cookies: [] };
   const now = deps.clock();
-  const session = await deps.flows.getSession(sha256(secret), now);
+  const session = await deps.stores.sessions.get(sha256(secret), now);
   // A maximum lowered since the session started applies to it too.
   const live = session !== undefined && session.createdAt + deps.config.lifetimes.signInSession > now;
   return live ? { session, cookies: [] } : { cookies: [clearCookie(name)] };

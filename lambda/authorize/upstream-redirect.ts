@@ -4,7 +4,7 @@ import type { HttpResult } from '../shared/http';
 import { TemporarilyUnavailableError } from '../shared/oauth-error';
 import { setCookie, signInCookieName } from './cookies';
 import type { AuthorizeDeps } from './deps';
-import type { AuthorizationRequest, ConsentBasis } from './flow-store';
+import type { AuthorizationRequest, ConsentBasis } from './pending-table';
 import { PageRefusal, redirect } from './responses';
 import { signInParameters, UpstreamFailure } from './upstream';
 
@@ -35,7 +35,7 @@ export async function startSignIn(
   const now = deps.clock();
   const lifetime = deps.config.lifetimes.pendingAuthorization;
   // 256 random bits do not collide; if they did, another flow's state must not be taken over.
-  if ((await deps.flows.createSignIn({ stateHash, request, browserHash: sha256(cookieSecret), consent, createdAt: now, expiresAt: now + lifetime })) === 'exists') {
+  if ((await deps.stores.signIns.create({ stateHash, request, browserHash: sha256(cookieSecret), consent, createdAt: now, expiresAt: now + lifetime })) === 'exists') {
     throw new Error('Upstream state collision');
   }
   return redirect(location, [...(options.cookies ?? []), setCookie(signInCookieName(stateHash), cookieSecret, lifetime)]);

@@ -1,5 +1,5 @@
 import * as oauth from 'oauth4webapi';
-import type { UpstreamConfig } from '../shared/config';
+import type { UpstreamConfig } from './config';
 import { sha256 } from '../shared/crypto';
 import type { SecretSource } from '../shared/secrets';
 

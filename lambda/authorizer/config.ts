@@ -1,7 +1,9 @@
 import { defaultScopes, ScopeModel, scopeSatisfier } from '../../lib/scopes';
 import type { ChallengeMode } from '../../lib/protected-resources';
-import { ENV, type SigningAlgorithm } from '../shared/config';
-import { resourceServersFromEnv, signingAlgorithmFromEnv } from '../shared/resource-servers';
+import type { SigningAlgorithm } from '../shared/config';
+import { environmentOf, type Environment } from '../shared/environment-reader';
+import { issuerConfigFrom, signingAlgorithmFrom } from '../shared/resource-servers';
+import { verificationKeysLoader, type Fetch, type VerificationKeys } from '../shared/verification-keys';
 import { authorizerCaching, clockToleranceFromEnv } from '../../lib/authorizer-gateway';
 
 /** How the authorizer decides for the routes of one MCP server. */
@@ -28,15 +30,26 @@ export interface AuthorizerConfig {
 /** Each MCP server's configuration, by its API Gateway resource path (the authorizer event's `resource`). */
 export type AuthorizerRoutes = ReadonlyMap<string, AuthorizerConfig>;
 
-type Env = Readonly<Record<string, string | undefined>>;
+/** What the authorizer function loads at init: the routes, and the loader of its verification keys. */
+export interface AuthorizerSetup {
+  readonly routes: AuthorizerRoutes;
+  /** TRUSTED_JWKS parsed now; JWKS_URI fetched by the first request (lambda/shared/verification-keys.ts). */
+  readonly keys: () => VerificationKeys | Promise<VerificationKeys>;
+}
+
+/** Reads the authorizer function's variables (and no other), once per container; throws on anything invalid. */
+export function loadAuthorizerConfig(env: Environment, fetchJwksDocument?: Fetch): AuthorizerSetup {
+  const read = environmentOf('authorizer', env);
+  return { routes: loadAuthorizerRoutes(env), keys: verificationKeysLoader(read, signingAlgorithmFrom(read), fetchJwksDocument) };
+}
 
 /** Reads every server's configuration once per container; throws (failing the init) on anything invalid. */
-export function loadAuthorizerRoutes(env: Env): AuthorizerRoutes {
-  const issuer = env[ENV.issuer];
-  if (!issuer) throw new Error(`Missing required environment variable ${ENV.issuer}`);
-  const algorithm = signingAlgorithmFromEnv(env);
-  const servers = resourceServersFromEnv(env, issuer);
-  const clockToleranceSeconds = clockToleranceFromEnv(env);
+export function loadAuthorizerRoutes(env: Environment): AuthorizerRoutes {
+  const read = environmentOf('authorizer', env);
+  const { issuer, servers } = issuerConfigFrom(read);
+  const algorithm = signingAlgorithmFrom(read);
+  // The contract's rule, which the guard shares; it reads CLOCK_TOLERANCE_SECONDS and nothing else.
+  const clockToleranceSeconds = clockToleranceFromEnv(read);
   const routes = new Map<string, AuthorizerConfig>();
   for (const server of servers.byResource.values()) {
     routes.set(server.path, {

@@ -11,7 +11,7 @@ import {
 } from '../runtime/mcp-headers';
 import type { AuthorizerConfig } from './config';
 import type { VerificationKeys } from '../shared/verification-keys';
-import { verifyAccessToken, type AccessTokenClaims, type TokenFailure } from '../shared/access-token-verifier';
+import { verifyAccessToken, type VerifiedAccessToken, type TokenFailure } from '../shared/access-token-verifier';
 
 /**
  * The authorizer's decision for one request: a pure function of the request headers, the pinned keys,
@@ -28,11 +28,11 @@ export interface Operation {
 
 export type Decision =
   /** `operation`: the tool the edge decided for (2026-07-28+ headers), recorded in the access log. */
-  | { readonly effect: 'allow'; readonly claims: AccessTokenClaims; readonly operation?: Operation }
+  | { readonly effect: 'allow'; readonly claims: VerifiedAccessToken; readonly operation?: Operation }
   /** 401. `tokenPresented` says whether a bearer token was sent (RFC 6750 §3.1: no error code when none was). */
   | { readonly effect: 'unauthorized'; readonly reason: UnauthorizedReason; readonly tokenPresented: boolean }
   /** 403 insufficient_scope: `requiredScopes` is every scope the operation needs (RS-7). */
-  | { readonly effect: 'forbidden'; readonly reason: 'scope'; readonly requiredScopes: readonly string[]; readonly claims: AccessTokenClaims; readonly operation?: Operation };
+  | { readonly effect: 'forbidden'; readonly reason: 'scope'; readonly requiredScopes: readonly string[]; readonly claims: VerifiedAccessToken; readonly operation?: Operation };
 
 type BearerToken = { readonly token: string } | { readonly failure: 'missing' | 'malformed' };
 

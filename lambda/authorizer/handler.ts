@@ -7,7 +7,7 @@ import { insufficientScopeDenyContext, unauthorizedDenyContext } from '../../lib
 import type { AuthorizerConfig, AuthorizerRoutes } from './config';
 import { decide, type Decision, type Operation } from './decide';
 import type { VerificationKeys } from '../shared/verification-keys';
-import type { AccessTokenClaims } from '../shared/access-token-verifier';
+import type { VerifiedAccessToken } from '../shared/access-token-verifier';
 
 /**
  * The REQUEST authorizer of every MCP server's routes, as API Gateway REST APIs expect it. The event's
@@ -36,7 +36,7 @@ export interface AuthorizerDependencies {
 
 export type AuthorizerHandler = (event: APIGatewayRequestAuthorizerEvent) => Promise<APIGatewayAuthorizerResult>;
 
-function policy(claims: AccessTokenClaims, effect: 'Allow' | 'Deny', methodArn: string, context: Record<string, string>): APIGatewayAuthorizerResult {
+function policy(claims: VerifiedAccessToken, effect: 'Allow' | 'Deny', methodArn: string, context: Record<string, string>): APIGatewayAuthorizerResult {
   return {
     principalId: claims.sub,
     // Only this method ARN: a cached result can never cover another method or path (JWT-21).
@@ -53,7 +53,7 @@ function policy(claims: AccessTokenClaims, effect: 'Allow' | 'Deny', methodArn: 
 const SAFE_METHOD = /^[A-Za-z0-9/_.-]{1,64}$/;
 const SAFE_NAME = /^[A-Za-z0-9/_.:@-]{1,128}$/;
 
-function allowContext(claims: AccessTokenClaims, operation: Operation | undefined): Record<string, string> {
+function allowContext(claims: VerifiedAccessToken, operation: Operation | undefined): Record<string, string> {
   const context: Record<string, string> = {
     [ALLOW_CONTEXT.sub]: claims.sub,
     [ALLOW_CONTEXT.clientId]: claims.clientId,

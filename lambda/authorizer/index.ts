@@ -1,13 +1,11 @@
 import { stdoutSink } from '../shared/audit';
 import { systemClock } from '../shared/clock';
-import { loadAuthorizerRoutes } from './config';
+import { loadAuthorizerConfig } from './config';
 import { createAuthorizerHandler } from './handler';
-import { verificationKeysLoader } from '../shared/verification-keys';
 
 // Configuration and TRUSTED_JWKS are read once per container; a bad value fails the init, visibly.
 // A JWKS_URI is fetched by the first request (starting it here would only move that cost into the init).
 // Each MCP server's configuration by its route: the route decides the audience a token must carry.
-const routes = loadAuthorizerRoutes(process.env);
-const keys = verificationKeysLoader(process.env, routes.values().next().value!.algorithm);
+const { routes, keys } = loadAuthorizerConfig(process.env);
 
 export const handler = createAuthorizerHandler({ config: routes, keys, clock: systemClock, auditSink: stdoutSink });

@@ -1,8 +1,9 @@
 import { defaultScopes, OFFLINE_ACCESS } from '../../lib/scopes';
-import type { AuthServerConfig, ResourceServerConfig } from '../shared/config';
+import type { IssuerConfig, ResourceServerConfig } from '../shared/config';
+import type { MetadataConfig } from './config';
 
 /** RFC 9728 protected resource metadata of one MCP server (RS-1, RS-4: never offline_access; MRS-07). */
-export function protectedResourceMetadata(config: AuthServerConfig, server: ResourceServerConfig) {
+export function protectedResourceMetadata(config: IssuerConfig, server: ResourceServerConfig) {
   return {
     resource: server.resource,
     authorization_servers: [config.issuer],
@@ -15,7 +16,7 @@ export function protectedResourceMetadata(config: AuthServerConfig, server: Reso
  * RFC 8414 authorization server metadata, also served as OpenID Connect discovery: the issuer is
  * byte-identical to the one the discovery URL was built from and to every token's `iss` (AS-6).
  */
-export function authorizationServerMetadata(config: AuthServerConfig) {
+export function authorizationServerMetadata(config: MetadataConfig) {
   const at = (path: string) => `${config.issuer}${path}`;
   const clientAuthMethods = ['none', 'client_secret_basic', 'client_secret_post'];
   return {
@@ -49,7 +50,7 @@ export function authorizationServerMetadata(config: AuthServerConfig) {
  * validate that schema at `{issuer}/.well-known/openid-configuration` (the only discovery URL reachable
  * under an execute-api stage, docs/REQUIREMENTS.md design decision 2). No ID tokens are issued (`openid` is not a scope here).
  */
-export function openIdConfiguration(config: AuthServerConfig) {
+export function openIdConfiguration(config: MetadataConfig) {
   return {
     ...authorizationServerMetadata(config),
     subject_types_supported: ['public'],

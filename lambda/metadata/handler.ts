@@ -1,6 +1,7 @@
 import type { AuditSink } from '../shared/audit';
 import type { Clock } from '../shared/clock';
-import type { AuthServerConfig, ResourceServerConfig } from '../shared/config';
+import type { ResourceServerConfig } from '../shared/config';
+import type { MetadataConfig } from './config';
 import { httpHandler } from '../shared/handler';
 import { HttpResult, jsonResponse } from '../shared/http';
 import type { KmsJwksProvider } from '../shared/signer';
@@ -8,7 +9,7 @@ import { PROTECTED_RESOURCE_METADATA_PREFIX, protectedResourceMetadataPath } fro
 import { authorizationServerMetadata, openIdConfiguration, protectedResourceMetadata } from './documents';
 
 export interface MetadataHandlerDeps {
-  readonly config: AuthServerConfig;
+  readonly config: MetadataConfig;
   readonly jwks: Pick<KmsJwksProvider, 'jwks'>;
   readonly clock: Clock;
   readonly sink: AuditSink;

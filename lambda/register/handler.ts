@@ -2,13 +2,12 @@ import { httpHandler } from '../shared/handler';
 import { type HttpEvent, jsonResponse, NO_STORE, parseJsonObject, singleHeader } from '../shared/http';
 import type { Audit, AuditSink } from '../shared/audit';
 import type { Clock } from '../shared/clock';
-import type { AuthServerConfig } from '../shared/config';
-import type { Stores } from '../shared/stores';
-import { deleteClient, readClient, registerClient, RegistrationDeps, updateClient } from './registration';
+import type { RegisterConfig } from './config';
+import { deleteClient, readClient, registerClient, RegistrationDeps, type RegisterStores, updateClient } from './registration';
 
 export interface RegisterHandlerDeps {
-  readonly config: AuthServerConfig;
-  readonly stores: Stores;
+  readonly config: RegisterConfig;
+  readonly stores: RegisterStores;
   readonly clock: Clock;
   readonly sink: AuditSink;
   readonly countRegistration?: RegistrationDeps['countRegistration'];

@@ -1,15 +1,14 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { stdoutSink } from '../shared/audit';
 import { systemClock } from '../shared/clock';
-import { loadConfig, requireTable } from '../shared/config';
-import { Stores } from '../shared/stores';
+import { ClientStore } from '../shared/client-store';
+import { loadRegisterConfig } from './config';
 import { buildRegisterHandler } from './handler';
 import { dailyRegistrationCounter } from './registration';
 
-const config = loadConfig();
+const config = loadRegisterConfig(process.env);
 const db = new DynamoDBClient({});
-const clientsTable = requireTable(config, 'clients');
-const stores = new Stores(db, { clients: clientsTable, codes: '', grants: '' });
+const stores = { clients: new ClientStore(db, config.tables.clients) };
 const { maxPerDay } = config.registration;
 
 export const handler = buildRegisterHandler({
@@ -17,5 +16,5 @@ export const handler = buildRegisterHandler({
   stores,
   clock: systemClock,
   sink: stdoutSink,
-  countRegistration: maxPerDay ? dailyRegistrationCounter(db, clientsTable, maxPerDay, systemClock) : undefined,
+  countRegistration: maxPerDay ? dailyRegistrationCounter(db, config.tables.clients, maxPerDay, systemClock) : undefined,
 });

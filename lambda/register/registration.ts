@@ -3,27 +3,32 @@ import { DynamoDBClient, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { send } from '../shared/dynamo';
 import type { Audit } from '../shared/audit';
 import type { Clock } from '../shared/clock';
-import type { AuthServerConfig } from '../shared/config';
+import type { RegisterConfig } from './config';
 import { constantTimeEqual, randomToken, sha256 } from '../shared/crypto';
 import { ClientMetadata, RegistrationPolicy, validateRegistrationRequest } from '../shared/client-metadata';
 import { OAuthError } from '../shared/oauth-error';
-import { type ClientRecord, isClientId, type Stores } from '../shared/stores';
+import { type ClientRecord, type ClientStore, isClientId } from '../shared/client-store';
 
 /**
  * RFC 7591 dynamic registration and the RFC 7592 client configuration endpoint. Identifiers and
  * secrets are server-generated (client-chosen ones are ignored, REG-10); secrets and registration
  * access tokens are shown once and stored only as SHA-256 hashes.
  */
+/** The register function's one store: the registered clients (its IAM policy allows nothing else). */
+export interface RegisterStores {
+  readonly clients: Pick<ClientStore, 'create' | 'get' | 'replace' | 'delete'>;
+}
+
 export interface RegistrationDeps {
-  readonly config: AuthServerConfig;
-  readonly stores: Stores;
+  readonly config: RegisterConfig;
+  readonly stores: RegisterStores;
   readonly clock: Clock;
   readonly audit: Audit;
   /** Counts registrations per UTC day when a cap is configured; returns false over the cap. */
   readonly countRegistration?: (day: string) => Promise<boolean>;
 }
 
-export function registrationPolicy(config: AuthServerConfig): RegistrationPolicy {
+export function registrationPolicy(config: Pick<RegisterConfig, 'servers' | 'registration'>): RegistrationPolicy {
   return {
     scopeNames: config.servers.scopeNames,
     redirectUris: { allowedHosts: config.registration.allowedRedirectHosts, extraPrivateUseSchemes: config.registration.extraRedirectSchemes },
@@ -33,7 +38,7 @@ export function registrationPolicy(config: AuthServerConfig): RegistrationPolicy
 const invalidToken = () =>
   new OAuthError(401, 'invalid_token', 'registration_token_invalid', 'The registration access token is invalid.', { 'WWW-Authenticate': 'Bearer' });
 
-function publicView(config: AuthServerConfig, client: ClientRecord) {
+function publicView(config: Pick<RegisterConfig, 'issuer'>, client: ClientRecord) {
   return {
     client_id: client.clientId,
     client_id_issued_at: client.createdAt,
@@ -65,7 +70,7 @@ export async function registerClient(body: Record<string, unknown>, deps: Regist
     createdAt: now,
     expiresAt: now + config.lifetimes.unusedClient,
   };
-  if ((await stores.createClient(client)) === 'exists') throw new Error('client_id collision');
+  if ((await stores.clients.create(client)) === 'exists') throw new Error('client_id collision');
   audit('register.created', {
     client_id: client.clientId,
     auth_method: metadata.token_endpoint_auth_method,
@@ -83,7 +88,7 @@ export async function registerClient(body: Record<string, unknown>, deps: Regist
 async function authorizedClient(clientId: string, bearer: string | undefined, deps: RegistrationDeps): Promise<ClientRecord> {
   const match = bearer ? /^Bearer ([A-Za-z0-9_-]{1,128})$/i.exec(bearer) : null;
   if (!match || !isClientId(clientId)) throw invalidToken();
-  const client = await deps.stores.getClient(clientId, deps.clock());
+  const client = await deps.stores.clients.get(clientId, deps.clock());
   if (!client?.registrationTokenHash || !constantTimeEqual(sha256(match[1]), client.registrationTokenHash)) throw invalidToken();
   return client;
 }
@@ -106,14 +111,14 @@ export async function updateClient(clientId: string, bearer: string | undefined,
   const isPublic = metadata.token_endpoint_auth_method === 'none';
   const fresh = wasPublic !== isPublic ? credentialsFor(metadata) : { secret: undefined, secretHash: existing.secretHash };
   const updated: ClientRecord = { ...existing, metadata, secretHash: fresh.secretHash };
-  if ((await deps.stores.replaceClient(updated, existing.registrationTokenHash!)) === 'stale') throw invalidToken();
+  if ((await deps.stores.clients.replace(updated, existing.registrationTokenHash!)) === 'stale') throw invalidToken();
   deps.audit('register.updated', { client_id: clientId, auth_method: metadata.token_endpoint_auth_method });
   return { ...publicView(deps.config, updated), ...(fresh.secret ? { client_secret: fresh.secret, client_secret_expires_at: 0 } : {}) };
 }
 
 export async function deleteClient(clientId: string, bearer: string | undefined, deps: RegistrationDeps): Promise<void> {
   const existing = await authorizedClient(clientId, bearer, deps);
-  if ((await deps.stores.deleteClient(clientId, existing.registrationTokenHash!)) === 'stale') throw invalidToken();
+  if ((await deps.stores.clients.delete(clientId, existing.registrationTokenHash!)) === 'stale') throw invalidToken();
   deps.audit('register.deleted', { client_id: clientId });
 }
 

@@ -32,7 +32,11 @@ export type TokenFailure =
   | 'not_yet_valid' // nbf or iat beyond the clock tolerance
   | 'claims'; // a required claim missing or of the wrong type
 
-export interface AccessTokenClaims {
+/**
+ * What a verified access token says, as the authorizer and introspection use it (camel-cased, scopes
+ * parsed); the claims the token endpoint signs are `AccessTokenClaims` (lambda/shared/access-token.ts).
+ */
+export interface VerifiedAccessToken {
   readonly sub: string;
   readonly clientId: string;
   readonly scopes: readonly string[];
@@ -48,7 +52,7 @@ export interface AccessTokenClaims {
   readonly machine: boolean;
 }
 
-export type VerifyResult = { readonly ok: true; readonly claims: AccessTokenClaims } | { readonly ok: false; readonly reason: TokenFailure };
+export type VerifyResult = { readonly ok: true; readonly claims: VerifiedAccessToken } | { readonly ok: false; readonly reason: TokenFailure };
 
 /** What a token is verified against: the expected issuer and audience, and the clock tolerance. */
 export interface VerifierConfig {

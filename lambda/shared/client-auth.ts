@@ -1,6 +1,6 @@
 import { constantTimeEqual, sha256 } from './crypto';
 import { invalidClient, invalidRequest, OAuthError } from './oauth-error';
-import type { ClientRecord, TokenEndpointAuthMethod } from './stores';
+import type { ClientRecord, TokenEndpointAuthMethod } from './client-store';
 import type { FormParameters } from './http';
 import { isClientIdMetadataUrl, isUrlShapedClientId } from './cimd/url';
 import { isMachineClientId, type MachineClientConfig } from '../../lib/machine-clients';

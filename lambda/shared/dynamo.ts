@@ -1,4 +1,4 @@
-import { AttributeValue, DeleteItemCommand, DynamoDBClient, PutItemCommand } from '@aws-sdk/client-dynamodb';
+import { AttributeValue, DeleteItemCommand, DynamoDBClient, GetItemCommand, GetItemCommandOutput, PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { TTL_ATTRIBUTE } from '../../lib/tables';
 import { marshall, unmarshall } from '@aws-sdk/util-dynamodb';
 import { TemporarilyUnavailableError } from './oauth-error';
@@ -9,6 +9,12 @@ export type Key = Record<string, AttributeValue>;
 export const toItem = (value: Item): Record<string, AttributeValue> => marshall(value, { removeUndefinedValues: true });
 export const fromItem = <T>(item: Record<string, AttributeValue>): T => unmarshall(item) as T;
 export const keyOf = (pk: string): Key => ({ pk: { S: pk } });
+
+/** What an item stores: the item without its key and TTL attributes. */
+export function recordOf<T>(item: Record<string, AttributeValue>): T {
+  const { pk: _pk, [TTL_ATTRIBUTE]: _ttl, ...record } = fromItem<Item>(item);
+  return record as T;
+}
 
 /** Errors that mean "try again later": the caller gets 503 temporarily_unavailable, nothing half-written. */
 const TRANSIENT = new Set([
@@ -68,6 +74,18 @@ export type Consumption = 'consumed' | 'gone';
 
 /** The outcome of a write conditioned on what the caller read: `stale` when it changed meanwhile. */
 export type ConditionalWrite = 'written' | 'stale';
+
+/** Reads the record under `pk`, strongly consistent (every decision is made on the latest write); undefined when absent. */
+export async function getRecord<T>(client: DynamoDBClient, table: string, pk: string): Promise<T | undefined> {
+  const result = await send<GetItemCommandOutput>(client, new GetItemCommand({ TableName: table, Key: keyOf(pk), ConsistentRead: true }));
+  return result && result.Item ? recordOf<T>(result.Item) : undefined;
+}
+
+/** Reads the record under `pk` while it is live: TTL deletion lags, so the reader checks `expiresAt` itself. */
+export async function getLiveRecord<T extends { expiresAt: number }>(client: DynamoDBClient, table: string, pk: string, now: number): Promise<T | undefined> {
+  const record = await getRecord<T>(client, table, pk);
+  return record && record.expiresAt > now ? record : undefined;
+}
 
 /** Puts `item` under `pk` (with its TTL attribute) unless the key exists. */
 export async function putNew(client: DynamoDBClient, table: string, pk: string, item: Item, expiresAt?: number): Promise<Creation> {

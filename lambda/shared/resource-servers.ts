@@ -1,5 +1,5 @@
 import { DEFAULT_SCOPE_MODEL, ScopeModel, validateScopeModel } from '../../lib/scopes';
-import { AUTHORIZER_ENV, ENV } from '../../lib/environment';
+import { AUTHORIZER_ENV, type ENV } from '../../lib/environment';
 import {
   allScopeNames,
   DEFAULT_MCP_PATH,
@@ -10,13 +10,27 @@ import {
   type ProtectedResourcesSpec,
 } from '../../lib/protected-resources';
 import { isHttpsOrLoopback } from '../../lib/loopback';
+import { integer, required, type VariableReader } from './environment-reader';
 
 /**
  * The MCP servers (protected resources) a handler serves, from the environment: what the authorizer
  * needs of the configuration, kept apart from lambda/shared/config.ts so its bundle stays small.
  */
 
-type Env = Readonly<Record<string, string | undefined>>;
+/**
+ * The names this file reads, as literals the compiler holds equal to lib/environment.ts (a renamed
+ * variable fails the build): importing `ENV` itself would put every variable name of the contract into
+ * the authorizer bundle (about 0.9 KB), for the four it reads.
+ */
+const VARIABLE = {
+  issuer: 'ISSUER',
+  scopeModel: 'SCOPE_MODEL',
+  protectedResources: 'PROTECTED_RESOURCES',
+  signingAlgorithm: 'SIGNING_ALGORITHM',
+} as const satisfies Partial<typeof ENV>;
+
+/** The variables the MCP servers are read from: PROTECTED_RESOURCES, or the 0.2 single-server pair. */
+export type ResourceServerVariable = typeof ENV.protectedResources | typeof ENV.scopeModel | typeof AUTHORIZER_ENV.cacheTtl;
 
 /** One MCP server: a protected resource with its own identifier, metadata and scope model (RS-1, MRS-01). */
 export interface ResourceServerConfig {
@@ -42,22 +56,11 @@ export interface ResourceServers {
   readonly scopeNames: readonly string[];
 }
 
-/** An integer variable within [min, max], or the fallback when unset; the one rule every loader uses. */
-export function integer(env: Env, name: string, fallback: number, min: number, max: number): number {
-  const raw = env[name];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < min || value > max) {
-    throw new Error(`${name} must be an integer between ${min} and ${max}, got ${JSON.stringify(raw)}`);
-  }
-  return value;
-}
-
 export function parseScopeModel(raw: string | undefined): ScopeModel {
   if (raw === undefined || raw === '') return DEFAULT_SCOPE_MODEL;
   const model = JSON.parse(raw) as ScopeModel;
   const problems = validateScopeModel(model);
-  if (problems.length > 0) throw new Error(`${ENV.scopeModel} is invalid: ${problems.join('; ')}`);
+  if (problems.length > 0) throw new Error(`${VARIABLE.scopeModel} is invalid: ${problems.join('; ')}`);
   return model;
 }
 
@@ -67,13 +70,13 @@ export function checkIssuer(issuer: string): void {
   try {
     url = new URL(issuer);
   } catch {
-    throw new Error(`${ENV.issuer} must be an absolute URL, got ${JSON.stringify(issuer)}`);
+    throw new Error(`${VARIABLE.issuer} must be an absolute URL, got ${JSON.stringify(issuer)}`);
   }
   if (!isHttpsOrLoopback(url)) {
-    throw new Error(`${ENV.issuer} must use https (http only on loopback), got ${issuer}`);
+    throw new Error(`${VARIABLE.issuer} must use https (http only on loopback), got ${issuer}`);
   }
   if (issuer.endsWith('/') || url.search || url.hash) {
-    throw new Error(`${ENV.issuer} must have no trailing slash, query or fragment, got ${issuer}`);
+    throw new Error(`${VARIABLE.issuer} must have no trailing slash, query or fragment, got ${issuer}`);
   }
 }
 
@@ -81,13 +84,13 @@ export function checkIssuer(issuer: string): void {
  * The MCP servers from `PROTECTED_RESOURCES`, or, without it, the one server at `/mcp` with `SCOPE_MODEL`
  * and the authorizer's `AUTHORIZER_CACHE_TTL_SECONDS` (the configuration 0.2 deployed).
  */
-export function resourceServersFromEnv(env: Env, issuer: string): ResourceServers {
+export function resourceServersFrom(read: VariableReader<ResourceServerVariable>, issuer: string): ResourceServers {
   checkIssuer(issuer);
-  const raw = env[ENV.protectedResources];
+  const raw = read[VARIABLE.protectedResources];
   const spec: ProtectedResourcesSpec = raw
     ? parseProtectedResources(raw)
     : {
-        servers: [{ path: DEFAULT_MCP_PATH, scopeModel: parseScopeModel(env[ENV.scopeModel]), authorizerCacheTtlSeconds: integer(env, AUTHORIZER_ENV.cacheTtl, 0, 0, 300) }],
+        servers: [{ path: DEFAULT_MCP_PATH, scopeModel: parseScopeModel(read[VARIABLE.scopeModel]), authorizerCacheTtlSeconds: integer(read, AUTHORIZER_ENV.cacheTtl, 0, 0, 300) }],
         challenges: 'gateway',
       };
   const byResource = new Map<string, ResourceServerConfig>();
@@ -113,8 +116,21 @@ export function serverFor(servers: ResourceServers, resource: string | undefined
 }
 
 /** The JWS algorithm of the signing key (`SIGNING_ALGORITHM`, default RS256): the only one tokens may carry. */
-export function signingAlgorithmFromEnv(env: Env): 'RS256' | 'ES256' {
-  const algorithm = env[ENV.signingAlgorithm] ?? 'RS256';
-  if (algorithm !== 'RS256' && algorithm !== 'ES256') throw new Error(`${ENV.signingAlgorithm} must be RS256 or ES256, got ${algorithm}`);
+export function signingAlgorithmFrom(read: VariableReader<typeof ENV.signingAlgorithm>): 'RS256' | 'ES256' {
+  const algorithm = read[VARIABLE.signingAlgorithm] ?? 'RS256';
+  if (algorithm !== 'RS256' && algorithm !== 'ES256') throw new Error(`${VARIABLE.signingAlgorithm} must be RS256 or ES256, got ${algorithm}`);
   return algorithm;
+}
+
+/** What every authorization-server function is configured with: the issuer and the MCP servers. */
+export interface IssuerConfig {
+  /** The base URL with no trailing slash; byte-identical in metadata, PRM and `iss` (AS-6). */
+  readonly issuer: string;
+  /** The MCP servers this authorization server issues tokens for (RS-1, AS-17). */
+  readonly servers: ResourceServers;
+}
+
+export function issuerConfigFrom(read: VariableReader<typeof ENV.issuer | ResourceServerVariable>): IssuerConfig {
+  const issuer = required(read, VARIABLE.issuer);
+  return { issuer, servers: resourceServersFrom(read, issuer) };
 }

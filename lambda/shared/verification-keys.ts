@@ -3,6 +3,7 @@ import { isHttpsOrLoopback } from '../../lib/loopback';
 import { createPublicKey, type JsonWebKey, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import type { SigningAlgorithm } from './config';
 import { AUTHORIZER_ENV } from '../../lib/environment';
+import type { VariableReader } from './environment-reader';
 
 export const MAX_KID_LENGTH = 128;
 /** A JWKS document larger than this is refused (ours holds a handful of public keys). */
@@ -113,8 +114,6 @@ export async function fetchJwks(raw: string, fetchJwksDocument: Fetch = fetch): 
   return JSON.parse(text);
 }
 
-type Env = Readonly<Record<string, string | undefined>>;
-
 /**
  * A loader for the container's keys. TRUSTED_JWKS is parsed immediately (a bad value fails the init);
  * JWKS_URI is fetched on first use and then kept for the container's life: a successful fetch is never
@@ -122,12 +121,12 @@ type Env = Readonly<Record<string, string | undefined>>;
  * Keys pinned in TRUSTED_JWKS win over a fetched key with the same `kid`.
  */
 export function verificationKeysLoader(
-  env: Env,
+  read: VariableReader<typeof AUTHORIZER_ENV.trustedJwks | typeof AUTHORIZER_ENV.jwksUri>,
   algorithm: SigningAlgorithm,
   fetchJwksDocument: Fetch = fetch,
 ): () => VerificationKeys | Promise<VerificationKeys> {
-  const trustedRaw = env[AUTHORIZER_ENV.trustedJwks];
-  const uri = env[AUTHORIZER_ENV.jwksUri];
+  const trustedRaw = read[AUTHORIZER_ENV.trustedJwks];
+  const uri = read[AUTHORIZER_ENV.jwksUri];
   if (!trustedRaw && !uri) throw new Error(`Set ${AUTHORIZER_ENV.trustedJwks} or ${AUTHORIZER_ENV.jwksUri}`);
   const pinned = trustedRaw ? keysFromJwks(JSON.parse(trustedRaw), algorithm) : new Map<string, VerificationKey>();
   if (!uri) {

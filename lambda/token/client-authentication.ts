@@ -1,7 +1,8 @@
 import { type AuthenticatedClient, authenticateClient, machineClientFor, machineClientRecord, PresentedClient, storedClientId, tokenEndpointClient } from '../shared/client-auth';
 import type { MachineClientConfig } from '../../lib/machine-clients';
 import { TemporarilyUnavailableError } from '../shared/oauth-error';
-import { CodeRecord, GrantRecord } from '../shared/stores';
+import type { CodeRecord } from '../shared/code-store';
+import type { GrantRecord } from '../shared/grant-store';
 import type { TokenDeps } from './exchange';
 
 /** The token endpoint's one read and its client authentication, shared by every grant, revocation and introspection. */
@@ -19,7 +20,7 @@ export async function readAuthenticated(
   const machine = machineClientFor(presented, deps.config.machineClients);
   // A machine client's secret is read alongside the table, so it adds no round trip.
   const [read, machineSecret] = await Promise.all([
-    deps.stores.readForToken({ ...lookup, clientId: storedClientId(presented) }, now),
+    deps.stores.records.read({ ...lookup, clientId: storedClientId(presented) }, now),
     machine ? readMachineSecret(machine, deps) : undefined,
   ]);
   const candidate = machine ? machineClientRecord(machine, presented, machineSecret!) : tokenEndpointClient(presented, read.client, deps.config.cimdEnabled);

@@ -1,20 +1,29 @@
 import type { Audit } from '../shared/audit';
 import type { MachineClientConfig } from '../../lib/machine-clients';
 import type { Clock } from '../shared/clock';
-import type { AuthServerConfig } from '../shared/config';
+import type { TokenConfig } from './config';
 import type { FormParameters } from '../shared/http';
 import { invalidRequest, OAuthError } from '../shared/oauth-error';
 import type { JwtSigner } from '../shared/signer';
-import type { Stores } from '../shared/stores';
+import type { CodeStore } from '../shared/code-store';
+import type { GrantStore } from '../shared/grant-store';
+import type { TokenRecordReader } from './token-records';
 import { redeemCode } from './grants/authorization-code';
 import { refresh } from './grants/refresh-token';
 import { clientCredentials } from './grants/client-credentials';
 
 /** POST /token: the grant types this authorization server supports, and what each one needs. */
 
+/** What the token endpoint reads and writes: one BatchGetItem across the tables, then one write to a store. */
+export interface TokenStores {
+  readonly records: Pick<TokenRecordReader, 'read'>;
+  readonly codes: Pick<CodeStore, 'recordFailure'>;
+  readonly grants: Pick<GrantStore, 'create' | 'get' | 'rotateRefreshToken' | 'revoke'>;
+}
+
 export interface TokenDeps {
-  readonly config: AuthServerConfig;
-  readonly stores: Stores;
+  readonly config: TokenConfig;
+  readonly stores: TokenStores;
   readonly signer: JwtSigner;
   readonly clock: Clock;
   readonly audit: Audit;

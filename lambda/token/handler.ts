@@ -1,18 +1,17 @@
 import type { AuditSink } from '../shared/audit';
 import type { Clock } from '../shared/clock';
-import type { AuthServerConfig } from '../shared/config';
+import type { TokenConfig } from './config';
 import type { Audit } from '../shared/audit';
 import { httpHandler, routeOf } from '../shared/handler';
 import { HttpEvent, jsonResponse, NO_STORE, parseForm, singleHeader } from '../shared/http';
 import type { JwtSigner, KmsJwksProvider } from '../shared/signer';
-import type { Stores } from '../shared/stores';
-import { exchangeToken, type TokenDeps } from './exchange';
+import { exchangeToken, type TokenDeps, type TokenStores } from './exchange';
 import { revokeToken } from './revoke';
 import { introspect } from './introspect';
 
 export interface TokenHandlerDeps {
-  readonly config: AuthServerConfig;
-  readonly stores: Stores;
+  readonly config: TokenConfig;
+  readonly stores: TokenStores;
   readonly signer: JwtSigner;
   /** Public keys for introspection (KMS GetPublicKey, cached per container). */
   readonly jwks: Pick<KmsJwksProvider, 'jwks'>;

@@ -3,19 +3,18 @@ import { KMSClient } from '@aws-sdk/client-kms';
 import { SecretsManagerClient } from '@aws-sdk/client-secrets-manager';
 import { stdoutSink } from '../shared/audit';
 import { systemClock } from '../shared/clock';
-import { loadConfig, requireTable } from '../shared/config';
 import { secretsManagerSecret } from '../shared/secrets';
 import { KmsJwksProvider, KmsJwtSigner } from '../shared/signer';
-import { Stores } from '../shared/stores';
+import { CodeStore } from '../shared/code-store';
+import { GrantStore } from '../shared/grant-store';
+import { loadTokenConfig } from './config';
 import { buildTokenHandler } from './handler';
+import { TokenRecordReader } from './token-records';
 
 // Configuration and SDK clients live at module scope: read once per container, fail fast.
-const config = loadConfig();
-const stores = new Stores(new DynamoDBClient({}), {
-  clients: requireTable(config, 'clients'),
-  codes: requireTable(config, 'codes'),
-  grants: requireTable(config, 'grants'),
-});
+const config = loadTokenConfig(process.env);
+const db = new DynamoDBClient({});
+const stores = { records: new TokenRecordReader(db, config.tables), codes: new CodeStore(db, config.tables.codes), grants: new GrantStore(db, config.tables.grants) };
 const kms = new KMSClient({});
 const signer = new KmsJwtSigner(kms, config.signing.keyArn, config.signing.algorithm);
 const jwks = new KmsJwksProvider(kms, [config.signing.keyArn, ...config.signing.previousKeyArns], config.signing.algorithm);

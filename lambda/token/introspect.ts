@@ -1,4 +1,4 @@
-import { grantState } from '../shared/stores';
+import { grantState } from '../shared/grant-store';
 import { keysFromJwks, pinKeys, VerificationKeys } from '../shared/verification-keys';
 import { unverifiedAudience, verifyAccessToken } from '../shared/access-token-verifier';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from '../../lib/authorizer-gateway';

@@ -3,7 +3,8 @@ import { mintAccessToken, AccessTokenClaims } from '../shared/access-token';
 import { randomToken, sha256 } from '../shared/crypto';
 import type { FormParameters } from '../shared/http';
 import { invalidTarget } from '../shared/oauth-error';
-import { ClientRecord, CodeRecord } from '../shared/stores';
+import type { ClientRecord } from '../shared/client-store';
+import type { CodeRecord } from '../shared/code-store';
 import type { TokenDeps, TokenResponse } from './exchange';
 
 /**

@@ -22,6 +22,6 @@ export async function revokeToken(form: FormParameters, authorization: string | 
   const hash = sha256(token);
   const known = hash === grant.currentHash || hash === grant.previousHash || (grant.retiredHashes ?? []).includes(hash);
   if (!known) return;
-  await deps.stores.revokeGrant(grant.grantId, 'revoked_by_client', now);
+  await deps.stores.grants.revoke(grant.grantId, 'revoked_by_client', now);
   deps.audit('token.revoked', { client_id: client.clientId, sub: grant.sub, grant_id: grant.grantId });
 }

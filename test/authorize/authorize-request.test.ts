@@ -206,7 +206,7 @@ describe('client and redirect URI: validated before any redirect (AS-11)', () =>
 /** A client record written directly, for shapes registration (rightly) refuses. */
 async function seedClient(redirectUris: string[]): Promise<string> {
   const clientId = sha256(redirectUris.join(' ')).slice(0, 22);
-  await fixture.backend.stores().createClient({
+  await fixture.backend.stores().clients.create({
     clientId,
     metadata: { redirect_uris: redirectUris, token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'] },
     createdAt: fixture.clock.now,
@@ -282,7 +282,7 @@ describe('after the redirect URI: errors go back to the client with state and is
     const result = await agent().authorize(params({ resource: undefined }));
     consentRedirect(result);
     const handle = new URL(header(result, 'location')!).searchParams.get('request')!;
-    const pending = await fixture.flows.getPending(sha256(handle), fixture.clock.now);
+    const pending = await fixture.stores.pendingAuthorizations.get(sha256(handle), fixture.clock.now);
     expect(pending!.request.resource).toBe(RESOURCE);
     await refuse({ resource: 'https://other.example/mcp' }, 'invalid_target', 'unknown_resource');
     const twice = await withoutWriting(() => rawAuthorize(`${new URLSearchParams(params({}))}&resource=${encodeURIComponent(RESOURCE)}`));
@@ -304,7 +304,7 @@ describe('after the redirect URI: errors go back to the client with state and is
       const result = await agent().authorize(params({ scope }));
       consentRedirect(result);
       const handle = new URL(header(result, 'location')!).searchParams.get('request')!;
-      expect((await fixture.flows.getPending(sha256(handle), fixture.clock.now))!.request.scope).toBe('mcp:admin mcp:tools');
+      expect((await fixture.stores.pendingAuthorizations.get(sha256(handle), fixture.clock.now))!.request.scope).toBe('mcp:admin mcp:tools');
     }
     for (const scope of ['mcp:tools "quoted"', 'back\\slash', 'bell\u0007']) {
       const result = await withoutWriting(() => agent().authorize(params({ scope })));
@@ -319,7 +319,7 @@ describe('after the redirect URI: errors go back to the client with state and is
     const result = await agent().authorize(authorizationParams(registeredNarrow.clientId, registeredNarrow.redirectUri, { scope: 'mcp:admin mcp:tools offline_access' }).query);
     consentRedirect(result);
     const handle = new URL(header(result, 'location')!).searchParams.get('request')!;
-    expect((await fixture.flows.getPending(sha256(handle), fixture.clock.now))!.request.scope).toBe('mcp:admin mcp:tools offline_access');
+    expect((await fixture.stores.pendingAuthorizations.get(sha256(handle), fixture.clock.now))!.request.scope).toBe('mcp:admin mcp:tools offline_access');
   });
 });
 
@@ -355,7 +355,7 @@ describe('phishing and cross-origin use', () => {
     }
     // A client-credentials-only record (as an earlier version could store it) is refused the same way.
     const machineOnly = sha256('machine-only').slice(0, 22);
-    await fixture.backend.stores().createClient({
+    await fixture.backend.stores().clients.create({
       clientId: machineOnly,
       metadata: { redirect_uris: ['https://evil.example/phish'], token_endpoint_auth_method: 'client_secret_basic', grant_types: ['client_credentials'], response_types: [] },
       createdAt: fixture.clock.now,

@@ -189,7 +189,7 @@ describe('upstream failures', () => {
     const working = fixture.buildAuthorize();
     const broken = fixture.buildAuthorize({
       upstream: new OidcUpstream({
-        config: { ...fixture.config.upstream!, issuer: 'http://127.0.0.1:9' },
+        config: { ...fixture.config.upstream, issuer: 'http://127.0.0.1:9' },
         redirectUri: CALLBACK_URL,
         secret: async () => undefined,
       }),

@@ -94,7 +94,7 @@ describe('the consent page', () => {
     ];
     for (const [index, example] of cases.entries()) {
       const clientId = `hostile-client-${index}`.padEnd(22, '0');
-      await fixture.backend.stores().createClient({
+      await fixture.backend.stores().clients.create({
         clientId,
         metadata: { client_name: example.name, redirect_uris: [example.redirect], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'] },
         createdAt: fixture.clock.now,
@@ -113,7 +113,7 @@ describe('the consent page', () => {
       const scheme = redirect.slice(0, redirect.indexOf(':'));
       // Stored directly: `cursor` needs the operator's EXTRA_REDIRECT_SCHEMES at registration.
       const clientId = `private-use-client-${index}`.padEnd(22, '0');
-      await fixture.backend.stores().createClient({
+      await fixture.backend.stores().clients.create({
         clientId,
         metadata: { redirect_uris: [redirect], token_endpoint_auth_method: 'none', grant_types: ['authorization_code'], response_types: ['code'] },
         createdAt: fixture.clock.now,

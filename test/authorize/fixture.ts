@@ -2,9 +2,9 @@ import { ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import type { APIGatewayProxyResult } from 'aws-lambda';
 import { buildAuthorizeHandler, type AuthorizeHandlerDeps } from '../../lambda/authorize/handler';
-import { FlowStore } from '../../lambda/authorize/flow-store';
 import { OidcUpstream } from '../../lambda/authorize/upstream';
-import type { AuthServerConfig } from '../../lambda/shared/config';
+import type { AuthorizationServerFunction } from '../../lib/functions';
+import type { FunctionConfig } from '../support/loaders';
 import { buildRegisterHandler } from '../../lambda/register/handler';
 import { buildTokenHandler } from '../../lambda/token/handler';
 import { s256Challenge } from '../../lambda/shared/pkce';
@@ -29,8 +29,11 @@ export class AuthorizeFixture {
   readonly clock = new TestClock();
   readonly audit = new AuditCapture();
   idp!: UpstreamIdp;
-  config!: AuthServerConfig;
-  flows!: FlowStore;
+  /** The environment every handler's configuration is taken from (each gets its own variables of it). */
+  environment!: Record<string, string>;
+  config!: FunctionConfig<'authorize'>;
+  /** Every store over the backend's tables. */
+  stores!: ReturnType<Backend['stores']>;
   authorizeHandler!: ReturnType<typeof buildAuthorizeHandler>;
   tokenHandler!: ReturnType<typeof buildTokenHandler>;
   registerHandler!: ReturnType<typeof buildRegisterHandler>;
@@ -41,20 +44,26 @@ export class AuthorizeFixture {
       clients: [{ client_id: UPSTREAM_CLIENT_ID, client_secret: UPSTREAM_CLIENT_SECRET, redirect_uris: [CALLBACK_URL] }],
       ...upstream,
     });
-    this.config = this.backend.config({
+    this.environment = {
       UPSTREAM_ISSUER: this.idp.issuer,
       UPSTREAM_CLIENT_ID: UPSTREAM_CLIENT_ID,
       // `groups` puts the group claim the default scope model's entitlements read into the ID token.
       UPSTREAM_SCOPES: 'openid profile email groups',
       CIMD_ENABLED: 'false',
       ...env,
-    });
-    this.flows = new FlowStore(this.backend.db, { pending: this.backend.tables.pending, consents: this.backend.tables.consents });
+    };
+    this.config = this.configOf('authorize');
+    this.stores = this.backend.stores();
     this.authorizeHandler = this.buildAuthorize();
-    const common = { config: this.config, stores: this.backend.stores(), clock: this.clock.fn, sink: this.audit.sink };
-    this.tokenHandler = buildTokenHandler({ ...common, signer: this.backend.signer(), jwks: this.backend.jwks(), machineSecret: this.backend.machine.machineSecret });
-    this.registerHandler = buildRegisterHandler(common);
+    const common = { stores: this.backend.stores(), clock: this.clock.fn, sink: this.audit.sink };
+    this.tokenHandler = buildTokenHandler({ ...common, config: this.configOf('token'), signer: this.backend.signer(), jwks: this.backend.jwks(), machineSecret: this.backend.machine.machineSecret });
+    this.registerHandler = buildRegisterHandler({ ...common, config: this.configOf('register') });
     return this;
+  }
+
+  /** Function `name`'s configuration from this fixture's environment. */
+  configOf<F extends AuthorizationServerFunction>(name: F): FunctionConfig<F> {
+    return this.backend.config(name, this.environment);
   }
 
   async stop() {
@@ -64,12 +73,11 @@ export class AuthorizeFixture {
 
   /** An authorize handler with the real upstream client; tests may swap parts (timeout, CIMD). */
   buildAuthorize(overrides: Partial<AuthorizeHandlerDeps> & { upstreamTimeoutMs?: number } = {}) {
-    const upstreamConfig = { ...this.config.upstream!, timeoutMs: overrides.upstreamTimeoutMs ?? this.config.upstream!.timeoutMs };
+    const upstreamConfig = { ...this.config.upstream, timeoutMs: overrides.upstreamTimeoutMs ?? this.config.upstream.timeoutMs };
     const upstream = new OidcUpstream({ config: upstreamConfig, redirectUri: CALLBACK_URL, secret: async () => UPSTREAM_CLIENT_SECRET });
     return buildAuthorizeHandler({
       config: this.config,
       stores: this.backend.stores(),
-      flows: this.flows,
       upstream,
       clock: this.clock.fn,
       sink: this.audit.sink,

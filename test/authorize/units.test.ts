@@ -8,7 +8,9 @@ import { displayName, escapeHtml } from '../../lambda/authorize/pages';
 import { responseLocation } from '../../lambda/authorize/responses';
 import { grantedScope, scopesToAsk } from '../../lambda/authorize/scopes';
 import { secretsManagerSecret } from '../../lambda/shared/secrets';
-import { loadConfig, requireUpstream, resourceServersFromEnv } from '../../lambda/shared/config';
+import { loadAuthorizeConfig } from '../../lambda/authorize/config';
+import { environmentOf } from '../../lambda/shared/environment-reader';
+import { resourceServersFrom } from '../../lambda/shared/resource-servers';
 import { DEFAULT_SCOPE_MODEL, type ScopeModel } from '../../lib/scopes';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb';
 import { proxyEvent } from '../support/harness';
@@ -69,8 +71,8 @@ describe('cookies', () => {
 
   test('MRS-10 a session keeps the claims the entitlement rules of every server read, and no other', () => {
     const model = (claim: string): ScopeModel => ({ ...DEFAULT_SCOPE_MODEL, entitlements: [{ claim, value: 'x', scopes: ['mcp:admin'] }] });
-    const servers = resourceServersFromEnv(
-      {
+    const servers = resourceServersFrom(
+      environmentOf('authorize', {
         PROTECTED_RESOURCES: JSON.stringify({
           servers: [
             { path: '/mcp', scopeModel: model('groups'), authorizerCacheTtlSeconds: 0 },
@@ -79,7 +81,7 @@ describe('cookies', () => {
           ],
           challenges: 'authorizer',
         }),
-      },
+      }),
       'https://mcp.example.com',
     );
     expect([...entitlementClaimNames(servers)].sort()).toEqual(['cognito:groups', 'groups']);
@@ -112,10 +114,11 @@ describe('pages and locations', () => {
 });
 
 describe('upstream configuration', () => {
-  const base = { ISSUER: 'https://mcp.example.com/prod', UPSTREAM_CLIENT_ID: 'client' };
+  const tables = { CLIENTS_TABLE: 'clients', CODES_TABLE: 'codes', PENDING_TABLE: 'pending', CONSENTS_TABLE: 'consents' };
+  const base = { ISSUER: 'https://mcp.example.com/prod', UPSTREAM_ISSUER: 'https://idp.example.com', UPSTREAM_CLIENT_ID: 'client', ...tables };
 
   test('any https issuer (Cognito included); plain http only on loopback, which alone allows insecure requests', () => {
-    const cognito = loadConfig({ ...base, UPSTREAM_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf' }).upstream!;
+    const cognito = loadAuthorizeConfig({ ...base, UPSTREAM_ISSUER: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf' }).upstream;
     expect(cognito).toEqual({
       issuer: 'https://cognito-idp.eu-west-1.amazonaws.com/eu-west-1_AbCdEf',
       clientId: 'client',
@@ -124,27 +127,27 @@ describe('upstream configuration', () => {
       timeoutMs: 10_000,
       allowInsecure: false,
     });
-    expect(loadConfig({ ...base, UPSTREAM_ISSUER: 'http://127.0.0.1:4100' }).upstream!.allowInsecure).toBe(true);
-    expect(() => loadConfig({ ...base, UPSTREAM_ISSUER: 'http://idp.example.com' })).toThrow(/must use https/);
-    expect(() => loadConfig({ ...base, UPSTREAM_ISSUER: 'https://idp.example.com', UPSTREAM_CLIENT_ID: '' })).toThrow(/UPSTREAM_CLIENT_ID/);
+    expect(loadAuthorizeConfig({ ...base, UPSTREAM_ISSUER: 'http://127.0.0.1:4100' }).upstream.allowInsecure).toBe(true);
+    expect(() => loadAuthorizeConfig({ ...base, UPSTREAM_ISSUER: 'http://idp.example.com' })).toThrow(/must use https/);
+    expect(() => loadAuthorizeConfig({ ...base, UPSTREAM_ISSUER: 'https://idp.example.com', UPSTREAM_CLIENT_ID: '' })).toThrow(/UPSTREAM_CLIENT_ID/);
   });
 
   test('scopes always include openid; the timeout stays well inside API Gateway\'s 29 s; consent lifetime is bounded', () => {
-    const config = loadConfig({ ...base, UPSTREAM_ISSUER: 'https://idp.example.com', UPSTREAM_SCOPES: 'email groups', UPSTREAM_TIMEOUT_SECONDS: '5', CONSENT_TTL_SECONDS: '0' });
-    expect(config.upstream!.scopes).toEqual(['openid', 'email', 'groups']);
-    expect(config.upstream!.timeoutMs).toBe(5000);
+    const config = loadAuthorizeConfig({ ...base, UPSTREAM_ISSUER: 'https://idp.example.com', UPSTREAM_SCOPES: 'email groups', UPSTREAM_TIMEOUT_SECONDS: '5', CONSENT_TTL_SECONDS: '0' });
+    expect(config.upstream.scopes).toEqual(['openid', 'email', 'groups']);
+    expect(config.upstream.timeoutMs).toBe(5000);
     expect(config.lifetimes.rememberedConsent).toBe(0);
-    expect(() => loadConfig({ ...base, UPSTREAM_ISSUER: 'https://idp.example.com', UPSTREAM_TIMEOUT_SECONDS: '30' })).toThrow(/between 1 and 20/);
-    expect(() => loadConfig({ ...base, CONSENT_TTL_SECONDS: '-1' })).toThrow(/CONSENT_TTL_SECONDS/);
-    expect(() => requireUpstream(loadConfig(base))).toThrow('Missing required environment variable UPSTREAM_ISSUER');
+    expect(() => loadAuthorizeConfig({ ...base, UPSTREAM_ISSUER: 'https://idp.example.com', UPSTREAM_TIMEOUT_SECONDS: '30' })).toThrow(/between 1 and 20/);
+    expect(() => loadAuthorizeConfig({ ...base, CONSENT_TTL_SECONDS: '-1' })).toThrow(/CONSENT_TTL_SECONDS/);
+    expect(() => loadAuthorizeConfig({ ...base, UPSTREAM_ISSUER: '' })).toThrow('Missing required environment variable UPSTREAM_ISSUER');
   });
 
   test('MRS-10 the sign-in session lasts an hour at most by default, 0 turns it off, and a bad value fails fast', () => {
-    expect(loadConfig(base).lifetimes.signInSession).toBe(3600);
-    expect(loadConfig({ ...base, SIGN_IN_SESSION_TTL_SECONDS: '0' }).lifetimes.signInSession).toBe(0);
-    expect(loadConfig({ ...base, SIGN_IN_SESSION_TTL_SECONDS: '28800' }).lifetimes.signInSession).toBe(28800);
-    expect(() => loadConfig({ ...base, SIGN_IN_SESSION_TTL_SECONDS: '86401' })).toThrow(/SIGN_IN_SESSION_TTL_SECONDS must be an integer between 0 and 86400/);
-    expect(() => loadConfig({ ...base, SIGN_IN_SESSION_TTL_SECONDS: '1h' })).toThrow(/SIGN_IN_SESSION_TTL_SECONDS/);
+    expect(loadAuthorizeConfig(base).lifetimes.signInSession).toBe(3600);
+    expect(loadAuthorizeConfig({ ...base, SIGN_IN_SESSION_TTL_SECONDS: '0' }).lifetimes.signInSession).toBe(0);
+    expect(loadAuthorizeConfig({ ...base, SIGN_IN_SESSION_TTL_SECONDS: '28800' }).lifetimes.signInSession).toBe(28800);
+    expect(() => loadAuthorizeConfig({ ...base, SIGN_IN_SESSION_TTL_SECONDS: '86401' })).toThrow(/SIGN_IN_SESSION_TTL_SECONDS must be an integer between 0 and 86400/);
+    expect(() => loadAuthorizeConfig({ ...base, SIGN_IN_SESSION_TTL_SECONDS: '1h' })).toThrow(/SIGN_IN_SESSION_TTL_SECONDS/);
   });
 });
 

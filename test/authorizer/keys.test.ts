@@ -1,6 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
 import { fetchJwks, keysFromJwks, verificationKeysLoader, type Fetch } from '../../lambda/shared/verification-keys';
+import { environmentOf } from '../../lambda/shared/environment-reader';
 import { authorizerRoutes, authorizerEvent, jwksOf, mint, NOW, testKey } from './support/tokens';
 
 const rsa = testKey('RS256');
@@ -41,11 +42,11 @@ describe('TRUSTED_JWKS (keys in the function configuration)', () => {
   });
 
   test('a JWKS with no key for the configured algorithm fails the init', () => {
-    expect(() => verificationKeysLoader({ TRUSTED_JWKS: JSON.stringify(jwksOf(ec)) }, 'RS256')).toThrow('holds no RS256 verification key');
+    expect(() => verificationKeysLoader(environmentOf('authorizer', { TRUSTED_JWKS: JSON.stringify(jwksOf(ec)) }), 'RS256')).toThrow('holds no RS256 verification key');
   });
 
   test('neither TRUSTED_JWKS nor JWKS_URI fails the init', () => {
-    expect(() => verificationKeysLoader({}, 'RS256')).toThrow('Set TRUSTED_JWKS or JWKS_URI');
+    expect(() => verificationKeysLoader(environmentOf('authorizer', {}), 'RS256')).toThrow('Set TRUSTED_JWKS or JWKS_URI');
   });
 });
 
@@ -54,7 +55,7 @@ describe('JWKS_URI (fetched once per container)', () => {
 
   test('JWT-04 the JWKS is fetched once, and never again for an unknown kid', async () => {
     const fetchDocument = jest.fn<ReturnType<Fetch>, Parameters<Fetch>>(async () => jsonResponse(jwksOf(rsa)));
-    const keys = verificationKeysLoader({ JWKS_URI: uri }, 'RS256', fetchDocument);
+    const keys = verificationKeysLoader(environmentOf('authorizer', { JWKS_URI: uri }), 'RS256', fetchDocument);
     const handler = createAuthorizerHandler({ config: authorizerRoutes(), keys, clock: () => NOW, auditSink: () => undefined });
     await expect(handler(authorizerEvent({ authorization: `Bearer ${mint(rsa)}` }))).resolves.toMatchObject({ principalId: 'user-123' });
     for (const kid of ['unknown', rsa2.kid, '../../jwks']) {
@@ -69,7 +70,7 @@ describe('JWKS_URI (fetched once per container)', () => {
 
   test('concurrent first requests share one fetch', async () => {
     const fetchDocument = jest.fn(async () => jsonResponse(jwksOf(rsa)));
-    const keys = verificationKeysLoader({ JWKS_URI: uri }, 'RS256', fetchDocument);
+    const keys = verificationKeysLoader(environmentOf('authorizer', { JWKS_URI: uri }), 'RS256', fetchDocument);
     await Promise.all([keys(), keys(), keys()]);
     expect(fetchDocument).toHaveBeenCalledTimes(1);
   });
@@ -79,7 +80,7 @@ describe('JWKS_URI (fetched once per container)', () => {
       .fn<ReturnType<Fetch>, Parameters<Fetch>>()
       .mockResolvedValueOnce(jsonResponse({ message: 'busy' }, 503))
       .mockResolvedValueOnce(jsonResponse(jwksOf(rsa)));
-    const keys = verificationKeysLoader({ JWKS_URI: uri }, 'RS256', fetchDocument);
+    const keys = verificationKeysLoader(environmentOf('authorizer', { JWKS_URI: uri }), 'RS256', fetchDocument);
     const handler = createAuthorizerHandler({ config: authorizerRoutes(), keys, clock: () => NOW, auditSink: () => undefined });
     const event = authorizerEvent({ authorization: `Bearer ${mint(rsa)}` });
     await expect(handler(event)).rejects.toThrow('JWKS fetch failed with HTTP 503');
@@ -90,7 +91,7 @@ describe('JWKS_URI (fetched once per container)', () => {
 
   test('keys pinned in TRUSTED_JWKS win over a fetched key with the same kid', async () => {
     const impostor = { ...rsa2.jwk, kid: rsa.kid };
-    const keys = verificationKeysLoader({ JWKS_URI: uri, TRUSTED_JWKS: JSON.stringify(jwksOf(rsa)) }, 'RS256', async () => jsonResponse({ keys: [impostor, ec.jwk] }));
+    const keys = verificationKeysLoader(environmentOf('authorizer', { JWKS_URI: uri, TRUSTED_JWKS: JSON.stringify(jwksOf(rsa)) }), 'RS256', async () => jsonResponse({ keys: [impostor, ec.jwk] }));
     const handler = createAuthorizerHandler({ config: authorizerRoutes(), keys, clock: () => NOW, auditSink: () => undefined });
     await expect(handler(authorizerEvent({ authorization: `Bearer ${mint(rsa)}` }))).resolves.toMatchObject({ principalId: 'user-123' });
   });

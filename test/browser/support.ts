@@ -2,7 +2,6 @@ import { mkdirSync } from 'node:fs';
 import { createServer, type IncomingMessage, type Server, type ServerResponse } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { Browser } from 'playwright-core';
-import { FlowStore } from '../../lambda/authorize/flow-store';
 import { buildAuthorizeHandler } from '../../lambda/authorize/handler';
 import { OidcUpstream } from '../../lambda/authorize/upstream';
 import { randomToken } from '../../lambda/shared/crypto';
@@ -52,16 +51,16 @@ export async function startBrowserFlow(
   await backend.start();
   const server = await startHandlerServer();
   const idp = await startUpstreamIdp({ clients: [{ client_id: UPSTREAM_CLIENT_ID, client_secret: UPSTREAM_SECRET, redirect_uris: [`${server.issuer}/callback`] }] });
-  const config = backend.config({ ISSUER: server.issuer, UPSTREAM_ISSUER: idp.issuer, UPSTREAM_CLIENT_ID, UPSTREAM_SCOPES: 'openid profile email groups', ...environment });
+  const env = { ISSUER: server.issuer, UPSTREAM_ISSUER: idp.issuer, UPSTREAM_CLIENT_ID, UPSTREAM_SCOPES: 'openid profile email groups', ...environment };
+  const config = backend.config('authorize', env);
   server.handlers.authorize = buildAuthorizeHandler({
     config,
     stores: backend.stores(),
-    flows: new FlowStore(backend.db, { pending: backend.tables.pending, consents: backend.tables.consents }),
-    upstream: new OidcUpstream({ config: config.upstream!, redirectUri: `${server.issuer}/callback`, secret: async () => UPSTREAM_SECRET }),
+    upstream: new OidcUpstream({ config: config.upstream, redirectUri: `${server.issuer}/callback`, secret: async () => UPSTREAM_SECRET }),
     clock: now,
     sink: audit.sink,
   });
-  const tokenHandler = buildTokenHandler({ config, stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), clock: now, sink: audit.sink });
+  const tokenHandler = buildTokenHandler({ config: backend.config('token', env), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), clock: now, sink: audit.sink });
 
   const received: URL[] = [];
   let clientOrigin = '';
@@ -90,7 +89,7 @@ export async function startBrowserFlow(
     async registerClient(name, grantTypes = ['authorization_code', 'refresh_token']) {
       const clientId = randomToken(16);
       const redirectUri = `${clientOrigin}/callback`;
-      await backend.stores().createClient({
+      await backend.stores().clients.create({
         clientId,
         metadata: { client_name: name, redirect_uris: [redirectUri], token_endpoint_auth_method: 'none', grant_types: grantTypes, response_types: ['code'] },
         createdAt: now(),

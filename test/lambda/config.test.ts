@@ -1,21 +1,40 @@
-import { loadConfig, parseMachineClients, parseScopeModel } from '../../lambda/shared/config';
+import { parseMachineClients, parseScopeModel } from '../../lambda/shared/config';
+import { loadTokenConfig } from '../../lambda/token/config';
+import { AUTHORIZATION_SERVER_FUNCTIONS, functionEnvironment } from '../../lib/functions';
 import { DEFAULT_SCOPE_MODEL, entitledScopes, knownScopeNames, expandScopes, parseScopeParameter, requiredScopesFor, satisfiesScopes } from '../../lib/scopes';
+import { everyVariable } from '../support/environment';
+import { loadFunctionConfig } from '../support/loaders';
+
+/** The functions that serve HTTP routes: each one's configuration holds the issuer and the MCP servers. */
+const SERVING = ['metadata', 'register', 'token', 'authorize'] as const;
+
+/** Function `name`'s variables of a complete environment, with `overrides`. */
+const environmentFor = (name: (typeof AUTHORIZATION_SERVER_FUNCTIONS)[number], overrides: Record<string, string> = {}) => ({ ...functionEnvironment(name, everyVariable()), ...overrides });
 
 describe('configuration', () => {
   test('AS-9 the issuer must be https, except http on loopback for local development', () => {
-    expect(() => loadConfig({ ISSUER: 'http://mcp.example.com/prod' })).toThrow(/must use https/);
-    expect(() => loadConfig({ ISSUER: 'https://mcp.example.com/prod/' })).toThrow(/no trailing slash/);
-    expect(() => loadConfig({ ISSUER: 'not a url' })).toThrow(/absolute URL/);
-    expect(loadConfig({ ISSUER: 'http://127.0.0.1:4000/prod' }).servers.defaultServer?.resource).toBe('http://127.0.0.1:4000/prod/mcp');
-    expect(loadConfig({ ISSUER: 'https://mcp.example.com/prod' }).servers.defaultServer?.metadataUrl).toBe(
-      'https://mcp.example.com/prod/.well-known/oauth-protected-resource/mcp',
-    );
+    for (const name of SERVING) {
+      // Without PROTECTED_RESOURCES: the one server at /mcp of the 0.2 configuration.
+      const load = (issuer: string) => {
+        const { PROTECTED_RESOURCES: _servers, ...env } = environmentFor(name, { ISSUER: issuer });
+        return loadFunctionConfig(name, env);
+      };
+      expect(() => load('http://mcp.example.com/prod')).toThrow(/must use https/);
+      expect(() => load('https://mcp.example.com/prod/')).toThrow(/no trailing slash/);
+      expect(() => load('not a url')).toThrow(/absolute URL/);
+      expect(load('http://127.0.0.1:4000/prod').servers.defaultServer?.resource).toBe('http://127.0.0.1:4000/prod/mcp');
+      expect(load('https://mcp.example.com/prod').servers.defaultServer?.metadataUrl).toBe(
+        'https://mcp.example.com/prod/.well-known/oauth-protected-resource/mcp',
+      );
+    }
   });
 
   test('a missing issuer and out-of-range lifetimes fail fast with what was received', () => {
-    expect(() => loadConfig({})).toThrow('Missing required environment variable ISSUER');
-    expect(() => loadConfig({ ISSUER: 'https://a.example', ACCESS_TOKEN_TTL_SECONDS: '7200' })).toThrow(/between 5 and 1800, got "7200"/);
-    expect(() => loadConfig({ ISSUER: 'https://a.example', SIGNING_ALGORITHM: 'HS256' })).toThrow(/RS256 or ES256, got HS256/);
+    for (const name of AUTHORIZATION_SERVER_FUNCTIONS) expect(() => loadFunctionConfig(name, {})).toThrow('Missing required environment variable ISSUER');
+    expect(() => loadTokenConfig(environmentFor('token', { ACCESS_TOKEN_TTL_SECONDS: '7200' }))).toThrow(/between 5 and 1800, got "7200"/);
+    for (const name of ['metadata', 'token', 'authorizer'] as const) {
+      expect(() => loadFunctionConfig(name, environmentFor(name, { SIGNING_ALGORITHM: 'HS256' }))).toThrow(/RS256 or ES256, got HS256/);
+    }
   });
 
   test('an inconsistent scope model is refused with every problem named', () => {

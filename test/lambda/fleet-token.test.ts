@@ -36,7 +36,7 @@ afterAll(() => backend.stop());
 beforeEach(() => audit.clear());
 
 function tokenHandler(env: Record<string, string>) {
-  return buildTokenHandler({ config: backend.config(env), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
+  return buildTokenHandler({ config: backend.config('token', env), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
 }
 
 async function post(path: string, params: Record<string, string>, headers: Record<string, string> = {}, using = handler) {
@@ -139,7 +139,7 @@ describe('MRS-06 MRS-09 client_credentials names its server', () => {
 
 describe('MRS-01 metadata and registration of one authorization server for two servers', () => {
   test('MRS-01 each server has its own protected resource metadata; the AS metadata lists both; the bare well-known URL needs a default', async () => {
-    const metadata = buildMetadataHandler({ config: backend.config(FLEET), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink });
+    const metadata = buildMetadataHandler({ config: backend.config('metadata', FLEET), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink });
     const get = async (path: string) => {
       const result = await metadata(proxyEvent({ method: 'GET', path }), lambdaContext);
       return { status: result.statusCode, json: JSON.parse(result.body) };
@@ -151,13 +151,13 @@ describe('MRS-01 metadata and registration of one authorization server for two s
     expect(asMetadata.protected_resources).toEqual([RESOURCE, TOOLS]);
     expect(asMetadata.scopes_supported).toEqual(expect.arrayContaining(['mcp:tools', 'mcp:admin', 'tools:use', 'offline_access']));
 
-    const withDefault = buildMetadataHandler({ config: backend.config({ PROTECTED_RESOURCES: JSON.stringify({ servers: SERVERS, defaultPath: '/tools/mcp', challenges: 'authorizer' }) }), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink });
+    const withDefault = buildMetadataHandler({ config: backend.config('metadata', { PROTECTED_RESOURCES: JSON.stringify({ servers: SERVERS, defaultPath: '/tools/mcp', challenges: 'authorizer' }) }), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink });
     const bare = await withDefault(proxyEvent({ method: 'GET', path: '/.well-known/oauth-protected-resource' }), lambdaContext);
     expect(JSON.parse(bare.body).resource).toBe(TOOLS);
   });
 
   test('MRS-12 a registration may name any server\'s scopes; a scope no server declares is refused', async () => {
-    const register = buildRegisterHandler({ config: backend.config(FLEET), stores: backend.stores(), clock: clock.fn, sink: audit.sink });
+    const register = buildRegisterHandler({ config: backend.config('register', FLEET), stores: backend.stores(), clock: clock.fn, sink: audit.sink });
     const body = (scope: string) => JSON.stringify({ redirect_uris: [REDIRECT], token_endpoint_auth_method: 'none', scope });
     const accepted = await register(proxyEvent({ method: 'POST', path: '/register', headers: { 'Content-Type': 'application/json' }, body: body('mcp:tools tools:use') }), lambdaContext);
     expect(accepted.statusCode).toBe(201);

@@ -16,11 +16,11 @@ afterAll(() => fixture.stop());
 
 function handlers() {
   const backend = fixture.backend;
-  const common = { config: fixture.config, clock: fixture.clock.fn, sink: fixture.audit.sink };
+  const common = { clock: fixture.clock.fn, sink: fixture.audit.sink };
   return {
-    token: buildTokenHandler({ ...common, stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks() }),
-    register: buildRegisterHandler({ ...common, stores: backend.stores() }),
-    metadata: buildMetadataHandler({ ...common, jwks: backend.jwks() }),
+    token: buildTokenHandler({ ...common, config: fixture.configOf('token'), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks() }),
+    register: buildRegisterHandler({ ...common, config: fixture.configOf('register'), stores: backend.stores() }),
+    metadata: buildMetadataHandler({ ...common, config: fixture.configOf('metadata'), jwks: backend.jwks() }),
   };
 }
 

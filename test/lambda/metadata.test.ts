@@ -20,7 +20,7 @@ describe('metadata (RSA key)', () => {
   beforeAll(async () => {
     await backend.start('RSA_2048');
     kmsCalls = instrument(backend.kmsClient);
-    const config = backend.config();
+    const config = backend.config('metadata');
     handler = buildMetadataHandler({ config, jwks: new KmsJwksProvider(backend.kmsClient, [backend.keyArn], 'RS256'), clock: clock.fn, sink: audit.sink });
   });
   afterAll(() => backend.stop());
@@ -99,7 +99,7 @@ describe('metadata (RSA key)', () => {
 
   test('REV-01 client_credentials is advertised only when the operator declared machine clients', async () => {
     const grantsOf = async (env: Record<string, string>) => {
-      const built = buildMetadataHandler({ config: backend.config(env), jwks: new KmsJwksProvider(backend.kmsClient, [backend.keyArn], 'RS256'), clock: clock.fn, sink: audit.sink });
+      const built = buildMetadataHandler({ config: backend.config('metadata', env), jwks: new KmsJwksProvider(backend.kmsClient, [backend.keyArn], 'RS256'), clock: clock.fn, sink: audit.sink });
       return (await get(built, '/.well-known/oauth-authorization-server')).json.grant_types_supported;
     };
     expect(await grantsOf({})).toEqual(['authorization_code', 'refresh_token', 'client_credentials']);
@@ -107,7 +107,7 @@ describe('metadata (RSA key)', () => {
   });
 
   test('SSRF-06 with CIMD disabled the metadata omits client_id_metadata_document_supported', async () => {
-    const config = backend.config({ CIMD_ENABLED: 'false' });
+    const config = backend.config('metadata', { CIMD_ENABLED: 'false' });
     const disabled = buildMetadataHandler({ config, jwks: new KmsJwksProvider(backend.kmsClient, [backend.keyArn], 'RS256'), clock: clock.fn, sink: audit.sink });
     expect((await get(disabled, '/.well-known/oauth-authorization-server')).json.client_id_metadata_document_supported).toBeUndefined();
   });
@@ -119,7 +119,7 @@ describe('metadata (ECC key)', () => {
   afterAll(() => backend.stop());
 
   test('JWT-19 ES256 tokens signed through KMS (DER converted to r||s) verify with the published JWKS', async () => {
-    const handler = buildMetadataHandler({ config: backend.config(), jwks: new KmsJwksProvider(backend.kmsClient, [backend.keyArn], 'ES256'), clock: clock.fn, sink: audit.sink });
+    const handler = buildMetadataHandler({ config: backend.config('metadata'), jwks: new KmsJwksProvider(backend.kmsClient, [backend.keyArn], 'ES256'), clock: clock.fn, sink: audit.sink });
     const jwks = (await get(handler, '/jwks.json')).json;
     expect(jwks.keys[0]).toMatchObject({ kty: 'EC', crv: 'P-256', alg: 'ES256' });
     const keySet = jose.createLocalJWKSet(jwks);

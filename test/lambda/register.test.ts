@@ -14,7 +14,7 @@ let dbCalls: ReturnType<typeof instrument>;
 beforeAll(async () => {
   await backend.start();
   dbCalls = instrument(backend.db);
-  handler = buildRegisterHandler({ config: backend.config(), stores: backend.stores(), clock: clock.fn, sink: audit.sink });
+  handler = buildRegisterHandler({ config: backend.config('register'), stores: backend.stores(), clock: clock.fn, sink: audit.sink });
 });
 afterAll(() => backend.stop());
 beforeEach(() => {
@@ -57,7 +57,7 @@ async function expectRefused(body: unknown, error: string, reason?: string) {
 
 describe('POST /register (RFC 7591)', () => {
   test('AS-15 the registration echoes refresh_token (requested or by default), and every echoed grant type is one the AS metadata advertises', async () => {
-    const advertised = authorizationServerMetadata(backend.config()).grant_types_supported;
+    const advertised = authorizationServerMetadata(backend.config('metadata')).grant_types_supported;
     const { grant_types: _omitted, ...withoutGrantTypes } = GOOD;
     for (const body of [GOOD, withoutGrantTypes]) {
       const response = await call('POST', body);
@@ -190,15 +190,15 @@ describe('POST /register (RFC 7591)', () => {
   test('unused registrations expire: a client unused past its lifetime is gone', async () => {
     const response = await call('POST', GOOD);
     const stores = backend.stores();
-    expect(await stores.getClient(response.json.client_id, clock.now)).toBeDefined();
-    expect(await stores.getClient(response.json.client_id, clock.now + 86400 + 1)).toBeUndefined();
-    await stores.markClientUsed(response.json.client_id);
-    expect(await stores.getClient(response.json.client_id, clock.now + 86400 + 1)).toBeDefined();
+    expect(await stores.clients.get(response.json.client_id, clock.now)).toBeDefined();
+    expect(await stores.clients.get(response.json.client_id, clock.now + 86400 + 1)).toBeUndefined();
+    await stores.clients.markUsed(response.json.client_id);
+    expect(await stores.clients.get(response.json.client_id, clock.now + 86400 + 1)).toBeDefined();
   });
 
   test('an optional daily cap refuses registrations past it', async () => {
     const capped = buildRegisterHandler({
-      config: backend.config(),
+      config: backend.config('register'),
       stores: backend.stores(),
       clock: clock.fn,
       sink: audit.sink,
@@ -268,13 +268,13 @@ describe('operator redirect policy', () => {
   test('C-8 Cursor\'s dotless cursor:// scheme is refused by default and accepted when the operator allows it', async () => {
     const body = { ...GOOD, redirect_uris: ['cursor://anysphere.cursor-retrieval/oauth/callback'] };
     expect((await call('POST', body)).statusCode).toBe(400);
-    const allowing = buildRegisterHandler({ config: backend.config({ EXTRA_REDIRECT_SCHEMES: 'cursor' }), stores: backend.stores(), clock: clock.fn, sink: audit.sink });
+    const allowing = buildRegisterHandler({ config: backend.config('register', { EXTRA_REDIRECT_SCHEMES: 'cursor' }), stores: backend.stores(), clock: clock.fn, sink: audit.sink });
     const event = proxyEvent({ method: 'POST', path: '/register', headers: { 'content-type': 'application/json' }, body: JSON.stringify(body) });
     expect((await allowing(event, lambdaContext)).statusCode).toBe(201);
   });
 
   test('REG-07 with an operator allowlist, hosts outside it are refused', async () => {
-    const allowlisted = buildRegisterHandler({ config: backend.config({ ALLOWED_REDIRECT_HOSTS: 'claude.ai' }), stores: backend.stores(), clock: clock.fn, sink: audit.sink });
+    const allowlisted = buildRegisterHandler({ config: backend.config('register', { ALLOWED_REDIRECT_HOSTS: 'claude.ai' }), stores: backend.stores(), clock: clock.fn, sink: audit.sink });
     const register = (uri: string) => allowlisted(proxyEvent({ method: 'POST', path: '/register', headers: { 'content-type': 'application/json' }, body: JSON.stringify({ ...GOOD, redirect_uris: [uri] }) }), lambdaContext);
     expect((await register('https://claude.ai/api/mcp/auth_callback')).statusCode).toBe(201);
     expect((await register('https://evil.example/cb')).statusCode).toBe(400);

@@ -1,13 +1,14 @@
 import { randomBytes } from 'node:crypto';
 import { randomToken, sha256 } from '../../lambda/shared/crypto';
 import { s256Challenge } from '../../lambda/shared/pkce';
-import type { ClientRecord, Stores, TokenEndpointAuthMethod } from '../../lambda/shared/stores';
+import type { ClientRecord, ClientStore, TokenEndpointAuthMethod } from '../../lambda/shared/client-store';
+import type { CodeStore } from '../../lambda/shared/code-store';
 import { RESOURCE } from '../support/harness';
 
 export const REDIRECT = 'http://127.0.0.1:33418/callback';
 
 export async function seedClient(
-  stores: Stores,
+  stores: { clients: Pick<ClientStore, 'create'> },
   now: number,
   options: { method?: TokenEndpointAuthMethod; grantTypes?: string[]; scope?: string } = {},
 ): Promise<{ client: ClientRecord; secret?: string }> {
@@ -27,20 +28,20 @@ export async function seedClient(
     registrationTokenHash: sha256(randomToken(32)),
     createdAt: now,
   };
-  await stores.createClient(client);
+  await stores.clients.create(client);
   return { client, secret };
 }
 
 /** Issues a code the way the authorize flow does (without the browser flow: the code item is written directly). */
 export async function seedCode(
-  stores: Stores,
+  stores: { codes: Pick<CodeStore, 'create'> },
   now: number,
   clientId: string,
   options: { scope?: string; sub?: string; username?: string; resource?: string; expiresIn?: number; clientGrantTypes?: string[] } = {},
 ) {
   const code = randomToken(32);
   const verifier = randomBytes(48).toString('base64url');
-  await stores.createCode({
+  await stores.codes.create({
     codeHash: sha256(code),
     clientId,
     redirectUri: REDIRECT,

@@ -1,7 +1,7 @@
 import * as jose from 'jose';
 import { buildTokenHandler } from '../../lambda/token/handler';
 import { sha256 } from '../../lambda/shared/crypto';
-import { MAX_CODE_FAILURES } from '../../lambda/shared/stores';
+import { MAX_CODE_FAILURES } from '../../lambda/shared/code-store';
 import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants/authorization-code';
 import { AuditCapture, Backend, basicAuth, formEvent, instrument, ISSUER, lambdaContext, RESOURCE, sdkError, TestClock } from '../support/harness';
 import { REDIRECT, seedClient, seedCode } from './token-fixtures';
@@ -17,7 +17,7 @@ beforeAll(async () => {
   await backend.start();
   dbCalls = instrument(backend.db);
   kmsCalls = instrument(backend.kmsClient);
-  handler = buildTokenHandler({ config: backend.config(), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
+  handler = buildTokenHandler({ config: backend.config('token'), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
 });
 afterAll(() => backend.stop());
 beforeEach(() => {
@@ -361,7 +361,7 @@ describe('refresh_token grant', () => {
     const { clientId, refreshToken } = await session();
     const [a, b] = await Promise.all([refresh(clientId, refreshToken), refresh(clientId, refreshToken)]);
     expect([a.statusCode, b.statusCode]).toEqual([200, 200]);
-    const grant = await stores().getGrant(refreshToken.split('.')[0]);
+    const grant = await stores().grants.get(refreshToken.split('.')[0]);
     const current = [a, b].filter((r) => sha256(r.json.refresh_token) === grant?.currentHash);
     expect(current).toHaveLength(1);
     expect((await refresh(clientId, current[0].json.refresh_token)).statusCode).toBe(200);
@@ -400,9 +400,9 @@ describe('refresh_token grant', () => {
   test('RT-08 a refresh for another resource is invalid_target and the family is unchanged', async () => {
     const { clientId, refreshToken } = await session();
     const grantId = refreshToken.split('.')[0];
-    const before = await stores().getGrant(grantId);
+    const before = await stores().grants.get(grantId);
     expect((await refresh(clientId, refreshToken, { resource: 'https://other.example/mcp' })).json.error).toBe('invalid_target');
-    expect(await stores().getGrant(grantId)).toEqual(before);
+    expect(await stores().grants.get(grantId)).toEqual(before);
   });
 
   test('RT-09 within the grace window the previous token is accepted once more and supersedes the lost one', async () => {
@@ -496,7 +496,7 @@ describe('client_credentials grant', () => {
 
   test('REV-02 a Secrets Manager failure is 503 temporarily_unavailable, never a token', async () => {
     const failing = buildTokenHandler({
-      config: backend.config(), stores: stores(), signer: backend.signer(), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink,
+      config: backend.config('token'), stores: stores(), signer: backend.signer(), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink,
       machineSecret: async () => { throw sdkError('ThrottlingException'); },
     });
     const result = await failing(formEvent('/token', { grant_type: 'client_credentials' }, basic('batch')), lambdaContext);
@@ -530,7 +530,7 @@ describe('faults', () => {
   test('FAULT-03 a disabled key (real KMS error from the endpoint) is 503', async () => {
     const local = new Backend();
     await local.start();
-    const localHandler = buildTokenHandler({ config: local.config(), stores: local.stores(), signer: local.signer(), jwks: local.jwks(), clock: clock.fn, sink: audit.sink });
+    const localHandler = buildTokenHandler({ config: local.config('token'), stores: local.stores(), signer: local.signer(), jwks: local.jwks(), clock: clock.fn, sink: audit.sink });
     const { client } = await seedClient(local.stores(), clock.now);
     const { code, verifier } = await seedCode(local.stores(), clock.now, client.clientId);
     local.kms.disableKey(local.keyArn);
@@ -614,7 +614,7 @@ describe('Client ID Metadata Document clients at the token endpoint', () => {
   });
 
   test('SSRF-06 with CIMD disabled a URL-shaped client id is an unknown client', async () => {
-    const disabled = buildTokenHandler({ config: backend.config({ CIMD_ENABLED: 'false' }), stores: stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
+    const disabled = buildTokenHandler({ config: backend.config('token', { CIMD_ENABLED: 'false' }), stores: stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
     const { code, verifier } = await seedCode(stores(), clock.now, CIMD_ID);
     const response = await disabled(formEvent('/token', { grant_type: 'authorization_code', code, code_verifier: verifier, redirect_uri: REDIRECT, client_id: CIMD_ID }), lambdaContext);
     expect(response.statusCode).toBe(401);

@@ -1,7 +1,7 @@
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
 import { loadAuthorizerRoutes } from '../../lambda/authorizer/config';
 import { keysFromJwks, pinKeys } from '../../lambda/shared/verification-keys';
-import { MAX_CODE_FAILURES } from '../../lambda/shared/stores';
+import { MAX_CODE_FAILURES } from '../../lambda/shared/code-store';
 import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants/authorization-code';
 import { AuthorizeFixture, authorizationParams, header, locationQuery, runFlow, UserAgent } from '../authorize/fixture';
 import { REDIRECT, seedClient, seedCode } from '../lambda/token-fixtures';

@@ -1,7 +1,7 @@
 import { issueCode } from '../../lambda/authorize/issue-code';
 import type { AuthorizeDeps } from '../../lambda/authorize/deps';
 import { sha256 } from '../../lambda/shared/crypto';
-import type { CodeRecord } from '../../lambda/shared/stores';
+import type { CodeRecord } from '../../lambda/shared/code-store';
 import { AuthorizeFixture, authorizationParams, errorResponse, locationQuery, UserAgent } from '../authorize/fixture';
 import { REDIRECT, seedClient } from '../lambda/token-fixtures';
 import { databaseImage } from './support';
@@ -18,7 +18,7 @@ test('CODE-08 1,000 issued codes: unique, URL-safe, 256 random bits each, stored
   // The callback's issuance step itself, with a store that keeps what it is given.
   const deps = {
     config: fixture.config,
-    stores: { createCode: async (record: CodeRecord) => (stored.push(record), true), markClientUsed: async () => undefined },
+    stores: { codes: { create: async (record: CodeRecord) => (stored.push(record), true) }, clients: { markUsed: async () => undefined } },
     clock: fixture.clock.fn,
     audit: () => undefined,
   } as unknown as AuthorizeDeps;
@@ -64,7 +64,7 @@ test('PKCE-09 a code stored without a challenge (a legacy or corrupted item) nev
   const { client } = await seedClient(stores, fixture.clock.now);
   const code = 'legacy-code-without-a-challenge-0000000000';
   const record = { codeHash: sha256(code), clientId: client.clientId, redirectUri: REDIRECT, resource: fixture.config.servers.defaultServer!.resource, scope: 'mcp:tools', sub: 'alice', createdAt: fixture.clock.now, expiresAt: fixture.clock.now + 60, failures: 0 };
-  await stores.createCode(record as unknown as CodeRecord);
+  await stores.codes.create(record as unknown as CodeRecord);
   const verifier = 'v'.repeat(43);
   for (const params of [{ code_verifier: verifier }, {}] as Array<Record<string, string>>) {
     const response = await fixture.redeem({ code, redirect_uri: REDIRECT, client_id: client.clientId, ...params });

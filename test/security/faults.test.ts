@@ -7,7 +7,6 @@ import { buildRegisterHandler } from '../../lambda/register/handler';
 import { dailyRegistrationCounter } from '../../lambda/register/registration';
 import { sha256 } from '../../lambda/shared/crypto';
 import { KmsJwtSigner } from '../../lambda/shared/signer';
-import { Stores } from '../../lambda/shared/stores';
 import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants/authorization-code';
 import { buildTokenHandler } from '../../lambda/token/handler';
 import { REDIRECT, seedClient, seedCode } from '../lambda/token-fixtures';
@@ -33,8 +32,8 @@ beforeAll(async () => {
   await backend.start();
   db = instrument(backend.db);
   kms = instrument(backend.kmsClient);
-  token = buildTokenHandler({ config: backend.config(), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
-  register = buildRegisterHandler({ config: backend.config(), stores: backend.stores(), clock: clock.fn, sink: audit.sink });
+  token = buildTokenHandler({ config: backend.config('token'), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
+  register = buildRegisterHandler({ config: backend.config('register'), stores: backend.stores(), clock: clock.fn, sink: audit.sink });
 });
 afterAll(() => backend.stop());
 beforeEach(() => {
@@ -162,7 +161,7 @@ describe('DynamoDB faults', () => {
 
   test('FAULT-09 the daily registration counter (UpdateItem) fails: 503, no client, the counter unchanged', async () => {
     const capped = buildRegisterHandler({
-      config: backend.config(),
+      config: backend.config('register'),
       stores: backend.stores(),
       clock: clock.fn,
       sink: audit.sink,
@@ -203,7 +202,7 @@ describe('DynamoDB faults', () => {
 
   test.each(TRANSPORT_FAULTS)('FAULT-01 DynamoDB unreachable or failing below the API (%s) is 503 with the dependency', async (_name, transport) => {
     const failing = new DynamoDBClient({ region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: transport });
-    const handler = buildTokenHandler({ config: backend.config(), stores: new Stores(failing, backend.tables), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
+    const handler = buildTokenHandler({ config: backend.config('token'), stores: backend.stores(failing), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
     const result = await handler(formEvent('/token', { grant_type: 'authorization_code', code: 'c', client_id: 'AAAAAAAAAAAAAAAAAAAAAA' }), lambdaContext);
     expect([result.statusCode, JSON.parse(result.body).error, result.headers?.['Retry-After']]).toEqual([503, 'temporarily_unavailable', '1']);
     expect(audit.named('infra.fault')).toEqual([expect.objectContaining({ dependency: 'dynamodb' })]);
@@ -262,11 +261,11 @@ describe('DynamoDB faults', () => {
     const grantId = sha256(`grant:${sha256(params.code)}`);
     const retry = await post('/token', params);
     expect(retry.json.error).toBe('invalid_grant');
-    expect((await backend.stores().getGrant(grantId))!.revokedAt).toBeUndefined();
+    expect((await backend.stores().grants.get(grantId))!.revokedAt).toBeUndefined();
     clock.advance(CODE_RETRY_WINDOW_SECONDS);
     expect((await post('/token', params)).json.error).toBe('invalid_grant');
     expect(audit.named('token.issued')).toHaveLength(0);
-    const grant = (await backend.stores().getGrant(grantId))!;
+    const grant = (await backend.stores().grants.get(grantId))!;
     expect(grant.clientId).toBe(clientId);
     expect(grant.revokedReason).toBe('code_replay');
     backend.db.middlewareStack.remove('lose-put-response');
@@ -301,14 +300,14 @@ describe('KMS faults', () => {
 
     audit.clear();
     // A fresh key cache, so introspection must call GetPublicKey.
-    const fresh = buildTokenHandler({ config: backend.config(), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
+    const fresh = buildTokenHandler({ config: backend.config('token'), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
     kms.fail('GetPublicKeyCommand', () => sdkError('KMSInvalidStateException'));
     const introspected = await fresh(formEvent('/introspect', { token: 'eyJhbGciOiJSUzI1NiJ9.e30.sig' }, auth), lambdaContext);
     expect(introspected.statusCode).toBe(503);
     expect(audit.named('infra.fault')[0]).toMatchObject({ dependency: 'kms' });
 
     audit.clear();
-    const metadata = buildMetadataHandler({ config: backend.config(), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink });
+    const metadata = buildMetadataHandler({ config: backend.config('metadata'), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink });
     const jwksEvent = () => proxyEvent({ method: 'GET', path: '/jwks.json' });
     const unavailable = await metadata(jwksEvent(), lambdaContext);
     expect(unavailable.statusCode).toBe(503);
@@ -324,7 +323,7 @@ describe('KMS faults', () => {
   test.each(TRANSPORT_FAULTS)('FAULT-03 KMS unreachable or failing below the API (%s) is 503 and leaves the code redeemable', async (_name, transport) => {
     const { params } = await redeemable();
     const failing = new KMSClient({ region: 'us-east-1', credentials: LOCAL_CREDENTIALS, maxAttempts: 1, requestHandler: transport });
-    const handler = buildTokenHandler({ config: backend.config(), stores: backend.stores(), signer: new KmsJwtSigner(failing, backend.keyArn, 'RS256'), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
+    const handler = buildTokenHandler({ config: backend.config('token'), stores: backend.stores(), signer: new KmsJwtSigner(failing, backend.keyArn, 'RS256'), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
     const result = await handler(formEvent('/token', params), lambdaContext);
     expect([result.statusCode, JSON.parse(result.body).error]).toEqual([503, 'temporarily_unavailable']);
     expect(audit.named('infra.fault')).toEqual([expect.objectContaining({ dependency: 'kms' })]);

@@ -26,7 +26,7 @@ let lifetime: number;
 
 beforeAll(async () => {
   await backend.start();
-  const config = backend.config();
+  const config = backend.config('token');
   lifetime = config.lifetimes.accessToken;
   token = buildTokenHandler({ config, stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), clock: clock.fn, sink: audit.sink });
   keys = pinKeys('RS256', keysFromJwks(await backend.jwks().jwks(), 'RS256'));

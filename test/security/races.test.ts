@@ -19,8 +19,8 @@ let register: ReturnType<typeof buildRegisterHandler>;
 
 beforeAll(async () => {
   await backend.start();
-  token = buildTokenHandler({ config: backend.config(), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
-  register = buildRegisterHandler({ config: backend.config(), stores: backend.stores(), clock: clock.fn, sink: audit.sink });
+  token = buildTokenHandler({ config: backend.config('token'), stores: backend.stores(), signer: backend.signer(), jwks: backend.jwks(), machineSecret: backend.machine.machineSecret, clock: clock.fn, sink: audit.sink });
+  register = buildRegisterHandler({ config: backend.config('register'), stores: backend.stores(), clock: clock.fn, sink: audit.sink });
 });
 afterAll(() => backend.stop());
 beforeEach(() => audit.clear());
@@ -123,7 +123,7 @@ describe('registration', () => {
 
   test('REG-17 a flood of 100 registrations against a cap of 20: exactly 20 created, the rest refused (403)', async () => {
     const capped = buildRegisterHandler({
-      config: backend.config(),
+      config: backend.config('register'),
       stores: backend.stores(),
       clock: clock.fn,
       sink: audit.sink,

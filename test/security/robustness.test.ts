@@ -231,7 +231,7 @@ describe('ROB-03 arbitrary requests to every endpoint', () => {
   });
 
   test('ROB-03 metadata: any method, path and headers give JSON 2xx/4xx and no write', async () => {
-    const metadata = buildMetadataHandler({ config: fixture.config, jwks: fixture.backend.jwks(), clock: fixture.clock.fn, sink: fixture.audit.sink });
+    const metadata = buildMetadataHandler({ config: fixture.configOf('metadata'), jwks: fixture.backend.jwks(), clock: fixture.clock.fn, sink: fixture.audit.sink });
     const path = fc.oneof(fc.constantFrom('/.well-known/oauth-authorization-server', '/.well-known/openid-configuration', '/.well-known/oauth-protected-resource/mcp', '/.well-known/oauth-protected-resource', '/jwks.json'), fc.string({ maxLength: 20 }));
     await fc.assert(
       fc.asyncProperty(fc.constantFrom('GET', 'GET', 'POST', 'HEAD', 'DELETE'), path, headers, fc.option(text(50), { nil: null }), async (method, route, headerLists, body) => {

@@ -4,12 +4,18 @@ import { randomUUID } from 'node:crypto';
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createTables, LOCAL_CREDENTIALS, LocalDynamoDb } from '../../local/dynamodb';
 import { LocalKeySpec, LocalKms } from '../../local/kms-server';
-import { AuthServerConfig, loadConfig } from '../../lambda/shared/config';
 import { KmsJwksProvider, KmsJwtSigner } from '../../lambda/shared/signer';
-import { Stores } from '../../lambda/shared/stores';
+import { ClientStore } from '../../lambda/shared/client-store';
+import { CodeStore } from '../../lambda/shared/code-store';
+import { GrantStore } from '../../lambda/shared/grant-store';
+import { TokenRecordReader } from '../../lambda/token/token-records';
+import { ConsentStore } from '../../lambda/authorize/consent-store';
+import { ChallengeCounter, PendingAuthorizationStore, SignInSessionStore, UpstreamSignInStore } from '../../lambda/authorize/pending-table';
 import { randomToken } from '../../lambda/shared/crypto';
 import { machineClientId } from '../../lib/machine-clients';
 import type { SigningAlgorithm } from '../../lambda/shared/config';
+import { functionEnvironment, type AuthorizationServerFunction } from '../../lib/functions';
+import { type FunctionConfig, loadFunctionConfig } from './loaders';
 
 export const ISSUER = 'https://mcp.example.test/prod';
 export const RESOURCE = `${ISSUER}/mcp`;
@@ -147,12 +153,25 @@ export class Backend {
     };
   }
 
-  config(overrides: Record<string, string> = {}): AuthServerConfig {
-    return loadConfig(this.env(overrides));
+  /** Function `name`'s configuration, loaded from exactly its variables of this backend's environment. */
+  config<F extends AuthorizationServerFunction>(name: F, overrides: Record<string, string> = {}): FunctionConfig<F> {
+    return loadFunctionConfig(name, functionEnvironment(name, this.env(overrides)));
   }
 
-  stores(): Stores {
-    return new Stores(this.db, this.tables);
+  /** Every store over this backend's tables (through `db`, e.g. an instrumented client): each handler takes the ones it uses. */
+  stores(db: DynamoDBClient = this.db) {
+    const { tables } = this;
+    return {
+      clients: new ClientStore(db, tables.clients),
+      codes: new CodeStore(db, tables.codes),
+      grants: new GrantStore(db, tables.grants),
+      records: new TokenRecordReader(db, tables),
+      pendingAuthorizations: new PendingAuthorizationStore(db, tables.pending),
+      signIns: new UpstreamSignInStore(db, tables.pending),
+      sessions: new SignInSessionStore(db, tables.pending),
+      challenges: new ChallengeCounter(db, tables.pending),
+      consents: new ConsentStore(db, tables.consents),
+    };
   }
 
   jwks(): KmsJwksProvider {

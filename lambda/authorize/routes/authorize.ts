@@ -7,7 +7,8 @@ import type { AuthorizingClient } from '../clients';
 import { askForConsent } from '../ask-consent';
 import { consentCookieName, readCookie } from '../cookies';
 import type { AuthorizeDeps } from '../deps';
-import type { AuthorizationRequest, RememberedConsent, SignedInUser, SignInSession } from '../flow-store';
+import type { RememberedConsent } from '../consent-store';
+import type { AuthorizationRequest, SignedInUser, SignInSession } from '../pending-table';
 import { issueCode } from '../issue-code';
 import { consentSubjectHash } from '../remembered-consent';
 import { errorPage } from '../pages';
@@ -200,14 +201,14 @@ export async function authorize(event: HttpEvent, deps: AuthorizeDeps): Promise<
     scope: checked.scope,
   };
   const now = deps.clock();
-  const uses = await deps.flows.countChallenge(sha256(`${client.clientId}\n${checked.codeChallenge}`), now);
+  const uses = await deps.stores.challenges.count(sha256(`${client.clientId}\n${checked.codeChallenge}`), now);
   if (uses >= CONSTANT_CHALLENGE_THRESHOLD) {
     deps.audit('security.pkce_constant_challenge', { client_id: client.clientId, reason: 'constant_challenge', uses });
   }
 
   const consentCookie = readCookie(event, consentCookieName(deps.config.issuer, client.clientId, request.resource));
   const consentId = consentCookie === undefined ? undefined : sha256(consentCookie);
-  const stored = consentId === undefined ? undefined : await deps.flows.getConsent(consentId, now);
+  const stored = consentId === undefined ? undefined : await deps.stores.consents.get(consentId, now);
   const remembered = stored && covers(stored, request) ? stored : undefined;
 
   const { session, cookies } = await currentSession(event, deps);

@@ -4,7 +4,7 @@ import { askForConsent } from '../ask-consent';
 import { clearCookie, readCookie, signInCookieName } from '../cookies';
 import { isMachineClientId } from '../../../lib/machine-clients';
 import type { AuthorizeDeps } from '../deps';
-import type { SignedInUser } from '../flow-store';
+import type { SignedInUser } from '../pending-table';
 import { issueCode, revalidateClient } from '../issue-code';
 import { consentSubjectHash, rememberConsent } from '../remembered-consent';
 import { QueryParameters } from '../query';
@@ -52,14 +52,14 @@ export async function finishSignIn(event: HttpEvent, deps: AuthorizeDeps): Promi
   const stateHash = sha256(state);
   const cookieName = signInCookieName(stateHash);
   const cleared = [clearCookie(cookieName)];
-  const signIn = await deps.flows.getSignIn(stateHash, deps.clock());
+  const signIn = await deps.stores.signIns.get(stateHash, deps.clock());
   if (!signIn) throw callbackRefused('state_unknown', cleared);
   const clientId = signIn.request.clientId;
   const cookieSecret = readCookie(event, cookieName);
   if (cookieSecret === undefined || sha256(cookieSecret) !== signIn.browserHash) {
     throw callbackRefused('cookie_mismatch', [], { client_id: clientId });
   }
-  if ((await deps.flows.consumeSignIn(stateHash)) === 'gone') throw callbackRefused('state_replayed', cleared, { client_id: clientId });
+  if ((await deps.stores.signIns.consume(stateHash)) === 'gone') throw callbackRefused('state_replayed', cleared, { client_id: clientId });
   const client = await revalidateClient(signIn.request, deps);
   const target: ResponseTarget = { redirectUri: signIn.request.redirectUri, state: signIn.request.state };
   const toClient = (error: string, description: string, cookies = cleared) => redirect(errorLocation(deps.config.issuer, target, error, description), cookies);
@@ -110,7 +110,7 @@ export async function finishSignIn(event: HttpEvent, deps: AuthorizeDeps): Promi
     const consentCookies = await rememberConsent(signIn.request, user.sub, deps);
     return issueCode(signIn.request, user, client, deps, [...cookies, ...consentCookies]);
   }
-  const remembered = await deps.flows.getConsent(signIn.consent.consentId, deps.clock());
+  const remembered = await deps.stores.consents.get(signIn.consent.consentId, deps.clock());
   if (remembered && remembered.subjectHash === consentSubjectHash(user.sub)) {
     return issueCode(signIn.request, user, client, deps, cookies);
   }

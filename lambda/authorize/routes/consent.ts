@@ -5,7 +5,7 @@ import { hostForDisplay, redirectDestination } from '../../shared/redirect-uri';
 import { type AuthorizingClient, isLocalhostOnly } from '../clients';
 import { clearCookie, flowCookieName, readCookie } from '../cookies';
 import type { AuthorizeDeps } from '../deps';
-import type { AuthorizationRequest, PendingAuthorization } from '../flow-store';
+import type { AuthorizationRequest, PendingAuthorization } from '../pending-table';
 import { issueCode, revalidateClient } from '../issue-code';
 import { rememberConsent } from '../remembered-consent';
 import { consentPage, type ConsentScope, displayName } from '../pages';
@@ -29,7 +29,7 @@ interface LoadedPending {
 async function loadPending(handle: string | undefined, deps: AuthorizeDeps): Promise<LoadedPending> {
   if (handle === undefined || !HANDLE.test(handle)) throw new PageRefusal(400, 'authorize.rejected', 'pending_unknown', EXPIRED);
   const handleHash = sha256(handle);
-  const pending = await deps.flows.getPending(handleHash, deps.clock());
+  const pending = await deps.stores.pendingAuthorizations.get(handleHash, deps.clock());
   if (!pending) throw new PageRefusal(400, 'authorize.rejected', 'pending_unknown', EXPIRED);
   return { handle, handleHash, pending };
 }
@@ -125,7 +125,7 @@ export async function decideConsent(event: HttpEvent, deps: AuthorizeDeps): Prom
   }
   const client = await revalidateClient(request, deps);
   const cleared = [clearCookie(flowCookieName(loaded.handleHash))];
-  const consume = () => deps.flows.consumePending(loaded.handleHash);
+  const consume = () => deps.stores.pendingAuthorizations.consume(loaded.handleHash);
 
   if (decision === 'deny') {
     if ((await consume()) === 'gone') throw alreadyDecided(request.clientId);

@@ -3,7 +3,7 @@ import { sha256 } from '../../shared/crypto';
 import type { FormParameters } from '../../shared/http';
 import { invalidGrant, invalidRequest } from '../../shared/oauth-error';
 import { isPkceValue, s256Challenge } from '../../shared/pkce';
-import { grantIdForCode, MAX_CODE_FAILURES } from '../../shared/stores';
+import { grantIdForCode, MAX_CODE_FAILURES } from '../../shared/code-store';
 import { accessTokenScope, checkResource, issuedAudit, mayRefresh, mint, newRefreshToken, respond } from '../issuance';
 import { readAuthenticated } from '../client-authentication';
 import type { TokenDeps, TokenResponse } from '../exchange';
@@ -39,7 +39,7 @@ export async function redeemCode(form: FormParameters, authorization: string | u
 
   // Failed bindings do not consume the code (OAuth 2.1 §7.5.2) but count towards burning it.
   const bindingFailure = async (reason: string) => {
-    await stores.recordCodeFailure(codeHash);
+    await stores.codes.recordFailure(codeHash);
     return invalidGrant(reason);
   };
   if (form.get('redirect_uri') !== record.redirectUri) throw await bindingFailure('redirect_mismatch');
@@ -53,7 +53,7 @@ export async function redeemCode(form: FormParameters, authorization: string | u
   // Moments later it is a retry and the first grant stands; after that, a replay that revokes it.
   if (earlier && now - earlier.createdAt < CODE_RETRY_WINDOW_SECONDS) throw invalidGrant('code_retried');
   if (earlier) {
-    await stores.revokeGrant(grantId, 'code_replay', now);
+    await stores.grants.revoke(grantId, 'code_replay', now);
     audit('security.code_replay', { client_id: client.clientId, sub: record.sub, grant_id: grantId, severity: 'HIGH' });
     throw invalidGrant('code_replay');
   }
@@ -67,7 +67,7 @@ export async function redeemCode(form: FormParameters, authorization: string | u
     username: record.username,
   });
   const refreshToken = mayRefresh(client, record) ? newRefreshToken(grantId) : undefined;
-  const created = await stores.createGrant({
+  const created = await stores.grants.create({
     grantId,
     clientId: client.clientId,
     sub: record.sub,

@@ -4,7 +4,7 @@ import { presentedClient, unauthorizedClient } from '../../shared/client-auth';
 import { sha256 } from '../../shared/crypto';
 import type { FormParameters } from '../../shared/http';
 import { invalidGrant, invalidRequest, invalidScope } from '../../shared/oauth-error';
-import { GrantRecord, grantState, RETIRED_HASHES_KEPT } from '../../shared/stores';
+import { type GrantRecord, grantState, RETIRED_HASHES_KEPT } from '../../shared/grant-store';
 import { accessTokenScope, checkResource, issuedAudit, mayRefresh, mint, newRefreshToken, parseRefreshToken, respond } from '../issuance';
 import { readAuthenticated } from '../client-authentication';
 import type { TokenDeps, TokenResponse } from '../exchange';
@@ -65,7 +65,7 @@ export async function refresh(form: FormParameters, authorization: string | unde
     // token still succeeds at most once in all (REV-06).
     if (presentation === 'reused' && attempt > 0) throw invalidGrant('refresh_race');
     if (presentation === 'reused') {
-      await stores.revokeGrant(grant.grantId, 'refresh_reuse', now);
+      await stores.grants.revoke(grant.grantId, 'refresh_reuse', now);
       audit('security.refresh_reuse', { client_id: client.clientId, sub: grant.sub, grant_id: grant.grantId, severity: 'HIGH' });
       throw invalidGrant('refresh_reuse');
     }
@@ -80,7 +80,7 @@ export async function refresh(form: FormParameters, authorization: string | unde
     });
     const next = newRefreshToken(grant.grantId);
     const retire = presentation === 'current' ? hash : grant.currentHash!;
-    const rotated = await stores.rotateRefreshToken(grant, {
+    const rotated = await stores.grants.rotateRefreshToken(grant, {
       currentHash: sha256(next),
       // The grace window admits the previous token once (REV-06): after that retry it is only a
       // retired hash, so presenting it again is reuse and revokes the family.
@@ -93,7 +93,7 @@ export async function refresh(form: FormParameters, authorization: string | unde
       audit('token.refreshed', { ...issuedAudit(signed.claims, grant.grantId), grace: presentation === 'grace' });
       return respond(signed.claims, signed.token, next);
     }
-    const latest = await stores.getGrant(grant.grantId);
+    const latest = await stores.grants.get(grant.grantId);
     if (!latest) throw invalidGrant('refresh_unknown');
     grant = latest;
   }
