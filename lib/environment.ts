@@ -1,7 +1,8 @@
 /**
  * The environment variables the handlers read: the contract between the construct (and the local
- * stack), which sets them, and lambda/shared/config.ts, which reads them. Plain data, so both the
- * construct library and the handler bundles import this one definition.
+ * stack), which sets them, and each function's loader (lambda/<function>/config.ts), which reads them.
+ * Which function gets which variable is lib/functions.ts. Plain data, so both the construct library and
+ * the handler bundles import this one definition.
  */
 export const ENV = {
   issuer: 'ISSUER',
