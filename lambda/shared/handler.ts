@@ -10,7 +10,7 @@ import { OAuthError, TemporarilyUnavailableError } from './oauth-error';
 /**
  * The one HTTP kernel of the authorization-server handlers: an audit logger bound to each request, the
  * routes of one handler as a table keyed like the manifest (`POST /token`), one 404/405 behaviour (the
- * bodies API Gateway itself answers; test/lambda/http-kernel.test.ts holds each table to the manifest), and one classification of failures rendered as JSON (OAuth error
+ * bodies API Gateway itself answers; test/shared/http-kernel.test.ts holds each table to the manifest), and one classification of failures rendered as JSON (OAuth error
  * bodies) or as HTML pages. No stack trace or input ever reaches the caller.
  */
 

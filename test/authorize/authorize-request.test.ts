@@ -1,6 +1,6 @@
 import { sha256 } from '../../lambda/shared/crypto';
 import { ISSUER, lambdaContext, proxyEvent, RESOURCE } from '../support/harness';
-import { AuthorizeFixture, authorizationParams, errorResponse, header, newVerifier, type Result, returnLink, setCookies, UserAgent } from './fixture';
+import { AuthorizeFixture, authorizationParams, errorResponse, header, newVerifier, type Result, returnLink, setCookies, UserAgent } from '../support/authorize-fixture';
 
 /** GET /authorize: validation order, redirect rules and refusals (catalogue B, C, J; AS-7, AS-10, AS-11, AS-17). */
 

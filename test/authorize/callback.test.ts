@@ -2,7 +2,7 @@ import * as jose from 'jose';
 import { OidcUpstream } from '../../lambda/authorize/upstream';
 import { UPSTREAM_USERS } from '../../local/upstream-idp';
 import { ISSUER } from '../support/harness';
-import { AuthorizeFixture, authorizationParams, CALLBACK_URL, header, locationQuery, type Result, setCookies, UPSTREAM_CLIENT_ID, UserAgent } from './fixture';
+import { AuthorizeFixture, authorizationParams, CALLBACK_URL, header, locationQuery, type Result, setCookies, UPSTREAM_CLIENT_ID, UserAgent } from '../support/authorize-fixture';
 
 /** GET /callback from the upstream provider (catalogue G UPS-*, J ROB-09; AS-21). */
 

@@ -2,7 +2,7 @@ import https from 'node:https';
 import { ClientMetadataDocumentFetcher } from '../../lambda/shared/cimd';
 import { DEFAULT_SCOPE_MODEL, knownScopeNames } from '../../lib/scopes';
 import { HttpsTestServer, json, TEST_CA } from '../fixtures/https-test-server';
-import { AuthorizeFixture, authorizationParams, header, locationQuery, runFlow, UserAgent } from './fixture';
+import { AuthorizeFixture, authorizationParams, header, locationQuery, runFlow, UserAgent } from '../support/authorize-fixture';
 
 /** URL-shaped client ids at /authorize: Client ID Metadata Documents (CIMD-4, CIMD-8) and SSRF-06. */
 

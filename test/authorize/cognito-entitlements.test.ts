@@ -5,7 +5,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as jose from 'jose';
 import { IdentityProvider, SecureMcpServer } from '../../lib';
 import { ISSUER } from '../support/harness';
-import { AuthorizeFixture, authorizationParams, locationQuery, runFlow, UserAgent } from './fixture';
+import { AuthorizeFixture, authorizationParams, locationQuery, runFlow, UserAgent } from '../support/authorize-fixture';
 
 /**
  * The scope model the construct synthesizes for `IdentityProvider.cognito` with default

@@ -1,7 +1,7 @@
 import { DeleteItemCommand, UpdateItemCommand } from '@aws-sdk/client-dynamodb';
 import { sha256 } from '../../lambda/shared/crypto';
 import { ISSUER } from '../support/harness';
-import { AuthorizeFixture, authorizationParams, header, locationQuery, type Result, runFlow, setCookies, UserAgent } from './fixture';
+import { AuthorizeFixture, authorizationParams, header, locationQuery, type Result, runFlow, setCookies, UserAgent } from '../support/authorize-fixture';
 
 /** The consent page and its decision (catalogue G; AS-18, AS-19, AS-20, AZR-18; remembered consent: docs/SECURITY.md section 2.6). */
 

@@ -1,7 +1,7 @@
 import * as jose from 'jose';
 import { sha256 } from '../../lambda/shared/crypto';
 import { ISSUER, RESOURCE } from '../support/harness';
-import { AuthorizeFixture, authorizationParams, header, locationQuery, type Result, runFlow, setCookies, UserAgent } from './fixture';
+import { AuthorizeFixture, authorizationParams, header, locationQuery, type Result, runFlow, setCookies, UserAgent } from '../support/authorize-fixture';
 
 /**
  * The whole authorization code flow against a real OpenID Connect provider, through our handlers on

@@ -2,9 +2,9 @@ import * as jose from 'jose';
 import { randomBytes } from 'node:crypto';
 import { sha256, subjectHash } from '../../lambda/shared/crypto';
 import { DEFAULT_SCOPE_MODEL, type ScopeModel } from '../../lib/scopes';
-import { auditEventSchema } from '../security/support';
+import { auditEventSchema } from '../support/security-probes';
 import { ISSUER } from '../support/harness';
-import { AuthorizeFixture, authorizationParams, errorResponse, header, locationQuery, type Result, runFlow, setCookies, UserAgent } from './fixture';
+import { AuthorizeFixture, authorizationParams, errorResponse, header, locationQuery, type Result, runFlow, setCookies, UserAgent } from '../support/authorize-fixture';
 
 /**
  * One authorization server in front of two MCP servers, A (`/mcp`, the default scope model) and B

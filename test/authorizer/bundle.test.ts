@@ -6,7 +6,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build, type Metafile } from 'esbuild';
-import { authorizerEvent, ISSUER, jwksOf, mint, testKey } from './support/tokens';
+import { authorizerEvent, ISSUER, jwksOf, mint, testKey } from '../support/tokens';
 // The exact esbuild options of scripts/bundle.mjs, so the test builds what is deployed.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file, shared with scripts/bundle.mjs
 const { bundleOptions } = require('../../scripts/bundle-options.cjs');

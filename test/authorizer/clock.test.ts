@@ -1,6 +1,6 @@
 import { decide } from '../../lambda/authorizer/decide';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS as CLOCK_TOLERANCE_SECONDS } from '../../lib/authorizer-gateway';
-import { authorizerConfig, authorizerEvent, mint, NOW, testKey, verificationKeys } from './support/tokens';
+import { authorizerConfig, authorizerEvent, mint, NOW, testKey, verificationKeys } from '../support/tokens';
 
 // FAULT-05: the token Lambda's clock issues the token at NOW; the authorizer's clock is skewed.
 

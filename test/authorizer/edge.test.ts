@@ -1,7 +1,7 @@
 import { authorizerCaching, authorizerGatewayResponses, DEFAULT_AUTHORIZER_CACHE_TTL_SECONDS, MAX_AUTHORIZER_CACHE_TTL_SECONDS, renderGatewayResponse } from '../../lib/authorizer-gateway';
 import { AUTHORIZER_ENV } from '../../lib/environment';
 import { insufficientScopeChallenge, invalidTokenChallenge, unauthorizedChallenge } from '../../lib/challenges';
-import { authorizerConfig, PRM_URL } from './support/tokens';
+import { authorizerConfig, PRM_URL } from '../support/tokens';
 
 describe('challenges', () => {
   test('RS-2 RS-3 the 401 challenge names the protected resource metadata and the default scopes, with no error', () => {

@@ -4,7 +4,7 @@ import { loadAuthorizerRoutes } from '../../lambda/authorizer/config';
 import { compressProtectedResources } from '../../lib/protected-resources';
 import { createAuthorizerHandler, UNAUTHORIZED } from '../../lambda/authorizer/handler';
 import { perServerGatewayResponses, renderGatewayResponse } from '../../lib/authorizer-gateway';
-import { authorizerEvent, captureAudit, ISSUER, mint, NOW, RESOURCE, testKey, verificationKeys, type EventOptions } from './support/tokens';
+import { authorizerEvent, captureAudit, ISSUER, mint, NOW, RESOURCE, testKey, verificationKeys, type EventOptions } from '../support/tokens';
 
 /**
  * One authorizer function in front of several MCP servers (docs/SECURITY.md, section 2.10): the route

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { createAuthorizerHandler, UNAUTHORIZED } from '../../lambda/authorizer/handler';
-import { accessTokenClaims, authorizerRoutes, authorizerEvent, b64url, mint, NOW, signWith, testKey, verificationKeys, type EventOptions } from './support/tokens';
+import { accessTokenClaims, authorizerRoutes, authorizerEvent, b64url, mint, NOW, signWith, testKey, verificationKeys, type EventOptions } from '../support/tokens';
 
 // JWT-14: structure fuzzing. The only acceptable outcomes are an Allow for the untouched token, a Deny
 // for a scope, or the 401 path (a thrown "Unauthorized"); any other throw would be a 500 from API Gateway.

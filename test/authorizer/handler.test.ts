@@ -4,7 +4,7 @@ import { DEFAULT_SCOPE_MODEL, satisfiesScopes, scopeSatisfier, type ScopeModel }
 import { decide } from '../../lambda/authorizer/decide';
 import { createAuthorizerHandler, UNAUTHORIZED } from '../../lambda/authorizer/handler';
 import { authorizerGatewayResponses, renderGatewayResponse } from '../../lib/authorizer-gateway';
-import { createGateway, OTHER_METHOD_ARN } from './support/gateway';
+import { createGateway, OTHER_METHOD_ARN } from '../support/authorizer-gateway';
 import {
   authorizerConfig, authorizerRoutes,
   authorizerEvent,
@@ -17,7 +17,7 @@ import {
   testKey,
   verificationKeys,
   type EventOptions,
-} from './support/tokens';
+} from '../support/tokens';
 
 const rsa = testKey('RS256');
 const keys = verificationKeys('RS256', rsa);

@@ -15,7 +15,7 @@ import {
   testKey,
   verificationKeys,
   type TestKey,
-} from './support/tokens';
+} from '../support/tokens';
 
 // Catalogue section H, verifier level: each case asserts the exact stable reason that reaches the audit log.
 

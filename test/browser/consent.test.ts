@@ -1,7 +1,7 @@
 import type { BrowserContext } from 'playwright-core';
-import { authorizationParams } from '../authorize/fixture';
+import { authorizationParams } from '../support/authorize-fixture';
 import { formEvent, lambdaContext } from '../support/harness';
-import { type BrowserFlow, SCREENSHOTS, startBrowserFlow } from './support';
+import { type BrowserFlow, SCREENSHOTS, startBrowserFlow } from '../support/browser-flow';
 
 /**
  * The consent flow in a real browser (the Chromium of the `@sparticuz/chromium` devDependency, driven by playwright-core): our handlers

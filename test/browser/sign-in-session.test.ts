@@ -1,8 +1,8 @@
 import * as jose from 'jose';
 import { DEFAULT_SCOPE_MODEL } from '../../lib/scopes';
-import { authorizationParams } from '../authorize/fixture';
+import { authorizationParams } from '../support/authorize-fixture';
 import { formEvent, lambdaContext } from '../support/harness';
-import { type BrowserFlow, SCREENSHOTS, startBrowserFlow } from './support';
+import { type BrowserFlow, SCREENSHOTS, startBrowserFlow } from '../support/browser-flow';
 
 /**
  * MRS-10 in a real browser: one authorization server for two MCP servers, oidc-provider upstream. The

@@ -2,8 +2,8 @@ import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
 import { createExampleHandler } from '../../lambda/example-mcp/handler';
 import { authorizerCaching } from '../../lib/authorizer-gateway';
-import { createGateway, type GatewayResponse } from '../authorizer/support/gateway';
-import { authorizerRoutes, mint, NOW, PRM_URL, testKey, verificationKeys } from '../authorizer/support/tokens';
+import { createGateway, type GatewayResponse } from '../support/authorizer-gateway';
+import { authorizerRoutes, mint, NOW, PRM_URL, testKey, verificationKeys } from '../support/tokens';
 
 // The whole resource-server path: API Gateway (emulated, with its authorizer cache), the Lambda
 // authorizer, the gateway responses, the runtime guard and the example MCP server.

@@ -13,7 +13,7 @@ import { IConstruct } from 'constructs';
 import { AuditTrail, IdentityProvider, SecureMcpServer, SecureMcpServerProps } from '../../lib';
 import { ROUTES } from '../../lib/routes';
 import { OAUTH_FLOW_PATHS } from '../../lib/private/firewall';
-import { actionsOf, buildStack, functionLogicalId, identityStatements, render, resourcesOfType, roleOf, templateOf, UPSTREAM_SECRET_ARN } from './support';
+import { actionsOf, buildStack, functionLogicalId, identityStatements, render, resourcesOfType, roleOf, templateOf, UPSTREAM_SECRET_ARN } from '../support/stack';
 
 /**
  * The construct as platform teams compose it: props both ways, brought resources, several

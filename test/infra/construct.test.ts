@@ -23,7 +23,7 @@ import {
   templateOf,
   UPSTREAM_ISSUER,
   UPSTREAM_SECRET_ARN,
-} from './support';
+} from '../support/stack';
 
 // One synthesized stack with every default, shared by all assertions of this file (synth is the slow part).
 const { template, stack, mcp, handler } = templateOf();

@@ -7,7 +7,7 @@ import { AUTHORIZER_ENV, ENV, GUARD_ENV } from '../../lib/environment';
 import { AUTHORIZATION_SERVER_FUNCTIONS, FUNCTION_ENVIRONMENTS, functionEnvironment, functionEnvironmentProblems } from '../../lib/functions';
 import { HANDLER_ENV } from '../../lib/private/environment';
 import { IdentityProvider, SecureMcpServer } from '../../lib';
-import { UPSTREAM_ISSUER, UPSTREAM_SECRET_ARN } from './support';
+import { UPSTREAM_ISSUER, UPSTREAM_SECRET_ARN } from '../support/stack';
 
 /** The construct and the handlers share one list of variable names (lib/environment.ts). */
 describe('the environment contract between the construct and the handlers', () => {

@@ -12,7 +12,7 @@ import { AwsSolutionsChecks, ServerlessChecks } from 'cdk-nag';
 import { perServerGatewayResponses } from '../../lib/authorizer-gateway';
 import { IdentityProvider, McpAuthorizationServer, McpAuthorizationServerProps, McpServer, McpServerOptions, MCP_GUARD_ENVIRONMENT_WARNING } from '../../lib';
 import { COMPRESSED_PREFIX, parseProtectedResources } from '../../lib/protected-resources';
-import { resourcesOfType, templateOf, UPSTREAM_ISSUER, UPSTREAM_SECRET_ARN } from './support';
+import { resourcesOfType, templateOf, UPSTREAM_ISSUER, UPSTREAM_SECRET_ARN } from '../support/stack';
 
 /**
  * One authorization server in front of several MCP servers: a platform team's stack holds

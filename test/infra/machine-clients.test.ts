@@ -3,7 +3,7 @@ import { Template } from 'aws-cdk-lib/assertions';
 import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { IdentityProvider, SecureMcpServer } from '../../lib';
-import { actionsOf, buildStack, functionLogicalId, identityStatements, logicalIdOf, render, resourcesOfType, roleOf, templateOf, UPSTREAM_ISSUER } from './support';
+import { actionsOf, buildStack, functionLogicalId, identityStatements, logicalIdOf, render, resourcesOfType, roleOf, templateOf, UPSTREAM_ISSUER } from '../support/stack';
 
 /**
  * REV-01/REV-02: machine clients (client_credentials) exist only where the operator declares them on

@@ -4,7 +4,7 @@ import { AwsSolutionsChecks, NIST80053R5Checks, ServerlessChecks } from 'cdk-nag
 import { IConstruct } from 'constructs';
 import { configureExampleApp, SecureMcpExampleStack } from '../../bin/example-stack';
 import { AuditTrail, Firewall } from '../../lib';
-import { buildStack } from './support';
+import { buildStack } from '../support/stack';
 
 // The example app (bin/) is what `npx cdk synth` checks; it holds the construct with its defaults
 // plus a Cognito user pool, so one tree covers both.

@@ -6,7 +6,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AuditTrail, Firewall, IdentityProvider, MCP_GUARD_ENVIRONMENT_WARNING, SecureMcpServer } from '../../lib';
 import { AUDIT_ALARMS } from '../../lib/private/audit';
-import { buildStack, logicalIdOf, PolicyStatementJson, resourcesOfType } from './support';
+import { buildStack, logicalIdOf, PolicyStatementJson, resourcesOfType } from '../support/stack';
 
 /**
  * Consumers measure and watch an instance: `metricXxx()` for the audit metrics (each

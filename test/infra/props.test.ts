@@ -10,7 +10,7 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import { AuditTrail, Firewall, IdentityProvider, ISSUER_PATH_WARNING, SecureMcpServer, SecureMcpServerProps, SigningAlgorithm } from '../../lib';
-import { actionsOf, buildStack, functionLogicalId, identityStatements, logicalIdOf, PolicyStatementJson, render, resourcesOfType, roleOf } from './support';
+import { actionsOf, buildStack, functionLogicalId, identityStatements, logicalIdOf, PolicyStatementJson, render, resourcesOfType, roleOf } from '../support/stack';
 
 /** Builds a stack with the props; returns the thrown message (or fails when nothing is thrown). */
 function errorFor(props: Partial<SecureMcpServerProps>): string {

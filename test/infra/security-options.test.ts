@@ -9,7 +9,7 @@ import * as sns from 'aws-cdk-lib/aws-sns';
 import { AwsSolutionsChecks, HIPAASecurityChecks, NagPack, NIST80053R5Checks, PCIDSS321Checks, ServerlessChecks } from 'cdk-nag';
 import { IConstruct } from 'constructs';
 import { acknowledgedNagRules, AuditTrail, Firewall, IdentityProvider, LOG_ENCRYPTION_KEY_POLICY_WARNING, NAG_ACKNOWLEDGEMENTS, NagAcknowledgement, SecureMcpServer, SecureMcpServerProps } from '../../lib';
-import { functionLogicalId, identityStatements, logicalIdOf, PolicyStatementJson, render, resourcesOfType, roleOf } from './support';
+import { functionLogicalId, identityStatements, logicalIdOf, PolicyStatementJson, render, resourcesOfType, roleOf } from '../support/stack';
 
 /**
  * The options security teams ask for (a customer-managed key for logs and the alarm topic,

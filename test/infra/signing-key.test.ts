@@ -2,7 +2,7 @@ import { Stack } from 'aws-cdk-lib';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import * as kms from 'aws-cdk-lib/aws-kms';
 import { Template } from 'aws-cdk-lib/assertions';
-import { buildStack, type PolicyStatementJson, render, resourcesOfType } from './support';
+import { buildStack, type PolicyStatementJson, render, resourcesOfType } from '../support/stack';
 
 /** REV-05: who may change the signing key's policy is the operator's choice; nobody else signs. */
 

@@ -1,12 +1,12 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { templateOf } from './support';
+import { templateOf } from '../support/stack';
 
 /**
  * An existing deployment upgrades in place: CloudFormation replaces a resource whose logical id
  * changes, and for a table, a key, a bucket or a log group that loses data (or, for the signing key,
  * every token). The fixtures are the logical ids and types a default SecureMcpServer synthesized at
- * 0.1.0 and at 0.2.0 (test/infra/support.ts, unchanged since).
+ * 0.1.0 and at 0.2.0 (`buildStack` of test/support/stack.ts, unchanged since).
  */
 const STATEFUL_TYPES = ['AWS::DynamoDB::Table', 'AWS::KMS::Key', 'AWS::S3::Bucket', 'AWS::Logs::LogGroup', 'AWS::CloudTrail::Trail', 'AWS::SNS::Topic', 'AWS::SecretsManager::Secret'];
 

@@ -3,10 +3,10 @@ import { loadAuthorizerRoutes } from '../../lambda/authorizer/config';
 import { keysFromJwks, pinKeys } from '../../lambda/shared/verification-keys';
 import { MAX_CODE_FAILURES } from '../../lambda/shared/code-store';
 import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants/authorization-code';
-import { AuthorizeFixture, authorizationParams, header, locationQuery, runFlow, UserAgent } from '../authorize/fixture';
-import { REDIRECT, seedClient, seedCode } from '../lambda/token-fixtures';
+import { AuthorizeFixture, authorizationParams, header, locationQuery, runFlow, UserAgent } from '../support/authorize-fixture';
+import { REDIRECT, seedClient, seedCode } from '../support/token-fixtures';
 import { basicAuth, formEvent, ISSUER, lambdaContext, proxyEvent } from '../support/harness';
-import { auditEventSchema } from './support';
+import { auditEventSchema } from '../support/security-probes';
 
 /**
  * AUDIT-01: every rejection path writes exactly the expected audit events, each one valid against the

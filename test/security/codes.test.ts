@@ -2,9 +2,9 @@ import { issueCode } from '../../lambda/authorize/issue-code';
 import type { AuthorizeDeps } from '../../lambda/authorize/deps';
 import { sha256 } from '../../lambda/shared/crypto';
 import type { CodeRecord } from '../../lambda/shared/code-store';
-import { AuthorizeFixture, authorizationParams, errorResponse, locationQuery, UserAgent } from '../authorize/fixture';
-import { REDIRECT, seedClient } from '../lambda/token-fixtures';
-import { databaseImage } from './support';
+import { AuthorizeFixture, authorizationParams, errorResponse, locationQuery, UserAgent } from '../support/authorize-fixture';
+import { REDIRECT, seedClient } from '../support/token-fixtures';
+import { databaseImage } from '../support/security-probes';
 
 /** Authorization code issuance and PKCE binding (catalogue C, D). */
 

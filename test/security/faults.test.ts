@@ -9,9 +9,9 @@ import { sha256 } from '../../lambda/shared/crypto';
 import { KmsJwtSigner } from '../../lambda/shared/signer';
 import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants/authorization-code';
 import { buildTokenHandler } from '../../lambda/token/handler';
-import { REDIRECT, seedClient, seedCode } from '../lambda/token-fixtures';
+import { REDIRECT, seedClient, seedCode } from '../support/token-fixtures';
 import { AuditCapture, Backend, basicAuth, formEvent, instrument, lambdaContext, proxyEvent, sdkError, TestClock } from '../support/harness';
-import { databaseImage } from './support';
+import { databaseImage } from '../support/security-probes';
 
 /**
  * Faults injected at the real SDK clients (catalogue K): every DynamoDB call of the code, refresh and

@@ -1,7 +1,7 @@
 import { DEFAULT_SCOPE_MODEL, type ScopeModel } from '../../lib/scopes';
-import { AuthorizeFixture, authorizationParams, errorResponse, header, UserAgent } from '../authorize/fixture';
+import { AuthorizeFixture, authorizationParams, errorResponse, header, UserAgent } from '../support/authorize-fixture';
 import { ISSUER, RESOURCE } from '../support/harness';
-import { databaseImage } from './support';
+import { databaseImage } from '../support/security-probes';
 
 /**
  * RFC 8707 resource indicators at /authorize when one authorization server serves two MCP servers

@@ -7,7 +7,7 @@ import { keysFromJwks, pinKeys, type VerificationKeys } from '../../lambda/share
 import { withMcpGuard } from '../../lambda/runtime/middleware';
 import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants/authorization-code';
 import { buildTokenHandler } from '../../lambda/token/handler';
-import { REDIRECT, seedClient, seedCode } from '../lambda/token-fixtures';
+import { REDIRECT, seedClient, seedCode } from '../support/token-fixtures';
 import { AuditCapture, Backend, formEvent, ISSUER, lambdaContext, proxyEvent, TestClock } from '../support/harness';
 
 /**

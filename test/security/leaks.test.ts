@@ -8,10 +8,10 @@ import { keysFromJwks, pinKeys } from '../../lambda/shared/verification-keys';
 import { ALLOW_CONTEXT, DENY_CONTEXT } from '../../lambda/runtime/caller';
 import { withMcpGuard } from '../../lambda/runtime/middleware';
 import { s256Challenge } from '../../lambda/shared/pkce';
-import { AuthorizeFixture, authorizationParams, header, locationQuery, setCookies, UPSTREAM_CLIENT_SECRET, UserAgent } from '../authorize/fixture';
-import { REDIRECT } from '../lambda/token-fixtures';
+import { AuthorizeFixture, authorizationParams, header, locationQuery, setCookies, UPSTREAM_CLIENT_SECRET, UserAgent } from '../support/authorize-fixture';
+import { REDIRECT } from '../support/token-fixtures';
 import { basicAuth, formEvent, ISSUER, lambdaContext, proxyEvent } from '../support/harness';
-import { findCanaries, scanAll } from './support';
+import { findCanaries, scanAll } from '../support/security-probes';
 
 /**
  * AUDIT-02 (and UPS-06, CODE-09, RS-9): representative flows with canary values, then a search of

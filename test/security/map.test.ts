@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 
@@ -15,6 +15,13 @@ test('every catalogue id has a test or a documented reason, never both', () => {
   const result = run('--check');
   expect(result.stdout).toMatch(/^\d+ ids covered by tests, \d+ documented n\/a, 0 missing/);
   expect(result.status).toBe(0);
+});
+
+test('the map written in docs/SECURITY.md is the current one (node scripts/security-map.mjs --write)', () => {
+  const printed = run().stdout.trim();
+  const security = readFileSync('docs/SECURITY.md', 'utf8');
+  const written = security.slice(security.indexOf('<!-- security-map:start -->') + '<!-- security-map:start -->'.length, security.indexOf('<!-- security-map:end -->')).trim();
+  expect(written).toBe(printed);
 });
 
 test('the check fails for an id with neither (a document without the reasons)', () => {

@@ -2,9 +2,9 @@ import { buildRegisterHandler } from '../../lambda/register/handler';
 import { dailyRegistrationCounter } from '../../lambda/register/registration';
 import { sha256 } from '../../lambda/shared/crypto';
 import { buildTokenHandler } from '../../lambda/token/handler';
-import { REDIRECT, seedClient, seedCode } from '../lambda/token-fixtures';
+import { REDIRECT, seedClient, seedCode } from '../support/token-fixtures';
 import { AuditCapture, Backend, formEvent, lambdaContext, proxyEvent, TestClock } from '../support/harness';
-import { scanAll } from './support';
+import { scanAll } from '../support/security-probes';
 
 /**
  * Races with real concurrency: every request below runs through the real handler and the real SDK

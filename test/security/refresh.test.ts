@@ -1,9 +1,9 @@
 import { buildRegisterHandler } from '../../lambda/register/handler';
 import { buildTokenHandler } from '../../lambda/token/handler';
-import { REDIRECT, seedCode } from '../lambda/token-fixtures';
+import { REDIRECT, seedCode } from '../support/token-fixtures';
 import { AuditCapture, Backend, formEvent, lambdaContext, proxyEvent, TestClock } from '../support/harness';
 
-/** Refresh tokens after their client is gone (catalogue F; RT-07 beyond revocation, which test/lambda/token.test.ts covers). */
+/** Refresh tokens after their client is gone (catalogue F; RT-07 beyond revocation, which test/token/token.test.ts covers). */
 
 const backend = new Backend();
 const clock = new TestClock();

@@ -1,8 +1,8 @@
 import { buildTokenHandler } from '../../lambda/token/handler';
-import { AuthorizeFixture, authorizationParams, errorResponse, UserAgent } from '../authorize/fixture';
-import { REDIRECT, seedClient, seedCode } from '../lambda/token-fixtures';
+import { AuthorizeFixture, authorizationParams, errorResponse, UserAgent } from '../support/authorize-fixture';
+import { REDIRECT, seedClient, seedCode } from '../support/token-fixtures';
 import { formEvent, instrument, ISSUER, lambdaContext, RESOURCE } from '../support/harness';
-import { databaseImage } from './support';
+import { databaseImage } from '../support/security-probes';
 
 /** RFC 8707 resource indicators at /authorize and /token (catalogue I). One resource is served: `ISSUER/mcp`. */
 

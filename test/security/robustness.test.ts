@@ -18,10 +18,10 @@ import { presentedClient } from '../../lambda/shared/client-auth';
 import { FormParameters, parseForm, parseJsonObject, parseUrlEncoded } from '../../lambda/shared/http';
 import { isPkceValue, s256Challenge } from '../../lambda/shared/pkce';
 import { parseRefreshToken } from '../../lambda/token/issuance';
-import { AuthorizeFixture, returnLink, type Result } from '../authorize/fixture';
-import { REDIRECT, seedCode } from '../lambda/token-fixtures';
+import { AuthorizeFixture, returnLink, type Result } from '../support/authorize-fixture';
+import { REDIRECT, seedCode } from '../support/token-fixtures';
 import { ISSUER, lambdaContext, proxyEvent, RESOURCE } from '../support/harness';
-import { bestOfThree, enforcePartitionKeyLimit, recordWrites, type RecordedWrite } from './support';
+import { bestOfThree, enforcePartitionKeyLimit, recordWrites, type RecordedWrite } from '../support/security-probes';
 
 /**
  * ROB-03: arbitrary bodies × arbitrary headers × every endpoint, through the real handlers on dynalite

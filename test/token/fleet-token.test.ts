@@ -4,7 +4,7 @@ import { buildMetadataHandler } from '../../lambda/metadata/handler';
 import { buildRegisterHandler } from '../../lambda/register/handler';
 import { buildTokenHandler } from '../../lambda/token/handler';
 import { AuditCapture, Backend, basicAuth, formEvent, ISSUER, lambdaContext, proxyEvent, RESOURCE, TestClock } from '../support/harness';
-import { REDIRECT, seedClient, seedCode } from './token-fixtures';
+import { REDIRECT, seedClient, seedCode } from '../support/token-fixtures';
 
 /**
  * The token endpoint of one authorization server in front of two MCP servers (docs/SECURITY.md,

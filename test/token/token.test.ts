@@ -4,7 +4,7 @@ import { sha256 } from '../../lambda/shared/crypto';
 import { MAX_CODE_FAILURES } from '../../lambda/shared/code-store';
 import { CODE_RETRY_WINDOW_SECONDS } from '../../lambda/token/grants/authorization-code';
 import { AuditCapture, Backend, basicAuth, formEvent, instrument, ISSUER, lambdaContext, RESOURCE, sdkError, TestClock } from '../support/harness';
-import { REDIRECT, seedClient, seedCode } from './token-fixtures';
+import { REDIRECT, seedClient, seedCode } from '../support/token-fixtures';
 
 const backend = new Backend();
 const clock = new TestClock();

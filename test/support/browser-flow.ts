@@ -7,9 +7,9 @@ import { OidcUpstream } from '../../lambda/authorize/upstream';
 import { randomToken } from '../../lambda/shared/crypto';
 import { buildTokenHandler } from '../../lambda/token/handler';
 import { startUpstreamIdp, type UpstreamIdp } from '../../local/upstream-idp';
-import { launchBrowser } from '../support/browser';
-import { startHandlerServer, type HandlerServer } from '../support/handler-server';
-import { AuditCapture, Backend } from '../support/harness';
+import { launchBrowser } from './browser';
+import { startHandlerServer, type HandlerServer } from './handler-server';
+import { AuditCapture, Backend } from './harness';
 
 /**
  * What every real-browser test of the authorize flow stands on: our authorize handler behind an HTTP

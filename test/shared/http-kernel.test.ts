@@ -2,7 +2,7 @@ import { allowedMethods, METHOD_NOT_ALLOWED_BODY, NOT_FOUND_BODY, ROUTES } from 
 import { buildMetadataHandler } from '../../lambda/metadata/handler';
 import { buildRegisterHandler } from '../../lambda/register/handler';
 import { buildTokenHandler } from '../../lambda/token/handler';
-import { AuthorizeFixture } from '../authorize/fixture';
+import { AuthorizeFixture } from '../support/authorize-fixture';
 import { lambdaContext, proxyEvent } from '../support/harness';
 
 /**

@@ -1,7 +1,7 @@
 import { createHmac, generateKeyPairSync, sign, type JsonWebKey, type KeyObject } from 'node:crypto';
 import type { APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { loadAuthorizerRoutes, type AuthorizerConfig, type AuthorizerRoutes } from '../../../lambda/authorizer/config';
-import { keysFromJwks, pinKeys, type VerificationKeys } from '../../../lambda/shared/verification-keys';
+import { loadAuthorizerRoutes, type AuthorizerConfig, type AuthorizerRoutes } from '../../lambda/authorizer/config';
+import { keysFromJwks, pinKeys, type VerificationKeys } from '../../lambda/shared/verification-keys';
 
 /**
  * Test keys and tokens in exactly the format the token endpoint issues (RFC 9068, see the brief):

@@ -1,5 +1,5 @@
 import type { APIGatewayAuthorizerResult, APIGatewayProxyEvent, APIGatewayRequestAuthorizerEvent } from 'aws-lambda';
-import { authorizerGatewayResponses, renderGatewayResponse } from '../../../lib/authorizer-gateway';
+import { authorizerGatewayResponses, renderGatewayResponse } from '../../lib/authorizer-gateway';
 import { authorizerEvent, METHOD_ARN, PRM_URL, type EventOptions } from './tokens';
 
 /**

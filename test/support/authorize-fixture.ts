@@ -4,12 +4,12 @@ import type { APIGatewayProxyResult } from 'aws-lambda';
 import { buildAuthorizeHandler, type AuthorizeHandlerDeps } from '../../lambda/authorize/handler';
 import { OidcUpstream } from '../../lambda/authorize/upstream';
 import type { AuthorizationServerFunction } from '../../lib/functions';
-import type { FunctionConfig } from '../support/loaders';
+import type { FunctionConfig } from './loaders';
 import { buildRegisterHandler } from '../../lambda/register/handler';
 import { buildTokenHandler } from '../../lambda/token/handler';
 import { s256Challenge } from '../../lambda/shared/pkce';
 import { randomBytes } from 'node:crypto';
-import { AuditCapture, Backend, formEvent, ISSUER, lambdaContext, proxyEvent, TestClock } from '../support/harness';
+import { AuditCapture, Backend, formEvent, ISSUER, lambdaContext, proxyEvent, TestClock } from './harness';
 import { startUpstreamIdp, UPSTREAM_USERS, type StartUpstreamIdpOptions, type UpstreamIdp } from '../../local/upstream-idp';
 
 /**

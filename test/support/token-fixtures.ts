@@ -3,7 +3,7 @@ import { randomToken, sha256 } from '../../lambda/shared/crypto';
 import { s256Challenge } from '../../lambda/shared/pkce';
 import type { ClientRecord, ClientStore, TokenEndpointAuthMethod } from '../../lambda/shared/client-store';
 import type { CodeStore } from '../../lambda/shared/code-store';
-import { RESOURCE } from '../support/harness';
+import { RESOURCE } from './harness';
 
 export const REDIRECT = 'http://127.0.0.1:33418/callback';
 

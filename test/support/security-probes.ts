@@ -2,12 +2,13 @@ import { DynamoDBClient, ScanCommand } from '@aws-sdk/client-dynamodb';
 import { unmarshall } from '@aws-sdk/util-dynamodb';
 import { randomUUID } from 'node:crypto';
 import { z } from 'zod';
-import type { TableName } from '../../lib/tables';
-import type { Backend } from '../support/harness';
+import { TABLES as TABLE_DEFINITIONS, type TableName } from '../../lib/tables';
+import type { Backend } from './harness';
 
 /** Helpers shared by the security suite (docs/SECURITY.md). */
 
-export const TABLES: readonly TableName[] = ['clients', 'codes', 'grants', 'pending', 'consents'];
+/** Every table's name, from their one definition (lib/tables.ts). */
+export const TABLES: readonly TableName[] = TABLE_DEFINITIONS.map((definition) => definition.name);
 
 /** Every item of every table, unmarshalled and sorted by key (tests only: handlers never scan). */
 export async function scanAll(backend: Backend): Promise<Record<TableName, Array<Record<string, unknown>>>> {
