@@ -2,7 +2,7 @@ import { grantState } from '../shared/grant-store';
 import { keysFromJwks, pinKeys, VerificationKeys } from '../shared/verification-keys';
 import { unverifiedAudience, verifyAccessToken } from '../shared/access-token-verifier';
 import { DEFAULT_CLOCK_TOLERANCE_SECONDS } from '../../lib/authorizer-gateway';
-import { isConfidential, presentedClient } from '../shared/client-auth';
+import { isConfidential, presentedClient } from './client-authentication';
 import { sha256 } from '../shared/crypto';
 import type { FormParameters } from '../shared/http';
 import { invalidClient, invalidRequest } from '../shared/oauth-error';

@@ -1,4 +1,4 @@
-import { presentedClient } from '../shared/client-auth';
+import { presentedClient } from './client-authentication';
 import { sha256 } from '../shared/crypto';
 import type { FormParameters } from '../shared/http';
 import { invalidRequest } from '../shared/oauth-error';

@@ -1,6 +1,6 @@
 import fc from 'fast-check';
 import { formatScopes, isScopeToken, parseScopeParameter } from '../../lib/scopes';
-import { presentedClient } from '../../lambda/shared/client-auth';
+import { presentedClient } from '../../lambda/token/client-authentication';
 import { cacheLifetimeSeconds, isClientIdMetadataUrl, parseClientIdMetadataUrl } from '../../lambda/shared/cimd';
 import { FormParameters, parseForm, parseJsonObject, parseUrlEncoded } from '../../lambda/shared/http';
 import { OAuthError } from '../../lambda/shared/oauth-error';

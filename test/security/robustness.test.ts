@@ -14,7 +14,7 @@ import { dailyRegistrationCounter } from '../../lambda/register/registration';
 import { withMcpGuard } from '../../lambda/runtime/middleware';
 import { decodeMcpHeaderValue, headersAreValidated } from '../../lambda/runtime/mcp-headers';
 import { normalizeOrigin } from '../../lambda/runtime/options';
-import { presentedClient } from '../../lambda/shared/client-auth';
+import { presentedClient } from '../../lambda/token/client-authentication';
 import { FormParameters, parseForm, parseJsonObject, parseUrlEncoded } from '../../lambda/shared/http';
 import { isPkceValue, s256Challenge } from '../../lambda/shared/pkce';
 import { parseRefreshToken } from '../../lambda/token/issuance';

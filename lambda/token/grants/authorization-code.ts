@@ -1,4 +1,4 @@
-import { presentedClient, unauthorizedClient } from '../../shared/client-auth';
+import { presentedClient, unauthorizedClient } from '../client-authentication';
 import { sha256 } from '../../shared/crypto';
 import type { FormParameters } from '../../shared/http';
 import { invalidGrant, invalidRequest } from '../../shared/oauth-error';

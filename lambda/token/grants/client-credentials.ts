@@ -1,5 +1,5 @@
 import { formatScopes, knownScopeNames, parseScopeParameter } from '../../../lib/scopes';
-import { isConfidential, presentedClient, unauthorizedClient } from '../../shared/client-auth';
+import { isConfidential, presentedClient, unauthorizedClient } from '../client-authentication';
 import { serverFor } from '../../shared/config';
 import type { FormParameters } from '../../shared/http';
 import { invalidScope, invalidTarget } from '../../shared/oauth-error';

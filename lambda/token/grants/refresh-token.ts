@@ -1,6 +1,6 @@
 import { formatScopes, parseScopeParameter } from '../../../lib/scopes';
-import { AccessTokenClaims } from '../../shared/access-token';
-import { presentedClient, unauthorizedClient } from '../../shared/client-auth';
+import type { AccessTokenClaims } from '../issuance';
+import { presentedClient, unauthorizedClient } from '../client-authentication';
 import { sha256 } from '../../shared/crypto';
 import type { FormParameters } from '../../shared/http';
 import { invalidGrant, invalidRequest, invalidScope } from '../../shared/oauth-error';
