@@ -76,52 +76,57 @@ export interface SignInSession {
   readonly expiresAt: number;
 }
 
-/** Authorizations waiting for the user's decision on the consent page, by the hash of their handle. */
-export class PendingAuthorizationStore {
-  constructor(private readonly db: DynamoDBClient, private readonly table: string) {}
+/**
+ * Expiring items of one kind under one key prefix, keyed by a hash the browser's secret yields: the one
+ * definition of how the pending table's records are created and read.
+ */
+class ExpiringRecords<T extends { readonly expiresAt: number }> {
+  constructor(
+    protected readonly db: DynamoDBClient,
+    protected readonly table: string,
+    private readonly prefix: string,
+    private readonly keyOf: (record: T) => string,
+  ) {}
 
-  create(pending: PendingAuthorization): Promise<Creation> {
-    return putNew(this.db, this.table, KEY_PREFIXES.pendingAuthorization + pending.handleHash, { ...pending }, pending.expiresAt);
+  create(record: T): Promise<Creation> {
+    return putNew(this.db, this.table, this.prefix + this.keyOf(record), { ...record }, record.expiresAt);
   }
 
-  get(handleHash: string, now: number): Promise<PendingAuthorization | undefined> {
-    return getLiveRecord(this.db, this.table, KEY_PREFIXES.pendingAuthorization + handleHash, now);
+  get(hash: string, now: number): Promise<T | undefined> {
+    return getLiveRecord(this.db, this.table, this.prefix + hash, now);
   }
 
+  protected pk(hash: string): string {
+    return this.prefix + hash;
+  }
+}
+
+/** Records that one step of the flow uses up: a conditional delete makes that step run once. */
+class SingleUseRecords<T extends { readonly expiresAt: number }> extends ExpiringRecords<T> {
   /** Single use: `consumed` for exactly one caller. */
-  consume(handleHash: string): Promise<Consumption> {
-    return consume(this.db, this.table, KEY_PREFIXES.pendingAuthorization + handleHash);
+  consume(hash: string): Promise<Consumption> {
+    return consume(this.db, this.table, this.pk(hash));
+  }
+}
+
+/** Authorizations waiting for the user's decision on the consent page, by the hash of their handle. */
+export class PendingAuthorizationStore extends SingleUseRecords<PendingAuthorization> {
+  constructor(db: DynamoDBClient, table: string) {
+    super(db, table, KEY_PREFIXES.pendingAuthorization, (pending) => pending.handleHash);
   }
 }
 
 /** Sign-ins waiting for the upstream provider's callback, by the hash of their `state`. */
-export class UpstreamSignInStore {
-  constructor(private readonly db: DynamoDBClient, private readonly table: string) {}
-
-  create(signIn: UpstreamSignIn): Promise<Creation> {
-    return putNew(this.db, this.table, KEY_PREFIXES.upstreamSignIn + signIn.stateHash, { ...signIn }, signIn.expiresAt);
-  }
-
-  get(stateHash: string, now: number): Promise<UpstreamSignIn | undefined> {
-    return getLiveRecord(this.db, this.table, KEY_PREFIXES.upstreamSignIn + stateHash, now);
-  }
-
-  /** Single use: `consumed` for exactly one caller. */
-  consume(stateHash: string): Promise<Consumption> {
-    return consume(this.db, this.table, KEY_PREFIXES.upstreamSignIn + stateHash);
+export class UpstreamSignInStore extends SingleUseRecords<UpstreamSignIn> {
+  constructor(db: DynamoDBClient, table: string) {
+    super(db, table, KEY_PREFIXES.upstreamSignIn, (signIn) => signIn.stateHash);
   }
 }
 
-/** Sign-in sessions (MRS-10), by the hash of their cookie. */
-export class SignInSessionStore {
-  constructor(private readonly db: DynamoDBClient, private readonly table: string) {}
-
-  create(session: SignInSession): Promise<Creation> {
-    return putNew(this.db, this.table, KEY_PREFIXES.signInSession + session.sessionHash, { ...session }, session.expiresAt);
-  }
-
-  get(sessionHash: string, now: number): Promise<SignInSession | undefined> {
-    return getLiveRecord(this.db, this.table, KEY_PREFIXES.signInSession + sessionHash, now);
+/** Sign-in sessions (MRS-10), by the hash of their cookie: reused until they expire, never consumed. */
+export class SignInSessionStore extends ExpiringRecords<SignInSession> {
+  constructor(db: DynamoDBClient, table: string) {
+    super(db, table, KEY_PREFIXES.signInSession, (session) => session.sessionHash);
   }
 }
 

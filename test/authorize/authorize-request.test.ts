@@ -1,6 +1,7 @@
 import { sha256 } from '../../lambda/shared/crypto';
 import { ISSUER, lambdaContext, proxyEvent, RESOURCE } from '../support/harness';
 import { AuthorizeFixture, authorizationParams, errorResponse, header, newVerifier, type Result, returnLink, setCookies, UserAgent } from '../support/authorize-fixture';
+import { EXACT_MATCH_MUTANTS } from '../support/redirect-uris';
 
 /** GET /authorize: validation order, redirect rules and refusals (catalogue B, C, J; AS-7, AS-10, AS-11, AS-17). */
 
@@ -78,19 +79,7 @@ describe('client and redirect URI: validated before any redirect (AS-11)', () =>
 
   test('AZR-03 AS-10 every exact-match mutant of a registered https URI gets a 400 page', async () => {
     const { clientId } = await fixture.register({ redirect_uris: ['https://client.example/cb'] });
-    const mutants = [
-      'https://client.example/cb/',
-      'https://CLIENT.example/cb',
-      'HTTPS://client.example/cb',
-      'https://client.example:443/cb',
-      'https://client.example/cb?x=1',
-      'https://client.example/CB',
-      'https://client.example/./cb',
-      'https://client.example/cb%2F..',
-      'https://client.example/c%62',
-      'https://client.example/cb#',
-    ];
-    for (const mutant of mutants) {
+    for (const mutant of EXACT_MATCH_MUTANTS) {
       const result = await withoutWriting(() => agent().authorize(authorizationParams(clientId, mutant).query));
       expect([mutant, result.statusCode, header(result, 'location')]).toEqual([mutant, 400, undefined]);
     }

@@ -14,6 +14,7 @@ import {
   validateRedirectUriForRegistration,
   validateRedirectUriList,
 } from '../../lambda/shared/redirect-uri';
+import { EXACT_MATCH_MUTANTS } from '../support/redirect-uris';
 
 const RUNS = { numRuns: 1000 };
 
@@ -242,20 +243,8 @@ describe('redirect URI matching', () => {
   });
 
   test('AZR-03 exact-match mutants do not match', () => {
-    for (const mutant of [
-      'https://client.example/cb/',
-      'https://CLIENT.example/cb',
-      'HTTPS://client.example/cb',
-      'https://client.example:443/cb',
-      'https://client.example/cb?x=1',
-      'https://client.example/CB',
-      'https://client.example/./cb',
-      'https://client.example/cb%2F..',
-      'https://client.example/c%62',
-      'https://client.example/cb#',
-      'https://client.example/cb ',
-      ' https://client.example/cb',
-    ]) {
+    // Surrounding spaces too: the matcher compares the parameter as received.
+    for (const mutant of [...EXACT_MATCH_MUTANTS, 'https://client.example/cb ', ' https://client.example/cb']) {
       expect([mutant, redirectUriMatches([registered], mutant)]).toEqual([mutant, undefined]);
     }
   });
