@@ -42,10 +42,8 @@ export const FUNCTION_ENVIRONMENTS = {
     optional: [ENV.allowedRedirectHosts, ENV.extraRedirectSchemes, ENV.maxRegistrationsPerDay, ...SINGLE_SERVER_FALLBACK],
   },
   token: {
-    required: [ENV.issuer, ENV.protectedResources, ...SIGNING, ENV.accessTokenTtl, ENV.refreshTokenTtl, ENV.refreshTokenIdleTtl, ENV.clientsTable, ENV.codesTable, ENV.grantsTable],
-    // CIMD_ENABLED is read with its default (true): the construct does not set it here, since /authorize
-    // alone decides which metadata-document clients get a code; tests and the local stack may set it.
-    optional: [ENV.previousSigningKeyArns, ENV.machineClients, ENV.refreshGrace, ENV.cimdEnabled, ...SINGLE_SERVER_FALLBACK],
+    required: [ENV.issuer, ENV.protectedResources, ...SIGNING, ENV.cimdEnabled, ENV.accessTokenTtl, ENV.refreshTokenTtl, ENV.refreshTokenIdleTtl, ENV.clientsTable, ENV.codesTable, ENV.grantsTable],
+    optional: [ENV.previousSigningKeyArns, ENV.machineClients, ENV.refreshGrace, ...SINGLE_SERVER_FALLBACK],
   },
   authorize: {
     required: [

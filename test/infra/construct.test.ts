@@ -529,6 +529,7 @@ describe('INFRA-08 Lambda functions', () => {
     expect(names('Register')).toEqual(['CLIENTS_TABLE', 'ISSUER', 'PROTECTED_RESOURCES', 'UNUSED_CLIENT_TTL_SECONDS']);
     expect(names('Token')).toEqual([
       'ACCESS_TOKEN_TTL_SECONDS',
+      'CIMD_ENABLED',
       'CLIENTS_TABLE',
       'CODES_TABLE',
       'GRANTS_TABLE',

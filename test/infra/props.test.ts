@@ -263,6 +263,8 @@ describe('a construct with every optional prop of its own resources changed', ()
     expect(env('Register')).toMatchObject({ ALLOWED_REDIRECT_HOSTS: 'app.example.com', EXTRA_REDIRECT_SCHEMES: 'cursor', MAX_REGISTRATIONS_PER_DAY: '500' });
     expect(env('Authorize')).toMatchObject({ ALLOWED_REDIRECT_HOSTS: 'app.example.com', CIMD_ENABLED: 'false', CONSENT_TTL_SECONDS: '0', SIGN_IN_SESSION_TTL_SECONDS: '0' });
     expect(env('Metadata').CIMD_ENABLED).toBe('false');
+    // The token endpoint too: a refresh token of a metadata-document client stops working once they are off.
+    expect(env('Token').CIMD_ENABLED).toBe('false');
     expect(JSON.parse(env('Token').PROTECTED_RESOURCES).servers[0].scopeModel).toEqual({
       scopes: [
         { name: 'files:read', description: 'Read files', isDefault: true },

@@ -36,6 +36,7 @@ const DEFAULTED: Record<AuthorizationServerFunction, Record<string, string | und
   token: {
     PROTECTED_RESOURCES: undefined,
     SIGNING_ALGORITHM: 'RS256',
+    CIMD_ENABLED: 'true',
     ACCESS_TOKEN_TTL_SECONDS: '600',
     REFRESH_TOKEN_TTL_SECONDS: String(30 * 86400),
     REFRESH_TOKEN_IDLE_TTL_SECONDS: String(7 * 86400),

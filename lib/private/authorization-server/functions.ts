@@ -64,6 +64,9 @@ export function functionEnvironments(resolved: ResolvedProps, issuer: string, st
     token: {
       ...common,
       ...signing,
+      // With metadata documents off, /token refuses URL-shaped client ids: a refresh token issued to
+      // such a client before they were turned off stops working.
+      ...cimd,
       [HANDLER_ENV.accessTokenTtl]: String(lifetimes.accessToken.toSeconds()),
       [HANDLER_ENV.refreshTokenTtl]: String(lifetimes.refreshToken.toSeconds()),
       [HANDLER_ENV.refreshTokenIdleTtl]: String(lifetimes.refreshTokenIdle.toSeconds()),
