@@ -34,7 +34,7 @@ export interface BoundAuditTrail {
 /** The trail of the first instance of an account and Region, which later instances of its stack share. */
 type ManagementTrail = Pick<CreatedTrail, 'trail' | 'logGroup' | 'addTables'>;
 
-/** Where the API calls on the signing key and the construct's tables are recorded. */
+/** Where the API calls on the signing key and the construct's tables are recorded. Create one with the static methods: the class is not for extension. */
 export abstract class AuditTrail {
   /**
    * A new single-Region trail: management events (KMS included), DynamoDB data events for the
@@ -63,6 +63,11 @@ export abstract class AuditTrail {
 
   /** @internal Creates what the trail needs in `scope`, or finds the trail that records for it. */
   public abstract _bind(scope: Construct, context: AuditTrailBindContext): BoundAuditTrail;
+}
+
+/** @internal True for the kinds the static methods create (the construct refuses any other). */
+export function isBuiltInAuditTrail(trail: AuditTrail): boolean {
+  return trail instanceof CreatedAuditTrail || trail instanceof ExistingAuditTrail || trail instanceof DisabledAuditTrail;
 }
 
 class CreatedAuditTrail extends AuditTrail {

@@ -37,7 +37,7 @@ export interface BoundFirewall {
   readonly logGroup?: logs.LogGroup;
 }
 
-/** Which AWS WAF web ACL protects the API stage. */
+/** Which AWS WAF web ACL protects the API stage. Create one with the static methods: the class is not for extension. */
 export abstract class Firewall {
   /** A web ACL created for the stage: per-IP rate limits on /register, /token and /authorize, the AWS managed Common and KnownBadInputs rule groups, and logging. */
   public static managed(options: ManagedFirewallOptions = {}): Firewall {
@@ -66,6 +66,11 @@ export abstract class Firewall {
 
   /** @internal Creates what the firewall needs in `scope` and associates it with the stage. */
   public abstract _bind(scope: Construct, context: FirewallBindContext): BoundFirewall;
+}
+
+/** @internal True for the kinds the static methods create (the construct refuses any other). */
+export function isBuiltInFirewall(firewall: Firewall): boolean {
+  return firewall instanceof ManagedFirewall || firewall instanceof ExistingFirewall || firewall instanceof DisabledFirewall;
 }
 
 /** Associates a web ACL with the stage (the one association a stage can have). */

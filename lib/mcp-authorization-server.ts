@@ -14,17 +14,16 @@ import type * as sns from 'aws-cdk-lib/aws-sns';
 import type * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import { Construct } from 'constructs';
 import { authorizerCaching, authorizerGatewayResponses } from './authorizer-gateway';
-import { GUARD_ENV } from './environment';
+import { ENV, GUARD_ENV } from './environment';
 import { IdentityProvider } from './identity-provider';
 import { auditMetric } from './private/audit';
-import { createAudit } from './private/authorization-server/audit';
+import { auditMetricNamespace, createAudit } from './private/authorization-server/audit';
 import { createApiAndIssuer } from './private/authorization-server/api';
 import { createFunctions, functionEnvironments, grantHandlerPermissions } from './private/authorization-server/functions';
 import { createKeysAndTables } from './private/authorization-server/keys-and-tables';
 import { resolveMcpServerOptions } from './private/authorization-server/mcp-server-options';
 import { resolveProps } from './private/authorization-server/props';
 import { addAuthorizationServerApi } from './private/authorization-server/routes';
-import { HANDLER_ENV } from './private/environment';
 import { checkEnvironmentSize } from './private/handler-function';
 import { addChallengeResponses, addMcpServerRoutes, Integrations, MethodSettings } from './private/rest-api';
 import { machineClientCeilingProblems, machineClientServerProblems } from './private/machine-clients';
@@ -106,7 +105,8 @@ export interface McpAuthorizationServerProps {
 
   /**
    * Accept Client ID Metadata Documents (https URLs as `client_id`). The authorize function then fetches
-   * them, with SSRF protections, from the internet.
+   * them, with SSRF protections, from the internet. With `false`, /authorize and /token refuse such
+   * client ids, so refresh tokens issued to them before stop working.
    * @default true
    */
   readonly clientIdMetadataDocuments?: boolean;
@@ -533,7 +533,7 @@ export class McpAuthorizationServer extends Construct {
       this,
       resolved,
       api,
-      { metadata: this.metadataFunction, register: this.registerFunction, token: this.tokenFunction, authorize: this.authorizeFunction },
+      { metadata: metadata.function, register: register.function, token: token.function, authorize: authorize.function },
       this.challenges,
     );
     routes.methods.forEach((method, key) => this.allMethods.set(key, method));
@@ -563,8 +563,15 @@ export class McpAuthorizationServer extends Construct {
     this.webAclLogGroup = firewall.logGroup;
     this.webAclArn = firewall.webAclArn;
 
-    // 7. Audit: alarms, the trail, the dashboard.
+    // 7. Audit: alarms, the trail, the dashboard (of the public metrics below).
+    this.metricNamespace = auditMetricNamespace(this);
     const audit = createAudit(this, resolved, {
+      metricNamespace: this.metricNamespace,
+      dashboardMetrics: {
+        'Tokens issued and clients registered': [this.metricIssuedTokens(), this.metricClientRegistrations()],
+        'Authorizer denials': [this.metricAuthorizerDenials()],
+        'Replays, reuse and faults': [this.metricCodeReplays(), this.metricRefreshTokenReuse(), this.metricKmsFaults(), this.metricServerFaults()],
+      },
       functions: built.functions,
       restApi: this.restApi,
       region: api.region,
@@ -574,7 +581,6 @@ export class McpAuthorizationServer extends Construct {
       challenges: this.challenges,
     });
     this.alarmTopic = audit.alarmTopic;
-    this.metricNamespace = audit.metricNamespace;
     this.alarms = audit.alarms;
     this.trail = audit.trail;
     this.existingTrail = audit.existingTrail;
@@ -648,8 +654,8 @@ export class McpAuthorizationServer extends Construct {
 
     // ---- The MCP function: what the runtime guard reads.
     const mcpFunctionEnvironment: Record<string, string> = {
-      [HANDLER_ENV.issuer]: this.issuer,
-      [HANDLER_ENV.scopeModel]: JSON.stringify(scopeModel),
+      [ENV.issuer]: this.issuer,
+      [ENV.scopeModel]: JSON.stringify(scopeModel),
       // The guard's default is /mcp, the one server of a SecureMcpServer.
       ...(this.challenges === 'authorizer' ? { [GUARD_ENV.resourcePath]: path } : {}),
       ...(options.allowedOrigins?.length ? { [GUARD_ENV.allowedOrigins]: options.allowedOrigins.join(',') } : {}),
@@ -703,7 +709,7 @@ export class McpAuthorizationServer extends Construct {
    */
   private writtenProtectedResources(): string {
     const json = JSON.stringify(this.protectedResourcesSpec());
-    const fits = Object.entries(this.shared.environments).every(([name, environment]) => checkEnvironmentSize(name, { ...environment, [HANDLER_ENV.protectedResources]: json }) === undefined);
+    const fits = Object.entries(this.shared.environments).every(([name, environment]) => checkEnvironmentSize(name, { ...environment, [ENV.protectedResources]: json }) === undefined);
     return fits ? json : compressProtectedResources(json);
   }
 
@@ -734,7 +740,7 @@ export class McpAuthorizationServer extends Construct {
         ? `shorten the scope models of the ${spec.servers.length} MCP servers (scope descriptions, tool names), or split them over two authorization servers`
         : undefined;
     for (const [name, environment] of Object.entries(this.shared.environments)) {
-      const problem = checkEnvironmentSize(name, { ...environment, [HANDLER_ENV.protectedResources]: written }, remedy);
+      const problem = checkEnvironmentSize(name, { ...environment, [ENV.protectedResources]: written }, remedy);
       if (problem) problems.push(problem);
     }
     return problems;

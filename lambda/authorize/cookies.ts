@@ -1,4 +1,4 @@
-import { sha256 } from '../shared/crypto';
+import { isRandomToken, sha256 } from '../shared/crypto';
 import { headerValues, type HttpEvent } from '../shared/http';
 
 /**
@@ -43,7 +43,6 @@ export function clearCookie(name: string): string {
 }
 
 /** Our values are base64url; anything else in a cookie of ours is tampering and reads as absent. */
-const COOKIE_VALUE = /^[A-Za-z0-9_-]{43}$/;
 
 /** The value of one of our cookies, or undefined when absent, repeated or malformed. */
 export function readCookie(event: HttpEvent, name: string): string | undefined {
@@ -55,5 +54,5 @@ export function readCookie(event: HttpEvent, name: string): string | undefined {
       found.push(pair.slice(separator + 1).trim());
     }
   }
-  return found.length === 1 && COOKIE_VALUE.test(found[0]) ? found[0] : undefined;
+  return found.length === 1 && isRandomToken(found[0]) ? found[0] : undefined;
 }

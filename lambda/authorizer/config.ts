@@ -1,7 +1,7 @@
 import { defaultScopes, ScopeModel, scopeSatisfier } from '../../lib/scopes';
 import type { ChallengeMode } from '../../lib/protected-resources';
 import type { SigningAlgorithm } from '../shared/config';
-import { environmentOf, type Environment } from '../shared/environment-reader';
+import { environmentOf, type Environment, type FunctionEnvironmentReader } from '../shared/environment-reader';
 import { issuerConfigFrom, signingAlgorithmFrom } from '../shared/resource-servers';
 import { verificationKeysLoader, type Fetch, type VerificationKeys } from '../shared/verification-keys';
 import { authorizerCaching, clockToleranceFromEnv } from '../../lib/authorizer-gateway';
@@ -40,12 +40,17 @@ export interface AuthorizerSetup {
 /** Reads the authorizer function's variables (and no other), once per container; throws on anything invalid. */
 export function loadAuthorizerConfig(env: Environment, fetchJwksDocument?: Fetch): AuthorizerSetup {
   const read = environmentOf('authorizer', env);
-  return { routes: loadAuthorizerRoutes(env), keys: verificationKeysLoader(read, signingAlgorithmFrom(read), fetchJwksDocument) };
+  const routes = routesFrom(read);
+  // Every route has the one algorithm of the signing key.
+  return { routes, keys: verificationKeysLoader(read, routes.values().next().value!.algorithm, fetchJwksDocument) };
 }
 
 /** Reads every server's configuration once per container; throws (failing the init) on anything invalid. */
 export function loadAuthorizerRoutes(env: Environment): AuthorizerRoutes {
-  const read = environmentOf('authorizer', env);
+  return routesFrom(environmentOf('authorizer', env));
+}
+
+function routesFrom(read: FunctionEnvironmentReader<'authorizer'>): AuthorizerRoutes {
   const { issuer, servers } = issuerConfigFrom(read);
   const algorithm = signingAlgorithmFrom(read);
   // The contract's rule, which the guard shares; it reads CLOCK_TOLERANCE_SECONDS and nothing else.

@@ -34,7 +34,7 @@ export type TokenFailure =
 
 /**
  * What a verified access token says, as the authorizer and introspection use it (camel-cased, scopes
- * parsed); the claims the token endpoint signs are `AccessTokenClaims` (lambda/shared/access-token.ts).
+ * parsed); the claims the token endpoint signs are `AccessTokenClaims` (lambda/token/issuance.ts).
  */
 export interface VerifiedAccessToken {
   readonly sub: string;

@@ -2,6 +2,7 @@ import { ENV } from '../../lib/environment';
 import { isMachineClientId, machineClientScopeProblem, type MachineClientConfig } from '../../lib/machine-clients';
 import { list, required, type VariableReader } from './environment-reader';
 import { signingAlgorithmFrom } from './resource-servers';
+import type { JwsAlgorithm } from '../../lib/signing-algorithms';
 
 /**
  * The configuration pieces several handlers share, each read one way. Every handler loads its own
@@ -10,10 +11,10 @@ import { signingAlgorithmFrom } from './resource-servers';
  * construct that sets them. The authorizer does not import this file: lambda/shared/resource-servers.ts
  * holds what it needs.
  */
-export { ENV };
 export { parseScopeModel, serverFor, type IssuerConfig, type ResourceServerConfig, type ResourceServers } from './resource-servers';
 
-export type SigningAlgorithm = 'RS256' | 'ES256';
+/** The JWS algorithm tokens are signed with (lib/signing-algorithms.ts). */
+export type SigningAlgorithm = JwsAlgorithm;
 
 /** The KMS signing key, and the keys still published after a rotation (metadata and token functions). */
 export interface SigningConfig {

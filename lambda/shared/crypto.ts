@@ -5,6 +5,9 @@ export function randomToken(bytes = 32): string {
   return randomBytes(bytes).toString('base64url');
 }
 
+/** What `randomToken()` (32 bytes) yields: 43 base64url characters. Anything else is not ours, unread. */
+export const isRandomToken = (value: string): boolean => /^[A-Za-z0-9_-]{43}$/.test(value);
+
 /** SHA-256 as base64url: how codes, tokens and secrets are stored and compared. */
 export function sha256(value: string | Buffer): string {
   return createHash('sha256').update(value).digest('base64url');

@@ -44,7 +44,7 @@ function transientCause(error: unknown): string | undefined {
   return undefined;
 }
 
-export function isConditionFailure(error: unknown): boolean {
+function isConditionFailure(error: unknown): boolean {
   return (error as Error)?.name === 'ConditionalCheckFailedException';
 }
 

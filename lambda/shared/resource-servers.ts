@@ -11,6 +11,7 @@ import {
 } from '../../lib/protected-resources';
 import { isHttpsOrLoopback } from '../../lib/loopback';
 import { integer, required, type VariableReader } from './environment-reader';
+import { type JwsAlgorithm, SIGNING_ALGORITHMS } from '../../lib/signing-algorithms';
 
 /**
  * The MCP servers (protected resources) a handler serves, from the environment: what the authorizer
@@ -65,7 +66,7 @@ export function parseScopeModel(raw: string | undefined): ScopeModel {
 }
 
 /** AS-9: every endpoint is HTTPS; plain http only on loopback for local development. */
-export function checkIssuer(issuer: string): void {
+function checkIssuer(issuer: string): void {
   let url: URL;
   try {
     url = new URL(issuer);
@@ -116,10 +117,10 @@ export function serverFor(servers: ResourceServers, resource: string | undefined
 }
 
 /** The JWS algorithm of the signing key (`SIGNING_ALGORITHM`, default RS256): the only one tokens may carry. */
-export function signingAlgorithmFrom(read: VariableReader<typeof ENV.signingAlgorithm>): 'RS256' | 'ES256' {
+export function signingAlgorithmFrom(read: VariableReader<typeof ENV.signingAlgorithm>): JwsAlgorithm {
   const algorithm = read[VARIABLE.signingAlgorithm] ?? 'RS256';
-  if (algorithm !== 'RS256' && algorithm !== 'ES256') throw new Error(`${VARIABLE.signingAlgorithm} must be RS256 or ES256, got ${algorithm}`);
-  return algorithm;
+  if (!Object.hasOwn(SIGNING_ALGORITHMS, algorithm)) throw new Error(`${VARIABLE.signingAlgorithm} must be ${Object.keys(SIGNING_ALGORITHMS).join(' or ')}, got ${algorithm}`);
+  return algorithm as JwsAlgorithm;
 }
 
 /** What every authorization-server function is configured with: the issuer and the MCP servers. */

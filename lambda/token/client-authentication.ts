@@ -66,7 +66,7 @@ export function presentedClient(form: FormParameters, authorization: string | un
  * Authenticates the presented credentials against the registered client: the method must be the
  * registered one (CAUTH-03/04) and secrets compare in constant time against the stored hash.
  */
-export function authenticateClient(presented: PresentedClient, client: ClientRecord | undefined): ClientRecord {
+function authenticateClient(presented: PresentedClient, client: ClientRecord | undefined): ClientRecord {
   if (!client) throw invalidClient('unknown_client');
   const registered = client.metadata.token_endpoint_auth_method;
   if (registered !== presented.method) throw invalidClient('auth_method_mismatch');
@@ -84,12 +84,12 @@ export type AuthenticatedClient = ClientRecord & { readonly machine?: MachineCli
  * The operator's machine client behind a presented id, if any. Its secret lives in Secrets Manager
  * (never in the clients table), and it may use exactly one grant: client_credentials (REV-01).
  */
-export function machineClientFor(presented: PresentedClient, machineClients: readonly MachineClientConfig[]): MachineClientConfig | undefined {
+function machineClientFor(presented: PresentedClient, machineClients: readonly MachineClientConfig[]): MachineClientConfig | undefined {
   return isMachineClientId(presented.clientId) ? machineClients.find((client) => client.clientId === presented.clientId) : undefined;
 }
 
 /** The machine client as a client record, authenticated like any confidential client (basic or post). */
-export function machineClientRecord(machine: MachineClientConfig, presented: PresentedClient, secret: string): AuthenticatedClient {
+function machineClientRecord(machine: MachineClientConfig, presented: PresentedClient, secret: string): AuthenticatedClient {
   return {
     clientId: machine.clientId,
     metadata: {
@@ -117,7 +117,7 @@ export const unauthorizedClient = (reason: string) =>
  * was fetched and validated at /authorize, which bound the code to it; the token endpoint needs no
  * fetch (and so no outbound request) because such clients are always public and PKCE-bound.
  */
-export function tokenEndpointClient(presented: PresentedClient, registered: ClientRecord | undefined, cimdEnabled: boolean): ClientRecord | undefined {
+function tokenEndpointClient(presented: PresentedClient, registered: ClientRecord | undefined, cimdEnabled: boolean): ClientRecord | undefined {
   if (!isUrlShapedClientId(presented.clientId)) return registered;
   // Only a well-formed document URL can have been authorized at /authorize (the fetcher refuses others).
   if (!cimdEnabled || !isClientIdMetadataUrl(presented.clientId)) return undefined;
@@ -129,7 +129,7 @@ export function tokenEndpointClient(presented: PresentedClient, registered: Clie
 }
 
 /** The id to read from the clients table: URL-shaped and machine ids are never stored there. */
-export const storedClientId = (presented: PresentedClient) =>
+const storedClientId = (presented: PresentedClient) =>
   isUrlShapedClientId(presented.clientId) || isMachineClientId(presented.clientId) ? undefined : presented.clientId;
 
 /**
@@ -153,7 +153,7 @@ export async function readAuthenticated(
   return { client, code: read.code, grant: read.grant };
 }
 
-export async function readMachineSecret(machine: MachineClientConfig, deps: Pick<TokenDeps, 'machineSecret'>): Promise<string> {
+async function readMachineSecret(machine: MachineClientConfig, deps: Pick<TokenDeps, 'machineSecret'>): Promise<string> {
   if (!deps.machineSecret) throw new Error('machine clients are configured without a secret reader');
   try {
     return await deps.machineSecret(machine);

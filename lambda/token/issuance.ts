@@ -1,6 +1,6 @@
 import { OFFLINE_ACCESS } from '../../lib/scopes';
 import { MACHINE_GRANT_CLAIM } from '../../lib/machine-clients';
-import { randomToken, sha256 } from '../shared/crypto';
+import { isRandomToken, randomToken, sha256 } from '../shared/crypto';
 import type { JwtSigner } from '../shared/signer';
 import type { FormParameters } from '../shared/http';
 import { invalidTarget } from '../shared/oauth-error';
@@ -23,7 +23,7 @@ export interface AccessTokenClaims {
   gty?: typeof MACHINE_GRANT_CLAIM.value;
 }
 
-export async function mintAccessToken(
+async function mintAccessToken(
   signer: JwtSigner,
   input: { issuer: string; resource: string; sub: string; clientId: string; scope: string; username?: string; machine?: boolean; now: number; lifetime: number },
 ): Promise<{ token: string; claims: AccessTokenClaims }> {
@@ -47,8 +47,6 @@ export async function mintAccessToken(
  * mint (one KMS Sign), refresh-token format, the resource binding and the issuance audit line.
  */
 
-export const B64URL_43 = /^[A-Za-z0-9_-]{43}$/;
-
 /** Refresh tokens are `<grant id>.<256 random bits>`: opaque to clients, stored only as a hash. */
 export function newRefreshToken(grantId: string): string {
   return `${grantId}.${randomToken(32)}`;
@@ -56,7 +54,7 @@ export function newRefreshToken(grantId: string): string {
 
 export function parseRefreshToken(token: string): { grantId: string } | undefined {
   const [grantId, secret, ...rest] = token.split('.');
-  if (rest.length > 0 || !B64URL_43.test(grantId ?? '') || !B64URL_43.test(secret ?? '')) return undefined;
+  if (rest.length > 0 || !isRandomToken(grantId ?? '') || !isRandomToken(secret ?? '')) return undefined;
   return { grantId };
 }
 

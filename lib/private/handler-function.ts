@@ -8,7 +8,6 @@ import { Construct } from 'constructs';
 import { _acknowledge } from '../acknowledgements';
 import type { BundleName } from '../functions';
 import { bundleDirectory } from './assets';
-import { LAMBDA_ENVIRONMENT_LIMIT_BYTES } from './environment';
 
 export interface HandlerFunctionProps {
   readonly bundle: BundleName;
@@ -34,6 +33,9 @@ export interface FunctionNetwork {
   readonly vpcSubnets?: ec2.SubnetSelection;
   readonly securityGroups: ec2.ISecurityGroup[];
 }
+
+/** Lambda refuses a function whose environment variables (names and values) exceed 4 KB in total. */
+export const LAMBDA_ENVIRONMENT_LIMIT_BYTES = 4096;
 
 /**
  * One prebuilt handler bundle as a Lambda function with its own role and its own log group. The role

@@ -26,8 +26,8 @@ function lintAll(cases: ReadonlyArray<readonly [string, string]>): string[][] {
 const REFUSED: Array<[string, string, string, RegExp]> = [
   ['the contract imports aws-cdk-lib', 'lib/routes.ts', "import { App as value } from 'aws-cdk-lib';", /contract module imports only other contract modules/],
   ['the contract imports the construct', 'lib/tables.ts', "import { McpAuthorizationServer as value } from './mcp-authorization-server';", /contract module/],
-  ['lib/ imports handler code', 'lib/identity-provider.ts', "import { loadConfig as value } from '../lambda/shared/config';", /lib\/ never imports handler/],
-  ['the runtime guard imports shared handler code', 'lambda/runtime/guard.ts', "import { loadConfig as value } from '../shared/config';", /published runtime guard imports only the contract/],
+  ['lib/ imports handler code', 'lib/identity-provider.ts', "import { loadTokenConfig as value } from '../lambda/token/config';", /lib\/ never imports handler/],
+  ['the runtime guard imports shared handler code', 'lambda/runtime/guard.ts', "import { parseMachineClients as value } from '../shared/config';", /published runtime guard imports only the contract/],
   ['the runtime guard imports middy', 'lambda/runtime/middleware.ts', "import value from '@middy/core';", /published runtime guard/],
   ['a handler imports another handler', 'lambda/token/introspect.ts', "import { loadAuthorizerRoutes as value } from '../authorizer/config';", /never imports another handler/],
   ['a nested handler file imports another handler', 'lambda/token/grants/refresh-token.ts', "import { issueCode as value } from '../../authorize/issue-code';", /never imports another handler/],

@@ -1,7 +1,7 @@
 import { execFile } from 'node:child_process';
 import { resolve } from 'node:path';
 import { promisify } from 'node:util';
-import { auditEvents, RunningStack, startStackProcess } from './local-stack';
+import { auditEvents, RunningStack, startStackProcess } from '../support/local-stack';
 
 /**
  * The Vercel AI SDK's MCP client (`@ai-sdk/mcp`) with its own OAuth implementation against the local

@@ -4,7 +4,7 @@ import type { AddressInfo } from 'node:net';
 import { createHash, randomBytes } from 'node:crypto';
 import type { Browser } from 'playwright-core';
 import { launchBrowser } from '../support/browser';
-import { RunningStack, startStackProcess } from './local-stack';
+import { RunningStack, startStackProcess } from '../support/local-stack';
 
 /**
  * The sign-in and consent pages of the running local stack in a real browser (the Chromium of the

@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { signIn, startEdgeProxy, type EdgeProxy } from './edge-proxy';
-import { RunningStack, startStackProcess } from './local-stack';
+import { RunningStack, startStackProcess } from '../support/local-stack';
 
 /**
  * The official MCP conformance suite's server scenarios against the example MCP server through the

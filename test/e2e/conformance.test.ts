@@ -2,7 +2,7 @@ import { spawn } from 'node:child_process';
 import { resolve } from 'node:path';
 import { playBrowser } from '../support/browser-player';
 import { freePort } from '../support/ports';
-import { RunningStack, startStackProcess } from './local-stack';
+import { RunningStack, startStackProcess } from '../support/local-stack';
 
 /**
  * The official MCP conformance suite's authorization-server scenarios against the local stack:

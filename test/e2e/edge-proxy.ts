@@ -2,7 +2,7 @@ import { createHash, randomBytes } from 'node:crypto';
 import { createServer, request as httpRequest, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { playBrowser } from '../support/browser-player';
-import type { RunningStack } from './local-stack';
+import type { RunningStack } from '../support/local-stack';
 
 const REDIRECT_URI = 'http://127.0.0.1:33419/callback';
 

@@ -1,7 +1,7 @@
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { RunningStack, startStackProcess } from './local-stack';
+import { RunningStack, startStackProcess } from '../support/local-stack';
 
 /** The local stack's contract (README): what tests and tools rely on. */
 let stack: RunningStack;

@@ -5,7 +5,7 @@ import { join, resolve } from 'node:path';
 import type { Browser } from 'playwright-core';
 import { launchBrowser, signInWithBrowser } from '../support/browser';
 import { freePort } from '../support/ports';
-import { auditEvents, RunningStack, startStackProcess } from './local-stack';
+import { auditEvents, RunningStack, startStackProcess } from '../support/local-stack';
 
 /**
  * mcp-remote, the stdio proxy Claude Desktop and Cursor users run (`npx mcp-remote <url>`), against the

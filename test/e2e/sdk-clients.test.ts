@@ -1,7 +1,7 @@
 import * as v1Client from '@modelcontextprotocol/sdk/client/index.js';
 import * as v1Http from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import * as v2 from '@modelcontextprotocol/client';
-import { auditEvents, RunningStack, startStackProcess } from './local-stack';
+import { auditEvents, RunningStack, startStackProcess } from '../support/local-stack';
 import { HeadlessOAuthProvider } from './headless-provider';
 import { CookieJar, playBrowser } from '../support/browser-player';
 import { DEFAULT_SCOPE_MODEL, expandScopes } from '../../lib/scopes';

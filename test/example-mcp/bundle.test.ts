@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { build } from 'esbuild';
-import { allowContext, ISSUER, proxyEvent, rpc, toolCall } from '../runtime/support';
+import { allowContext, ISSUER, proxyEvent, rpc, toolCall } from '../support/mcp-events';
 // The exact esbuild options of scripts/bundle.mjs, so the test builds what is deployed.
 // eslint-disable-next-line @typescript-eslint/no-require-imports -- a CommonJS file, shared with scripts/bundle.mjs
 const { bundleOptions } = require('../../scripts/bundle-options.cjs');

@@ -1,7 +1,7 @@
 import type { APIGatewayProxyEvent, Context } from 'aws-lambda';
 import { WebStandardStreamableHTTPServerTransport } from '@modelcontextprotocol/server';
 import { createExampleHandler } from '../../lambda/example-mcp/handler';
-import { allowContext, jsonBody, NOW, PRM_URL, proxyEvent, rpc, toolCall, type ProxyEventOptions } from '../runtime/support';
+import { allowContext, jsonBody, NOW, PRM_URL, proxyEvent, rpc, toolCall, type ProxyEventOptions } from '../support/mcp-events';
 
 const handler = createExampleHandler({ resourceMetadataUrl: PRM_URL, clock: () => NOW });
 const call = (options: ProxyEventOptions) => handler(proxyEvent(options), {} as Context);

@@ -5,14 +5,13 @@ import * as lambda from 'aws-cdk-lib/aws-lambda';
 import * as secretsmanager from 'aws-cdk-lib/aws-secretsmanager';
 import { AUTHORIZER_ENV, ENV, GUARD_ENV } from '../../lib/environment';
 import { AUTHORIZATION_SERVER_FUNCTIONS, FUNCTION_ENVIRONMENTS, functionEnvironment, functionEnvironmentProblems } from '../../lib/functions';
-import { HANDLER_ENV } from '../../lib/private/environment';
 import { IdentityProvider, SecureMcpServer } from '../../lib';
 import { UPSTREAM_ISSUER, UPSTREAM_SECRET_ARN } from '../support/stack';
 
 /** The construct and the handlers share one list of variable names (lib/environment.ts). */
 describe('the environment contract between the construct and the handlers', () => {
   it('does not collide with the authorizer and guard variables defined with them', () => {
-    const names = [...Object.values(HANDLER_ENV), ...Object.values(AUTHORIZER_ENV), ...Object.values(GUARD_ENV)];
+    const names = [...Object.values(ENV), ...Object.values(AUTHORIZER_ENV), ...Object.values(GUARD_ENV)];
     expect(new Set(names).size).toBe(names.length);
   });
 

@@ -57,6 +57,31 @@ describe('invalid props fail at synth with what, got and expected', () => {
     ],
     ['a WAF rate limit below its minimum', { firewall: Firewall.managed({ registrationRateLimit: 5 }) }, 'Firewall.managed registrationRateLimit must be a whole number between 10 and 2000000000, got 5'],
     [
+      'a firewall of its own class (the kinds are the static methods)',
+      {
+        firewall: new (class extends Firewall {
+          constructor() {
+            super();
+          }
+          _problems = () => [];
+          _bind = () => ({});
+        })(),
+      },
+      'firewall must come from Firewall.managed(), Firewall.fromWebAclArn() or Firewall.disabled(), got an object of another class',
+    ],
+    [
+      'an audit trail of its own class',
+      {
+        auditTrail: new (class extends AuditTrail {
+          constructor() {
+            super();
+          }
+          _bind = () => ({});
+        })(),
+      },
+      'auditTrail must come from AuditTrail.create(), AuditTrail.existing() or AuditTrail.disabled(), got an object of another class',
+    ],
+    [
       'a TLS 1.0 custom domain',
       { domainName: { domainName: 'mcp.example.com', certificate: acm.Certificate.fromCertificateArn(new Stack(), 'Cert', 'arn:aws:acm:us-east-1:123456789012:certificate/abc'), securityPolicy: apigateway.SecurityPolicy.TLS_1_0 } },
       'domainName.securityPolicy must be TLS 1.2 or later, got TLS_1_0',

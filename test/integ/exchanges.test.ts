@@ -1,4 +1,4 @@
-import { RunningStack, startStackProcess } from '../e2e/local-stack';
+import { RunningStack, startStackProcess } from '../support/local-stack';
 import { EXCHANGES, ExpectedResponse, Urls } from './exchanges';
 
 /**

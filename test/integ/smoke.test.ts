@@ -6,7 +6,7 @@ import { join } from 'node:path';
 import { promisify } from 'node:util';
 import { main } from '../../lib/cli/main';
 import { challengeParameter, runSmoke } from '../../lib/cli/smoke';
-import { RunningStack, startStackProcess } from '../e2e/local-stack';
+import { RunningStack, startStackProcess } from '../support/local-stack';
 
 /**
  * The post-deploy smoke command (`npx cdk-secure-mcp-server smoke <mcpUrl>`), run against the

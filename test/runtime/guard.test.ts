@@ -6,7 +6,7 @@ import { mcpCallerOf, mcpGuard, withMcpGuard } from '../../lambda/runtime/middle
 import { mcpGuardOptionsFromEnv, resolveGuardOptions, type McpGuardOptions } from '../../lambda/runtime/options';
 import { guardRequest, guardResponse } from '../../lambda/runtime/guard';
 import type { McpCaller } from '../../lambda/runtime/caller';
-import { allowContext, ISSUER, jsonBody, NOW, PRM_URL, proxyEvent, RESOURCE, rpc, toolCall, type ProxyEventOptions } from './support';
+import { allowContext, ISSUER, jsonBody, NOW, PRM_URL, proxyEvent, RESOURCE, rpc, toolCall, type ProxyEventOptions } from '../support/mcp-events';
 
 const OPTIONS: McpGuardOptions = { resourceMetadataUrl: PRM_URL, clock: () => NOW, allowedOrigins: ['https://app.example.com'] };
 const context = {} as Context;

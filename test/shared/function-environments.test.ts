@@ -27,7 +27,7 @@ function recording(env: Record<string, string>) {
 
 /**
  * Required variables a loader still reads with a default: the construct always sets them, and the
- * tests and the local stack rely on the default (the values are loadConfig's, unchanged).
+ * tests and the local stack rely on the default (the values are those the handlers had before the per-function loaders).
  * PROTECTED_RESOURCES falls back to the one server at /mcp of the 0.2 configuration (SCOPE_MODEL).
  */
 const DEFAULTED: Record<AuthorizationServerFunction, Record<string, string | undefined>> = {

@@ -1,4 +1,4 @@
-import { sha256 } from '../../shared/crypto';
+import { isRandomToken, sha256 } from '../../shared/crypto';
 import type { HttpEvent, HttpResult } from '../../shared/http';
 import { askForConsent } from '../ask-consent';
 import { clearCookie, readCookie, signInCookieName } from '../cookies';
@@ -14,7 +14,6 @@ import { startSession } from '../session';
 import { signInParameters, UpstreamFailure, type UpstreamIdentity } from '../upstream';
 
 /** Upstream `state` values are ours: 43 characters. Anything else is not looked up. */
-const OUR_STATE = /^[A-Za-z0-9_-]{43}$/;
 const MAX_USERNAME_LENGTH = 256;
 
 /** UPS-04: the client learns only that access was denied; upstream text is never passed on. */
@@ -48,7 +47,7 @@ export async function finishSignIn(event: HttpEvent, deps: AuthorizeDeps): Promi
   if (query.repeated('state')) throw callbackRefused('state_repeated');
   const state = query.get('state');
   if (state === undefined) throw callbackRefused('state_missing');
-  if (!OUR_STATE.test(state)) throw callbackRefused('state_unknown');
+  if (!isRandomToken(state)) throw callbackRefused('state_unknown');
   const stateHash = sha256(state);
   const cookieName = signInCookieName(stateHash);
   const cleared = [clearCookie(cookieName)];

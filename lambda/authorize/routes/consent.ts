@@ -1,5 +1,5 @@
 import { OFFLINE_ACCESS } from '../../../lib/scopes';
-import { constantTimeEqual, sha256 } from '../../shared/crypto';
+import { constantTimeEqual, isRandomToken, sha256 } from '../../shared/crypto';
 import { type HttpEvent, type HttpResult, parseForm, singleHeader } from '../../shared/http';
 import { hostForDisplay, redirectDestination } from '../../shared/redirect-uri';
 import { type AuthorizingClient, isLocalhostOnly } from '../clients';
@@ -14,7 +14,6 @@ import { errorLocation, PageRefusal, redirect } from '../responses';
 import { alreadyDecided, startSignIn } from '../upstream-redirect';
 import { scopeModelOf } from '../scopes';
 
-const HANDLE = /^[A-Za-z0-9_-]{43}$/;
 const EXPIRED = 'This sign-in request has expired or is unknown. Start again from the application.';
 
 /** The CSRF token of one pending authorization in one browser: derived, so nothing more is stored. */
@@ -27,7 +26,7 @@ interface LoadedPending {
 }
 
 async function loadPending(handle: string | undefined, deps: AuthorizeDeps): Promise<LoadedPending> {
-  if (handle === undefined || !HANDLE.test(handle)) throw new PageRefusal(400, 'authorize.rejected', 'pending_unknown', EXPIRED);
+  if (handle === undefined || !isRandomToken(handle)) throw new PageRefusal(400, 'authorize.rejected', 'pending_unknown', EXPIRED);
   const handleHash = sha256(handle);
   const pending = await deps.stores.pendingAuthorizations.get(handleHash, deps.clock());
   if (!pending) throw new PageRefusal(400, 'authorize.rejected', 'pending_unknown', EXPIRED);

@@ -8,10 +8,10 @@ import type * as logs from 'aws-cdk-lib/aws-logs';
 import type * as s3 from 'aws-cdk-lib/aws-s3';
 import * as sns from 'aws-cdk-lib/aws-sns';
 import type { Construct } from 'constructs';
-import type { AuthorizationServerFunction } from '../../functions';
+import { AUTHORIZATION_SERVER_FUNCTIONS, type AuthorizationServerFunction } from '../../functions';
 import type { ChallengeMode } from '../../protected-resources';
 import { LOG_ENCRYPTION_KEY_POLICY_WARNING } from '../../warnings';
-import { auditMetric, createAuditAlarms, createKeyStateAlarm, createWafAlarm, WAF_THRESHOLD_KEY } from '../audit';
+import { createAuditAlarms, createKeyStateAlarm, createWafAlarm, WAF_THRESHOLD_KEY } from '../audit';
 import { createDashboard } from '../dashboard';
 import type { HandlerFunction } from '../handler-function';
 import { grantLogEncryption } from '../log-encryption';
@@ -25,7 +25,6 @@ import type { ResolvedProps } from './props';
 
 export interface Audit {
   readonly alarmTopic: sns.ITopic;
-  readonly metricNamespace: string;
   readonly alarms: Record<string, cloudwatch.Alarm>;
   readonly trail?: cloudtrail.Trail;
   readonly existingTrail?: cloudtrail.ITrailRef;
@@ -34,6 +33,11 @@ export interface Audit {
   readonly trailKey?: kms.Key;
   readonly trailLogGroup?: logs.LogGroup;
   readonly dashboard?: cloudwatch.Dashboard;
+}
+
+/** The namespace of an instance's audit metrics (a deployed contract): one prefix for every kind of authorization server. */
+export function auditMetricNamespace(construct: Construct): string {
+  return `SecureMcpServer/${Names.uniqueResourceName(construct, { maxLength: 200, separator: '-' })}`;
 }
 
 export interface AuditedParts {
@@ -46,6 +50,9 @@ export interface AuditedParts {
   /** The construct's own web ACL, whose blocked requests alarm. */
   readonly webAclName?: string;
   readonly challenges: ChallengeMode;
+  readonly metricNamespace: string;
+  /** The dashboard's audit graphs, by title: the construct's public metrics (`metricIssuedTokens`, ...). */
+  readonly dashboardMetrics: Readonly<Record<string, cloudwatch.IMetric[]>>;
 }
 
 export function createAudit(construct: Construct, resolved: ResolvedProps, parts: AuditedParts): Audit {
@@ -57,16 +64,9 @@ export function createAudit(construct: Construct, resolved: ResolvedProps, parts
       'logEncryptionKey is imported, so the construct cannot add to its key policy: it must let logs.<region>.amazonaws.com use it for this account\'s log groups (kms:EncryptionContext:aws:logs:arn) and cloudwatch.amazonaws.com call kms:Decrypt and kms:GenerateDataKey* for the alarm topic, or the log groups and the topic fail to deploy (README, Security options).',
     );
   }
-  // The alarms' metrics live here (a deployed contract): one prefix for every kind of authorization server.
-  const metricNamespace = `SecureMcpServer/${Names.uniqueResourceName(construct, { maxLength: 200, separator: '-' })}`;
-  const { functions } = parts;
-  const logGroups = {
-    token: functions.token.logGroup,
-    register: functions.register.logGroup,
-    authorize: functions.authorize.logGroup,
-    metadata: functions.metadata.logGroup,
-    authorizer: functions.authorizer.logGroup,
-  };
+  const { functions, metricNamespace } = parts;
+  const logGroups = {} as Record<AuthorizationServerFunction, logs.ILogGroup>;
+  for (const name of AUTHORIZATION_SERVER_FUNCTIONS) logGroups[name] = functions[name].logGroup;
   const thresholds: Record<string, number | undefined> = { ...props.alarmThresholds };
   const alarms = createAuditAlarms(construct, { namespace: metricNamespace, logGroups, topic: alarmTopic, thresholds });
   if (parts.webAclName) alarms.WafBlockedRequestsAlarm = createWafAlarm(construct, parts.webAclName, parts.region, alarmTopic, thresholds[WAF_THRESHOLD_KEY]);
@@ -82,14 +82,9 @@ export function createAudit(construct: Construct, resolved: ResolvedProps, parts
 
   let dashboard: cloudwatch.Dashboard | undefined;
   if (props.dashboard ?? true) {
-    const metric = (name: string) => auditMetric(metricNamespace, name);
     dashboard = createDashboard(construct, {
       title: parts.challenges === 'gateway' ? `MCP server ${construct.node.path}` : `MCP authorization server ${construct.node.path}`,
-      auditMetrics: {
-        'Tokens issued and clients registered': [metric('IssuedTokens'), metric('ClientRegistrations')],
-        'Authorizer denials': [metric('AuthorizerDenials')],
-        'Replays, reuse and faults': [metric('CodeReplays'), metric('RefreshTokenReuse'), metric('KmsFaults'), metric('ServerFaults')],
-      },
+      auditMetrics: parts.dashboardMetrics,
       functions: Object.fromEntries(Object.entries(functions).map(([name, fn]) => [name, fn.function])),
       apiMetrics: [parts.restApi.metricCount(), parts.restApi.metricClientError(), parts.restApi.metricServerError()],
       alarms: Object.values(alarms),
@@ -97,7 +92,6 @@ export function createAudit(construct: Construct, resolved: ResolvedProps, parts
   }
   return {
     alarmTopic,
-    metricNamespace,
     alarms,
     trail: trail.created?.trail,
     existingTrail: trail.existingTrail,

@@ -2,11 +2,10 @@ import { Duration } from 'aws-cdk-lib';
 import * as ec2 from 'aws-cdk-lib/aws-ec2';
 import * as iam from 'aws-cdk-lib/aws-iam';
 import type { Construct } from 'constructs';
-import { AUTHORIZER_ENV } from '../../environment';
+import { AUTHORIZER_ENV, ENV } from '../../environment';
 import type { AuthorizationServerFunction } from '../../functions';
 import { CLIENT_USED_MARK_ATTRIBUTES } from '../../tables';
 import { claim, ownerOf } from '../environment-owner';
-import { HANDLER_ENV } from '../environment';
 import { HandlerFunction } from '../handler-function';
 import { createNetwork } from '../network';
 import { HANDLER_THROTTLING } from '../rest-api';
@@ -39,27 +38,27 @@ const DEFAULT_REGISTER_RESERVED_CONCURRENCY = HANDLER_THROTTLING.register.burstL
 export function functionEnvironments(resolved: ResolvedProps, issuer: string, state: KeysAndTables, protectedResources: string): FunctionEnvironments {
   const { props, lifetimes, algorithm } = resolved;
   const { tables, upstream } = state;
-  const common = { [HANDLER_ENV.issuer]: issuer, [HANDLER_ENV.protectedResources]: protectedResources };
+  const common = { [ENV.issuer]: issuer, [ENV.protectedResources]: protectedResources };
   const signing = {
-    [HANDLER_ENV.signingKeyArn]: state.signingKey.keyArn,
-    [HANDLER_ENV.signingAlgorithm]: algorithm.jwsAlgorithm,
-    ...(state.previousSigningKeys.length > 0 ? { [HANDLER_ENV.previousSigningKeyArns]: state.previousSigningKeys.map((key) => key.keyArn).join(',') } : {}),
+    [ENV.signingKeyArn]: state.signingKey.keyArn,
+    [ENV.signingAlgorithm]: algorithm.jwsAlgorithm,
+    ...(state.previousSigningKeys.length > 0 ? { [ENV.previousSigningKeyArns]: state.previousSigningKeys.map((key) => key.keyArn).join(',') } : {}),
   };
   const redirectPolicy = {
-    ...(props.allowedRedirectHosts?.length ? { [HANDLER_ENV.allowedRedirectHosts]: props.allowedRedirectHosts.join(',') } : {}),
+    ...(props.allowedRedirectHosts?.length ? { [ENV.allowedRedirectHosts]: props.allowedRedirectHosts.join(',') } : {}),
   };
-  const cimd = { [HANDLER_ENV.cimdEnabled]: String(props.clientIdMetadataDocuments ?? true) };
-  const machineClients: Record<string, string> = state.machineClientConfig.length > 0 ? { [HANDLER_ENV.machineClients]: JSON.stringify(state.machineClientConfig) } : {};
+  const cimd = { [ENV.cimdEnabled]: String(props.clientIdMetadataDocuments ?? true) };
+  const machineClients: Record<string, string> = state.machineClientConfig.length > 0 ? { [ENV.machineClients]: JSON.stringify(state.machineClientConfig) } : {};
   return {
     // The metadata function advertises client_credentials only when machine clients exist.
     metadata: { ...common, ...signing, ...cimd, ...machineClients },
     register: {
       ...common,
-      [HANDLER_ENV.clientsTable]: tables.clients.tableName,
-      [HANDLER_ENV.unusedClientTtl]: String(lifetimes.unusedClient.toSeconds()),
+      [ENV.clientsTable]: tables.clients.tableName,
+      [ENV.unusedClientTtl]: String(lifetimes.unusedClient.toSeconds()),
       ...redirectPolicy,
-      ...(props.extraRedirectSchemes?.length ? { [HANDLER_ENV.extraRedirectSchemes]: props.extraRedirectSchemes.join(',') } : {}),
-      ...(props.maxRegistrationsPerDay !== undefined ? { [HANDLER_ENV.maxRegistrationsPerDay]: String(props.maxRegistrationsPerDay) } : {}),
+      ...(props.extraRedirectSchemes?.length ? { [ENV.extraRedirectSchemes]: props.extraRedirectSchemes.join(',') } : {}),
+      ...(props.maxRegistrationsPerDay !== undefined ? { [ENV.maxRegistrationsPerDay]: String(props.maxRegistrationsPerDay) } : {}),
     },
     token: {
       ...common,
@@ -67,29 +66,29 @@ export function functionEnvironments(resolved: ResolvedProps, issuer: string, st
       // With metadata documents off, /token refuses URL-shaped client ids: a refresh token issued to
       // such a client before they were turned off stops working.
       ...cimd,
-      [HANDLER_ENV.accessTokenTtl]: String(lifetimes.accessToken.toSeconds()),
-      [HANDLER_ENV.refreshTokenTtl]: String(lifetimes.refreshToken.toSeconds()),
-      [HANDLER_ENV.refreshTokenIdleTtl]: String(lifetimes.refreshTokenIdle.toSeconds()),
-      [HANDLER_ENV.clientsTable]: tables.clients.tableName,
-      [HANDLER_ENV.codesTable]: tables.codes.tableName,
-      [HANDLER_ENV.grantsTable]: tables.grants.tableName,
+      [ENV.accessTokenTtl]: String(lifetimes.accessToken.toSeconds()),
+      [ENV.refreshTokenTtl]: String(lifetimes.refreshToken.toSeconds()),
+      [ENV.refreshTokenIdleTtl]: String(lifetimes.refreshTokenIdle.toSeconds()),
+      [ENV.clientsTable]: tables.clients.tableName,
+      [ENV.codesTable]: tables.codes.tableName,
+      [ENV.grantsTable]: tables.grants.tableName,
       ...machineClients,
     },
     authorize: {
       ...common,
       ...cimd,
       ...redirectPolicy,
-      [HANDLER_ENV.clientsTable]: tables.clients.tableName,
-      [HANDLER_ENV.codesTable]: tables.codes.tableName,
-      [HANDLER_ENV.pendingTable]: tables.pending.tableName,
-      [HANDLER_ENV.consentsTable]: tables.consents.tableName,
-      [HANDLER_ENV.consentTtl]: String(lifetimes.rememberConsent.toSeconds()),
-      [HANDLER_ENV.signInSessionTtl]: String(lifetimes.signInSession.toSeconds()),
-      [HANDLER_ENV.upstreamIssuer]: upstream.issuerUrl,
-      [HANDLER_ENV.upstreamClientId]: upstream.clientId,
+      [ENV.clientsTable]: tables.clients.tableName,
+      [ENV.codesTable]: tables.codes.tableName,
+      [ENV.pendingTable]: tables.pending.tableName,
+      [ENV.consentsTable]: tables.consents.tableName,
+      [ENV.consentTtl]: String(lifetimes.rememberConsent.toSeconds()),
+      [ENV.signInSessionTtl]: String(lifetimes.signInSession.toSeconds()),
+      [ENV.upstreamIssuer]: upstream.issuerUrl,
+      [ENV.upstreamClientId]: upstream.clientId,
       // The ARN (or the name, see secretId), never the value: the function reads the secret at run time.
-      [HANDLER_ENV.upstreamClientSecretArn]: secretId(upstream.clientSecret),
-      [HANDLER_ENV.upstreamScopes]: upstream.scopes.join(' '),
+      [ENV.upstreamClientSecretArn]: secretId(upstream.clientSecret),
+      [ENV.upstreamScopes]: upstream.scopes.join(' '),
     },
     authorizer: {
       ...common,

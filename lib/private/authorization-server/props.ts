@@ -6,8 +6,8 @@ import * as kms from 'aws-cdk-lib/aws-kms';
 import * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { _setNagAcknowledgementPolicy, acknowledgedNagRules } from '../../acknowledgements';
-import { AuditTrail } from '../../audit-trail';
-import { Firewall } from '../../firewall';
+import { AuditTrail, isBuiltInAuditTrail } from '../../audit-trail';
+import { Firewall, isBuiltInFirewall } from '../../firewall';
 import type { McpAuthorizationServerProps } from '../../mcp-authorization-server';
 import { SigningAlgorithm } from '../../signing-algorithm';
 import { type TableName, TABLES } from '../../tables';
@@ -50,7 +50,7 @@ export interface ResolvedProps {
 }
 
 /** The prop that brings each table. */
-export const TABLE_PROPS: Readonly<Record<TableName, keyof McpAuthorizationServerProps>> = {
+const TABLE_PROPS: Readonly<Record<TableName, keyof McpAuthorizationServerProps>> = {
   clients: 'clientsTable',
   codes: 'codesTable',
   grants: 'grantsTable',
@@ -143,7 +143,11 @@ export function resolveProps(construct: Construct, props: McpAuthorizationServer
     if (brought) checkBroughtTable(TABLE_PROPS[definition.name], brought, definition).forEach((problem) => problems.add(problem));
   }
   const firewall = props.firewall ?? Firewall.managed();
-  firewall._problems().forEach((problem) => problems.add(problem));
+  if (isBuiltInFirewall(firewall)) firewall._problems().forEach((problem) => problems.add(problem));
+  else problems.add('firewall must come from Firewall.managed(), Firewall.fromWebAclArn() or Firewall.disabled(), got an object of another class');
+  if (props.auditTrail && !isBuiltInAuditTrail(props.auditTrail)) {
+    problems.add('auditTrail must come from AuditTrail.create(), AuditTrail.existing() or AuditTrail.disabled(), got an object of another class');
+  }
   checkMachineClients(props.machineClients ?? [], stack, problems);
   if (!props.vpc) {
     for (const name of ['vpcSubnets', 'securityGroups', 'createVpcEndpoints'] as const) {

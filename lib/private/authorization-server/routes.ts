@@ -10,6 +10,7 @@ import {
   addChallengeResponses,
   addGenericResponses,
   addRequestValidator,
+  type AuthServerHandler,
   CHALLENGE_RESPONSE_TYPES,
   type BuiltMethods,
   Integrations,
@@ -34,7 +35,7 @@ export function addAuthorizationServerApi(
   construct: Construct,
   resolved: ResolvedProps,
   api: { restApi: apigateway.RestApi; stage: apigateway.Stage },
-  functions: Readonly<Record<'metadata' | 'register' | 'token' | 'authorize', lambda.IFunction>>,
+  functions: Readonly<Record<AuthServerHandler, lambda.IFunction>>,
   challenges: ChallengeMode,
 ): AuthorizationServerRoutes {
   const { props } = resolved;
