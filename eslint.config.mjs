@@ -13,7 +13,7 @@ const nodeGlobals = { process: 'readonly', console: 'readonly', Buffer: 'readonl
 
 /** The modules every layer may read: plain data and pure functions that import nothing else. */
 export const CONTRACT_MODULES = [
-  'routes', 'environment', 'tables', 'scopes', 'protected-resources', 'machine-clients', 'loopback', 'challenges', 'authorizer-context', 'authorizer-gateway', 'functions', 'signing-algorithms',
+  'routes', 'environment', 'tables', 'scopes', 'protected-resources', 'machine-clients', 'loopback', 'challenges', 'authorizer-context', 'authorizer-gateway', 'functions', 'signing-algorithms', 'environment-reader',
 ];
 const HANDLER_FOLDERS = ['authorize', 'authorizer', 'metadata', 'register', 'token', 'example-mcp'];
 const LIBRARIES = ['aws-cdk-lib', 'aws-cdk-lib/*', 'constructs', '@aws-sdk/*', '@middy/*'];

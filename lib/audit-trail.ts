@@ -1,24 +1,18 @@
-import { type RemovalPolicy, Stack } from 'aws-cdk-lib';
+import { Stack } from 'aws-cdk-lib';
 import type * as cloudtrail from 'aws-cdk-lib/aws-cloudtrail';
-import type * as dynamodb from 'aws-cdk-lib/aws-dynamodb';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import type { Construct } from 'constructs';
 import { claim, ownerOf } from './private/environment-owner';
-import { type CreatedTrail, createTrail } from './private/trail';
+import { type CreatedTrail, createTrail, type TrailOptions } from './private/trail';
 
-/** @internal What a trail is bound to: the tables whose data events it records, and how logs are kept. */
-export interface AuditTrailBindContext {
-  readonly tables: readonly dynamodb.ITable[];
+/** @internal What a trail is bound to: the tables whose data events it records, and how logs are kept (as for `createTrail`). */
+export interface AuditTrailBindContext extends Omit<TrailOptions, 'managementEvents'> {
   /**
    * Whether an earlier trail of the app may record for this instance (the default trail): management
    * events are then recorded once per account and Region. `AuditTrail.create()` given explicitly always
    * creates a full trail.
    */
   readonly shareEarlierTrail: boolean;
-  readonly logRetention: logs.RetentionDays;
-  readonly removalPolicy: RemovalPolicy;
-  readonly logEncryptionKey?: kms.IKey;
 }
 
 /** @internal What binding a trail created or refers to. */
@@ -79,8 +73,8 @@ class CreatedAuditTrail extends AuditTrail {
       earlierTrail.addTables(context.tables);
       return { existingTrail: earlierTrail.trail.node.defaultChild as cloudtrail.CfnTrail, managementEventsLogGroup: earlierTrail.logGroup };
     }
-    const { tables, logRetention, removalPolicy, logEncryptionKey } = context;
-    const created = createTrail(scope, { tables, managementEvents: earlierTrail === undefined, logRetention, removalPolicy, logEncryptionKey });
+    const { shareEarlierTrail: _share, ...trailOptions } = context;
+    const created = createTrail(scope, { ...trailOptions, managementEvents: earlierTrail === undefined });
     if (!earlierTrail) claim<ManagementTrail>(scope, 'managementTrail', created);
     return { created, managementEventsLogGroup: (earlierTrail ?? created).logGroup };
   }

@@ -2,6 +2,7 @@ import { formatScopes } from './scopes';
 import { DENY_CONTEXT } from './authorizer-context';
 import { insufficientScopeChallenge, invalidTokenChallenge, unauthorizedChallenge } from './challenges';
 import { AUTHORIZER_ENV } from './environment';
+import { integer, type VariableReader } from './environment-reader';
 
 /**
  * The contract between the Lambda authorizer and API Gateway: the gateway responses that turn the
@@ -18,14 +19,8 @@ import { AUTHORIZER_ENV } from './environment';
 export const DEFAULT_CLOCK_TOLERANCE_SECONDS = 60;
 
 /** Reads the clock tolerance shared by the authorizer and the guard: 0 to 300 seconds, default {@link DEFAULT_CLOCK_TOLERANCE_SECONDS}. */
-export function clockToleranceFromEnv(env: Readonly<Record<string, string | undefined>>, fallback = DEFAULT_CLOCK_TOLERANCE_SECONDS): number {
-  const raw = env[AUTHORIZER_ENV.clockTolerance];
-  if (raw === undefined || raw === '') return fallback;
-  const value = Number(raw);
-  if (!Number.isInteger(value) || value < 0 || value > 300) {
-    throw new Error(`${AUTHORIZER_ENV.clockTolerance} must be a whole number of seconds between 0 and 300, got ${JSON.stringify(raw)}`);
-  }
-  return value;
+export function clockToleranceFromEnv(env: VariableReader<typeof AUTHORIZER_ENV.clockTolerance>, fallback = DEFAULT_CLOCK_TOLERANCE_SECONDS): number {
+  return integer(env, AUTHORIZER_ENV.clockTolerance, fallback, 0, 300);
 }
 
 /** Caching is off unless a team opts in: every request is then decided on its own headers, per tool. */

@@ -1,11 +1,10 @@
-import { type RemovalPolicy, Token } from 'aws-cdk-lib';
+import { Token } from 'aws-cdk-lib';
 import type * as apigateway from 'aws-cdk-lib/aws-apigateway';
-import type * as kms from 'aws-cdk-lib/aws-kms';
 import type * as logs from 'aws-cdk-lib/aws-logs';
 import * as wafv2 from 'aws-cdk-lib/aws-wafv2';
 import type { Construct } from 'constructs';
 import { _acknowledge } from './acknowledgements';
-import { createWebAcl, firewallPathProblem, REGIONAL_WEB_ACL_ARN } from './private/firewall';
+import { createWebAcl, firewallPathProblem, REGIONAL_WEB_ACL_ARN, type WebAclOptions } from './private/firewall';
 import { Problems } from './private/validation';
 
 /** Requests per client IP in each five-minute window before AWS WAF blocks that IP on the path. */
@@ -18,14 +17,9 @@ export interface ManagedFirewallOptions {
   readonly authorizationRateLimit?: number;
 }
 
-/** @internal What a firewall is bound to: the stage, and how the construct's logs are kept. */
-export interface FirewallBindContext {
+/** @internal What a firewall is bound to: the stage, its path prefixes and how logs are kept (as for `createWebAcl`). */
+export interface FirewallBindContext extends Omit<WebAclOptions, 'rateLimits'> {
   readonly stage: apigateway.Stage;
-  /** What precedes the route paths in the request URIs WAF sees (`/<stage>`, `/<basePath>` or nothing). */
-  readonly pathPrefixes: readonly string[];
-  readonly logRetention: logs.RetentionDays;
-  readonly removalPolicy: RemovalPolicy;
-  readonly logEncryptionKey?: kms.IKey;
 }
 
 /** @internal What binding a firewall created or refers to. */

@@ -21,7 +21,7 @@ import { auditMetricNamespace, createAudit } from './private/authorization-serve
 import { createApiAndIssuer } from './private/authorization-server/api';
 import { createFunctions, functionEnvironments, grantHandlerPermissions } from './private/authorization-server/functions';
 import { createKeysAndTables } from './private/authorization-server/keys-and-tables';
-import { resolveMcpServerOptions } from './private/authorization-server/mcp-server-options';
+import { type McpServerCheckContext, resolveMcpServerOptions } from './private/authorization-server/mcp-server-options';
 import { resolveProps } from './private/authorization-server/props';
 import { addAuthorizationServerApi } from './private/authorization-server/routes';
 import { checkEnvironmentSize } from './private/handler-function';
@@ -383,13 +383,7 @@ export interface MachineClient {
 export type SecureMcpServerTables = Readonly<Record<TableName, dynamodb.ITable>>;
 
 /** What `_protect` needs of the construction of the authorization server. */
-interface SharedContext {
-  readonly identityProvider: IdentityProvider;
-  readonly accessTokenTtl: Duration;
-  /** The issuer is a literal (a custom domain): a handler of another stack can be given it. */
-  readonly domainName: boolean;
-  /** Whether an MCP path suits the firewall (`_pathProblem`). */
-  readonly firewall: Firewall;
+interface SharedContext extends Pick<McpServerCheckContext, 'identityProvider' | 'accessTokenTtl' | 'domainName' | 'firewall'> {
   readonly integrations: Integrations;
   readonly methodSettings: MethodSettings;
   /** The UNAUTHORIZED and ACCESS_DENIED answers (created with the one server in `gateway` mode). */
@@ -626,12 +620,9 @@ export class McpAuthorizationServer extends Construct {
     const shared = this.shared;
     this.refuseSecondServer();
     const { path, scopeModel, authorizerCacheTtlSeconds: ttlSeconds, throttling, handlerInStack } = resolveMcpServerOptions(owner, options, naming, {
+      ...shared,
       authorizationServer: this,
       kind: this._kind(),
-      identityProvider: shared.identityProvider,
-      accessTokenTtl: shared.accessTokenTtl,
-      domainName: shared.domainName,
-      firewall: shared.firewall,
       servers: this.protectedServers,
     });
 

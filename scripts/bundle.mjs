@@ -44,7 +44,8 @@ export async function bundleAll({ quiet = false, outdir = 'assets', handlers = H
   try {
     for (const name of handlers) {
       const entry = `lambda/${name}/index.ts`;
-      if (!existsSync(entry)) continue;
+      // A listed bundle without its entry would deploy nothing: fail the build, not the synth later.
+      if (!existsSync(entry)) throw new Error(`${name} is listed in lib/functions.ts (BUNDLES) but ${entry} does not exist`);
       const result = await build(bundleOptions(entry, join(staging, name, 'index.mjs')));
       replaceDirectory(join(staging, name), join(output, name));
       results[name] = result.metafile;

@@ -1,7 +1,7 @@
 import { ENV } from '../../lib/environment';
 import { isHttpsOrLoopback } from '../../lib/loopback';
 import { allowedRedirectHostsFrom, cimdEnabledFrom, type IssuerConfig } from '../shared/config';
-import { environmentOf, integer, required, type Environment, type FunctionEnvironmentReader } from '../shared/environment-reader';
+import { environmentOf, integer, required, type Environment, type FunctionEnvironmentReader } from '../../lib/environment-reader';
 import { issuerConfigFrom } from '../shared/resource-servers';
 
 /** The upstream OpenID Connect provider the authorize handler is a relying party of. */

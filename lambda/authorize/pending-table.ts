@@ -89,11 +89,11 @@ class ExpiringRecords<T extends { readonly expiresAt: number }> {
   ) {}
 
   create(record: T): Promise<Creation> {
-    return putNew(this.db, this.table, this.prefix + this.keyOf(record), { ...record }, record.expiresAt);
+    return putNew(this.db, this.table, this.pk(this.keyOf(record)), { ...record }, record.expiresAt);
   }
 
   get(hash: string, now: number): Promise<T | undefined> {
-    return getLiveRecord(this.db, this.table, this.prefix + hash, now);
+    return getLiveRecord(this.db, this.table, this.pk(hash), now);
   }
 
   protected pk(hash: string): string {

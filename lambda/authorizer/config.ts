@@ -1,7 +1,7 @@
 import { defaultScopes, ScopeModel, scopeSatisfier } from '../../lib/scopes';
 import type { ChallengeMode } from '../../lib/protected-resources';
 import type { SigningAlgorithm } from '../shared/config';
-import { environmentOf, type Environment, type FunctionEnvironmentReader } from '../shared/environment-reader';
+import { environmentOf, type Environment, type FunctionEnvironmentReader } from '../../lib/environment-reader';
 import { issuerConfigFrom, signingAlgorithmFrom } from '../shared/resource-servers';
 import { verificationKeysLoader, type Fetch, type VerificationKeys } from '../shared/verification-keys';
 import { authorizerCaching, clockToleranceFromEnv } from '../../lib/authorizer-gateway';

@@ -1,6 +1,6 @@
 import type { MachineClientConfig } from '../../lib/machine-clients';
 import { cimdEnabledFrom, machineClientsFrom, signingConfigFrom, type IssuerConfig, type SigningConfig } from '../shared/config';
-import { environmentOf, type Environment } from '../shared/environment-reader';
+import { environmentOf, type Environment } from '../../lib/environment-reader';
 import { issuerConfigFrom } from '../shared/resource-servers';
 
 /** What the metadata function serves: the discovery documents, each server's metadata, and the JWKS. */

@@ -1,6 +1,6 @@
 import { ENV } from '../../lib/environment';
 import { allowedRedirectHostsFrom, type IssuerConfig } from '../shared/config';
-import { environmentOf, integer, list, required, type Environment } from '../shared/environment-reader';
+import { environmentOf, integer, list, required, type Environment } from '../../lib/environment-reader';
 import { issuerConfigFrom } from '../shared/resource-servers';
 
 /** What the register function works with: the clients table and the registration policy. */

@@ -1,7 +1,8 @@
 import { DEFAULT_SCOPE_MODEL, defaultScopes, type ScopeModel, scopeSatisfier, validateScopeModel } from '../../lib/scopes';
 import { DEFAULT_MCP_PATH, mcpPathProblem, PROTECTED_RESOURCE_METADATA_PREFIX, protectedResourceMetadataPath } from '../../lib/protected-resources';
 import { clockToleranceFromEnv, DEFAULT_CLOCK_TOLERANCE_SECONDS } from '../../lib/authorizer-gateway';
-import { GUARD_ENV } from '../../lib/environment';
+import { AUTHORIZER_ENV, ENV, GUARD_ENV } from '../../lib/environment';
+import { list, required, type VariableReader } from '../../lib/environment-reader';
 
 export interface McpGuardOptions {
   /** The protected resource metadata URL named in challenges: `<issuer>/.well-known/oauth-protected-resource<path>`. */
@@ -99,20 +100,23 @@ export function resolveGuardOptions(options: McpGuardOptions): ResolvedGuardOpti
   };
 }
 
+/** The variables the guard reads in the MCP function (McpServer.mcpFunctionEnvironment sets them). */
+type GuardVariable = typeof ENV.issuer | typeof ENV.scopeModel | typeof GUARD_ENV.allowedOrigins | typeof GUARD_ENV.resourcePath | typeof AUTHORIZER_ENV.clockTolerance;
+
 /**
  * The guard's options from the environment the construct sets on the MCP function: `ISSUER`,
  * `SCOPE_MODEL` (JSON, optional), `MCP_ALLOWED_ORIGINS` (comma-separated, optional) and
  * `MCP_RESOURCE_PATH` (this server's path, default `/mcp`).
  */
 export function mcpGuardOptionsFromEnv(env: Readonly<Record<string, string | undefined>> = process.env): McpGuardOptions {
-  const issuer = env.ISSUER;
-  if (!issuer) throw new Error('Missing required environment variable ISSUER');
+  const read = env as VariableReader<GuardVariable>;
+  const issuer = required(read, ENV.issuer);
   if (issuer.endsWith('/')) throw new Error(`ISSUER must not end with a slash, got ${issuer}`);
-  const rawModel = env.SCOPE_MODEL;
-  const allowedOrigins = (env[GUARD_ENV.allowedOrigins] ?? '').split(',').map((origin) => origin.trim()).filter((origin) => origin.length > 0);
+  const rawModel = read[ENV.scopeModel];
+  const allowedOrigins = list(read, GUARD_ENV.allowedOrigins);
   // A server of a fleet (MCP_RESOURCE_PATH set) has its own scope model: the default one would be another's.
-  if (env[GUARD_ENV.resourcePath] && !rawModel) throw new Error(`${GUARD_ENV.resourcePath} is set, so SCOPE_MODEL must be too (McpServer.mcpFunctionEnvironment has both)`);
-  const path = env[GUARD_ENV.resourcePath] || DEFAULT_MCP_PATH;
+  if (read[GUARD_ENV.resourcePath] && !rawModel) throw new Error(`${GUARD_ENV.resourcePath} is set, so SCOPE_MODEL must be too (McpServer.mcpFunctionEnvironment has both)`);
+  const path = read[GUARD_ENV.resourcePath] || DEFAULT_MCP_PATH;
   const pathProblem = mcpPathProblem(path);
   if (pathProblem) throw new Error(`${GUARD_ENV.resourcePath}: ${pathProblem}`);
   return {
@@ -120,6 +124,6 @@ export function mcpGuardOptionsFromEnv(env: Readonly<Record<string, string | und
     resource: issuer + path,
     scopeModel: rawModel ? (JSON.parse(rawModel) as ScopeModel) : undefined,
     allowedOrigins,
-    clockToleranceSeconds: clockToleranceFromEnv(env),
+    clockToleranceSeconds: clockToleranceFromEnv(read),
   };
 }

@@ -1,6 +1,6 @@
 import { ENV } from '../../lib/environment';
 import { isMachineClientId, machineClientScopeProblem, type MachineClientConfig } from '../../lib/machine-clients';
-import { list, required, type VariableReader } from './environment-reader';
+import { list, required, type VariableReader } from '../../lib/environment-reader';
 import { signingAlgorithmFrom } from './resource-servers';
 import type { JwsAlgorithm } from '../../lib/signing-algorithms';
 

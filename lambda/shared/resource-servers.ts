@@ -10,7 +10,7 @@ import {
   type ProtectedResourcesSpec,
 } from '../../lib/protected-resources';
 import { isHttpsOrLoopback } from '../../lib/loopback';
-import { integer, required, type VariableReader } from './environment-reader';
+import { integer, required, type VariableReader } from '../../lib/environment-reader';
 import { type JwsAlgorithm, SIGNING_ALGORITHMS } from '../../lib/signing-algorithms';
 
 /**

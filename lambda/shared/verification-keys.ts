@@ -3,7 +3,7 @@ import { isHttpsOrLoopback } from '../../lib/loopback';
 import { createPublicKey, type JsonWebKey, type KeyObject, type VerifyKeyObjectInput } from 'node:crypto';
 import type { SigningAlgorithm } from './config';
 import { AUTHORIZER_ENV } from '../../lib/environment';
-import type { VariableReader } from './environment-reader';
+import type { VariableReader } from '../../lib/environment-reader';
 
 export const MAX_KID_LENGTH = 128;
 /** A JWKS document larger than this is refused (ours holds a handful of public keys). */

@@ -1,7 +1,7 @@
 import { ENV } from '../../lib/environment';
 import type { MachineClientConfig } from '../../lib/machine-clients';
 import { cimdEnabledFrom, machineClientsFrom, signingConfigFrom, type IssuerConfig, type SigningConfig } from '../shared/config';
-import { environmentOf, integer, required, type Environment } from '../shared/environment-reader';
+import { environmentOf, integer, required, type Environment } from '../../lib/environment-reader';
 import { issuerConfigFrom } from '../shared/resource-servers';
 
 /** What the token function (/token, /revoke, /introspect) works with. */

@@ -1,7 +1,7 @@
 import { sha256 } from '../../lambda/shared/crypto';
 import { ISSUER, lambdaContext, proxyEvent, RESOURCE } from '../support/harness';
 import { AuthorizeFixture, authorizationParams, errorResponse, header, newVerifier, type Result, returnLink, setCookies, UserAgent } from '../support/authorize-fixture';
-import { EXACT_MATCH_MUTANTS } from '../support/redirect-uris';
+import { EXACT_MATCH_MUTANTS, LOOPBACK_MUTANTS } from '../support/redirect-uris';
 
 /** GET /authorize: validation order, redirect rules and refusals (catalogue B, C, J; AS-7, AS-10, AS-11, AS-17). */
 
@@ -109,15 +109,7 @@ describe('client and redirect URI: validated before any redirect (AS-11)', () =>
     const { clientId } = await fixture.register({ redirect_uris: ['http://127.0.0.1/cb'] });
     consentRedirect(await agent().authorize(authorizationParams(clientId, 'http://127.0.0.1:51004/cb').query));
     consentRedirect(await agent().authorize(authorizationParams(clientId, 'http://127.0.0.1/cb').query));
-    const mutants = [
-      'http://127.0.0.1:51004/cb2',
-      'http://127.000.000.001:51004/cb',
-      'http://localhost:51004/cb',
-      'http://[::1]:51004/cb',
-      'http://127.0.0.1:51004/x/../cb',
-      'HTTP://127.0.0.1:51004/cb',
-    ];
-    for (const mutant of mutants) {
+    for (const mutant of LOOPBACK_MUTANTS) {
       const result = await withoutWriting(() => agent().authorize(authorizationParams(clientId, mutant).query));
       expect([mutant, result.statusCode]).toEqual([mutant, 400]);
     }

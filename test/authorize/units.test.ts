@@ -9,7 +9,7 @@ import { responseLocation } from '../../lambda/authorize/responses';
 import { grantedScope, scopesToAsk } from '../../lambda/authorize/scopes';
 import { secretsManagerSecret } from '../../lambda/shared/secrets';
 import { loadAuthorizeConfig } from '../../lambda/authorize/config';
-import { environmentOf } from '../../lambda/shared/environment-reader';
+import { environmentOf } from '../../lib/environment-reader';
 import { resourceServersFrom } from '../../lambda/shared/resource-servers';
 import { DEFAULT_SCOPE_MODEL, type ScopeModel } from '../../lib/scopes';
 import { LOCAL_CREDENTIALS } from '../../local/dynamodb';

@@ -1,7 +1,7 @@
 import { generateKeyPairSync } from 'node:crypto';
 import { createAuthorizerHandler } from '../../lambda/authorizer/handler';
 import { fetchJwks, keysFromJwks, verificationKeysLoader, type Fetch } from '../../lambda/shared/verification-keys';
-import { environmentOf } from '../../lambda/shared/environment-reader';
+import { environmentOf } from '../../lib/environment-reader';
 import { authorizerRoutes, authorizerEvent, jwksOf, mint, NOW, testKey } from '../support/tokens';
 
 const rsa = testKey('RS256');

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync } from 'node:fs';
 import { join } from 'node:path';
 import { BundleName, BUNDLES } from '../../lib/functions';
 import { bundleDirectory, findPackageRoot } from '../../lib/private/assets';
@@ -11,7 +11,11 @@ describe('the prebuilt handler bundles the construct deploys', () => {
     for (const name of BUNDLES) expect(existsSync(join(bundleDirectory(name), 'index.mjs'))).toBe(true);
   });
 
-  it('are exactly the ones scripts/bundle.mjs builds (it reads lib/functions.ts)', () => {
+  it('are exactly the handler folders of lambda/ (each with its index.ts), and what scripts/bundle.mjs builds', () => {
+    const lambda = join(__dirname, '..', '..', 'lambda');
+    // lambda/runtime is the published guard (compiled with the library), lambda/shared no entry point.
+    const entries = readdirSync(lambda).filter((folder) => folder !== 'runtime' && existsSync(join(lambda, folder, 'index.ts')));
+    expect(entries.sort()).toEqual([...BUNDLES].sort());
     const printed = execFileSync(process.execPath, ['--input-type=module', '-e', "const m = await import('./scripts/bundle.mjs'); console.log(JSON.stringify(m.HANDLERS))"], { cwd: join(__dirname, '..', '..') });
     expect(JSON.parse(printed.toString())).toEqual([...BUNDLES]);
   });

@@ -1,5 +1,5 @@
 import { AUTHORIZATION_SERVER_FUNCTIONS, FUNCTION_ENVIRONMENTS, type AuthorizationServerFunction, type FunctionEnvironmentSpec } from '../../lib/functions';
-import { environmentOf } from '../../lambda/shared/environment-reader';
+import { environmentOf } from '../../lib/environment-reader';
 import { EVERY_VARIABLE, everyVariable } from '../support/environment';
 import { FUNCTION_LOADERS } from '../support/loaders';
 

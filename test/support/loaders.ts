@@ -3,7 +3,7 @@ import { loadAuthorizeConfig } from '../../lambda/authorize/config';
 import { loadAuthorizerConfig } from '../../lambda/authorizer/config';
 import { loadMetadataConfig } from '../../lambda/metadata/config';
 import { loadRegisterConfig } from '../../lambda/register/config';
-import type { Environment } from '../../lambda/shared/environment-reader';
+import type { Environment } from '../../lib/environment-reader';
 import { loadTokenConfig } from '../../lambda/token/config';
 
 /** Each function's loader, as its lambda/<name>/index.ts calls it at init. */

@@ -14,3 +14,16 @@ export const EXACT_MATCH_MUTANTS = [
   'https://client.example/c%62',
   'https://client.example/cb#',
 ] as const;
+
+/**
+ * Near misses of a registered loopback redirect URI (`http://127.0.0.1/cb`, which matches on any port,
+ * RFC 8252 §7.3): everything but the port must still match exactly.
+ */
+export const LOOPBACK_MUTANTS = [
+  'http://127.0.0.1:51004/cb2',
+  'http://127.000.000.001:51004/cb',
+  'http://localhost:51004/cb',
+  'http://[::1]:51004/cb',
+  'http://127.0.0.1:51004/x/../cb',
+  'HTTP://127.0.0.1:51004/cb',
+] as const;

@@ -1,4 +1,4 @@
-import type { AuthorizationServerFunction, FunctionVariable } from '../../lib/functions';
+import type { AuthorizationServerFunction, FunctionVariable } from './functions';
 
 /**
  * The one way a handler reads its environment: through a view that has only the variable names of its
